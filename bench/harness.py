@@ -1,0 +1,262 @@
+"""What the end-to-end benchmarks share: a home with consumers, the fast receiver, the router, a
+generated corpus, peak memory, percentiles, results files.
+
+Everything runs as real processes on 127.0.0.1 with a fresh home per measurement: the router is
+`event-router run` exactly as an operator starts it (default settings: SQLite journal with
+synchronous=FULL, translation workers as configured by default), and the receiver is
+bench/receiver.py, which costs little so that the router is what is measured.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+CACHE = BENCH / "results" / "cache"
+PYTHON = sys.executable
+ROUTER = [PYTHON, "-m", "event_router"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def write_result(name: str, result: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_bytes(orjson.dumps({"machine": machine(), **result}, option=orjson.OPT_INDENT_2))
+    return path
+
+
+def corpus(count: int, layout: str, seed: int = 0) -> Path:
+    """A generated corpus (`event-router generate`), cached under bench/results/cache."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"generated-{count}-{layout}-seed{seed}.log"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        subprocess.run(
+            [*ROUTER, "generate", "--count", str(count), "--layout", layout, "--seed", str(seed),
+             "--users", "5000", "--courses", "50", "-o", str(partial)],
+            check=True,
+        )  # fmt: skip
+        partial.rename(path)
+    return path
+
+
+def percentiles(values: list[float]) -> dict[str, float | None]:
+    """p50/p99/p999 and max of `values` (milliseconds in, milliseconds out)."""
+    if not values:
+        return {"p50_ms": None, "p99_ms": None, "p999_ms": None, "max_ms": None}
+    ordered = sorted(values)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    return {
+        "p50_ms": pick(0.5),
+        "p99_ms": pick(0.99),
+        "p999_ms": pick(0.999),
+        "max_ms": round(ordered[-1], 2),
+    }
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's peak resident set (VmHWM), in MiB; None if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of `pid` (whichever thread started them), from /proc."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def tree_peak_rss_mb(pid: int) -> dict[str, float | None]:
+    """Peak RSS of the process, and the sum of its children's (translation workers)."""
+    workers = [peak_rss_mb(child) or 0.0 for child in children(pid)]
+    main = peak_rss_mb(pid)
+    return {
+        "main_mb": main,
+        "workers_mb": round(sum(workers), 1),
+        "workers": len(workers),
+        "total_mb": round((main or 0.0) + sum(workers), 1),
+    }
+
+
+class Receiver:
+    """bench/receiver.py in its own process."""
+
+    def __init__(self, directory: Path, *, per_path: bool = False) -> None:
+        self.port = free_port()
+        self.out = directory / f"arrivals-{self.port}.json"
+        args = [PYTHON, str(BENCH / "receiver.py"), str(self.port), str(self.out)]
+        self.process = subprocess.Popen([*args, "--per-path"] if per_path else args)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.stats()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def url(self, path: str = "/xapi/statements") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stats(self) -> dict[str, int]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            conn.request("GET", "/stats")
+            return orjson.loads(conn.getresponse().read())  # type: ignore[no-any-return]
+        finally:
+            conn.close()
+
+    def finish(self) -> dict[str, float]:
+        """Stop; the first arrival time of each statement timestamp (per path with per_path)."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(60)
+        return orjson.loads(self.out.read_bytes())["arrivals"]  # type: ignore[no-any-return]
+
+
+class RouterProcess:
+    """`event-router run` with a fresh home and `consumers` xAPI consumers on the receiver."""
+
+    def __init__(
+        self,
+        receiver: Receiver | None,
+        *,
+        consumers: int = 1,
+        batch_size: int = 500,
+        linger: float = 0.02,
+        in_flight: int = 2,
+        tracking_log: Path | None = None,
+        url: str | None = None,
+        enabled: bool = True,
+    ) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="er-bench-"))
+        self.home = self.dir / "home"
+        self.env = {**os.environ, "EVENT_ROUTER_HOME": str(self.home)}
+        from event_router.routing.consumer import Consumer
+        from event_router.store import Store
+
+        self.home.mkdir(parents=True)
+        with Store.open(f"sqlite:///{self.home / 'control.db'}") as store:
+            for index in range(consumers):
+                target = url or (receiver.url(f"/c{index}/statements") if receiver else "")
+                consumer = Consumer(
+                    name=f"bench{index}",
+                    protocol="xapi",
+                    url=target,
+                    batch_size=batch_size,
+                    linger=linger,
+                    max_in_flight=in_flight,
+                    enabled=enabled,
+                )
+                store.consumers.add(consumer)
+        self.port = free_port()
+        args = [*ROUTER, "run", "--listen", f"127.0.0.1:{self.port}", "--log-level", "warning"]
+        if tracking_log is not None:
+            args += ["--tracking-log", str(tracking_log)]
+        self.log = (self.dir / "router.log").open("wb")
+        self.process = subprocess.Popen(args, env=self.env, stdout=self.log, stderr=self.log)
+        self.wait_ready()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError((self.dir / "router.log").read_text()[-2000:])
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                conn.request("GET", "/ready")
+                if conn.getresponse().status == 200:
+                    time.sleep(1.5)  # the engine's first consumer sync
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("router not ready")
+
+    def journal_head(self) -> int:
+        """Events accepted so far (read from the journal file, as `status` would)."""
+        import sqlite3
+
+        db = sqlite3.connect(f"file:{self.home / 'journal.db'}?mode=ro", uri=True, timeout=30)
+        try:
+            row = db.execute("SELECT seq FROM sqlite_sequence WHERE name='events'").fetchone()
+            return int(row[0]) if row else 0
+        finally:
+            db.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def timestamps(path: Path) -> list[str]:
+    """The event timestamps of a corpus, in order (a statement's timestamp is its event's)."""
+    out = []
+    with path.open("rb") as handle:
+        for line in handle:
+            event = orjson.loads(line[line.index(b"{") :])
+            out.append(event.get("timestamp") or event["time"])
+    return out
+
+
+def dump(result: dict[str, Any]) -> str:
+    return json.dumps(result, indent=2)

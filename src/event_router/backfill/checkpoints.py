@@ -1,0 +1,122 @@
+"""Per-file, per-consumer checkpoints of a backfill, in `<home>/backfill/checkpoints.db`.
+
+A checkpoint says "every line of this file up to `line` reached this consumer" (delivered,
+dead-lettered, or not for it). It is written only after the batches covering those lines settled,
+so an interrupted backfill resumes there; anything sent again after a crash is a duplicate the
+LRS ignores (ids are deterministic). A file is recognised by its name and the first bytes of its
+content, so a log rotated under the same name is not mistaken for the one read before.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from event_router.backfill.inputs import digest
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS checkpoints (
+    consumer TEXT NOT NULL,
+    input TEXT NOT NULL,
+    head_length INTEGER NOT NULL,
+    head_sha1 TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    done INTEGER NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (consumer, input)
+);
+"""
+
+
+class Busy(RuntimeError):
+    """Another backfill holds this home's checkpoints."""
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    line: int  # lines of the file fully handled for the consumer (a line count, from the top)
+    done: bool  # the whole file was
+
+
+class Checkpoints:
+    """The checkpoint table; one backfill at a time per home (an exclusive lock file)."""
+
+    def __init__(self, home: Path) -> None:
+        folder = home / "backfill"
+        folder.mkdir(parents=True, exist_ok=True)
+        self._lock = open(folder / "lock", "a+")  # noqa: SIM115 - held until close()
+        try:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise Busy(f"another backfill is running with the home {home}") from None
+        self._lock.seek(0)
+        self._lock.truncate()
+        self._lock.write(f"{os.getpid()}\n")
+        self._lock.flush()
+        self._db = sqlite3.connect(folder / "checkpoints.db", isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._pending: dict[tuple[str, str], tuple[int, str, int, bool]] = {}
+        self._last_flush = time.monotonic()
+
+    def get(self, consumer: str, name: str, head: bytes) -> Checkpoint | None:
+        """The consumer's checkpoint for the file, if the file still starts as it did then."""
+        row = self._db.execute(
+            "SELECT head_length, head_sha1, line, done FROM checkpoints "
+            "WHERE consumer = ? AND input = ?",
+            (consumer, name),
+        ).fetchone()
+        if row is None:
+            return None
+        length, sha1, line, done = row
+        if len(head) < length or digest(head[:length]) != sha1:
+            return None  # a different file under the same name
+        return Checkpoint(int(line), bool(done))
+
+    def save(self, consumer: str, name: str, head: bytes, line: int, done: bool) -> None:
+        """Record progress (written out at most every second, and by `flush`)."""
+        self._pending[(consumer, name)] = (len(head), digest(head), line, done)
+        if time.monotonic() - self._last_flush >= 1.0:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            rows = [
+                (consumer, name, length, sha1, line, int(done), time.time())
+                for (consumer, name), (length, sha1, line, done) in self._pending.items()
+            ]
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO checkpoints (consumer, input, head_length, head_sha1, line, done, "
+                "updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (consumer, input) DO UPDATE SET "
+                "head_length=excluded.head_length, head_sha1=excluded.head_sha1, "
+                "line=excluded.line, done=excluded.done, updated_at=excluded.updated_at",
+                rows,
+            )
+            self._db.execute("COMMIT")
+            self._pending.clear()
+        self._last_flush = time.monotonic()
+
+    def forget(self, consumers: list[str], names: list[str]) -> int:
+        """Drop the checkpoints of these consumers for these files (`--restart`)."""
+        count = 0
+        for consumer in consumers:
+            for name in names:
+                cursor = self._db.execute(
+                    "DELETE FROM checkpoints WHERE consumer = ? AND input = ?", (consumer, name)
+                )
+                count += cursor.rowcount
+        return count
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._db.close()
+            self._lock.close()

@@ -1,0 +1,291 @@
+"""Set up and run one backfill: check the request, start the pool, show progress, stop cleanly.
+
+The worker pool is forked first, before this process opens a database or starts a thread, so
+workers inherit nothing that cannot cross a fork; each worker then builds its own translation
+options from the plan (the home's secret and the store's identity and course tables).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import ctypes.util
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from event_router.backfill import worker
+from event_router.backfill.checkpoints import Busy, Checkpoints
+from event_router.backfill.inputs import Input, InputError, expand
+from event_router.backfill.report import Report
+from event_router.backfill.runner import Runner
+from event_router.backfill.target import Target
+from event_router.routing.consumer import Consumer
+from event_router.settings import Settings
+from event_router.sinks.base import Sink, SinkError, build_sink
+from event_router.store import Store, StoreError, UnknownConsumer
+
+DEFAULT_BATCH = 1000
+DEFAULT_IN_FLIGHT = 4
+_PR_SET_PDEATHSIG = 1
+
+
+class JobError(Exception):
+    """The backfill cannot start; `code` is the exit status."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    patterns: list[str]
+    consumers: list[str]
+    since: datetime | None = None
+    until: datetime | None = None
+    workers: int | None = None  # None: one per CPU; 0: translate in this process
+    batch_size: int | None = None  # None: the consumer's, at least DEFAULT_BATCH
+    in_flight: int | None = None  # None: the consumer's, at least DEFAULT_IN_FLIGHT
+    restart: bool = False
+
+
+def run_job(settings: Settings, job: Job, console: Console, *, progress: bool) -> Report:
+    """Run the backfill to its end (or until SIGINT/SIGTERM) and return its report."""
+    try:
+        inputs = expand(job.patterns)
+    except InputError as exc:
+        raise JobError(str(exc)) from None
+    consumers, plan = _plan(settings, job)
+    workers = job.workers if job.workers is not None else (os.cpu_count() or 1)
+    pool = _pool(plan, workers) if workers > 0 else None
+    try:
+        try:
+            checkpoints = Checkpoints(settings.home)
+        except Busy as exc:
+            raise JobError(str(exc), 1) from None
+        try:
+            if job.restart:
+                checkpoints.forget([c.name for c in consumers], [i.name for i in inputs])
+            with Store.from_settings(settings) as store:
+                return asyncio.run(
+                    _run(
+                        consumers,
+                        inputs,
+                        plan,
+                        store,
+                        checkpoints,
+                        pool,
+                        workers,
+                        console,
+                        progress,
+                    )
+                )
+        finally:
+            checkpoints.close()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _plan(settings: Settings, job: Job) -> tuple[list[Consumer], worker.Plan]:
+    if not job.consumers:
+        raise JobError("name at least one --consumer")
+    if job.since and job.until and job.since >= job.until:
+        raise JobError("--since must be before --until")
+    try:
+        with Store.from_settings(settings) as store:
+            known = {c.name: c for c in store.consumers.list()}
+            identities, catalogue = store.identity_table(), store.catalogue()
+    except StoreError as exc:
+        raise JobError(str(exc), 1) from None
+    missing = [name for name in job.consumers if name not in known]
+    if missing:
+        names = ", ".join(sorted(known)) or "none registered"
+        raise JobError(f"{UnknownConsumer(missing[0])} (known consumers: {names})")
+    consumers = [_tuned(known[name], job) for name in dict.fromkeys(job.consumers)]
+    plan = worker.Plan(
+        consumers=consumers,
+        lms_url=settings.lms_url,
+        secret_key=settings.resolved_secret(),
+        identities=identities,
+        catalogue=catalogue,
+        since=job.since,
+        until=job.until,
+    )
+    return consumers, plan
+
+
+def _tuned(consumer: Consumer, job: Job) -> Consumer:
+    """The consumer with backfill-sized batches and concurrency (a history needs no linger)."""
+    batch = job.batch_size or max(consumer.batch_size, DEFAULT_BATCH)
+    in_flight = job.in_flight or max(consumer.max_in_flight, DEFAULT_IN_FLIGHT)
+    return consumer.model_copy(
+        update={"batch_size": min(batch, 10_000), "max_in_flight": min(in_flight, 64)}
+    )
+
+
+def _pool(plan: worker.Plan, workers: int) -> ProcessPoolExecutor:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(plan, os.getpid()),
+    )
+    list(pool.map(_ready, range(workers)))  # fork now, before any thread or connection exists
+    return pool
+
+
+def _start_worker(plan: worker.Plan, parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with(parent)
+    worker.start(plan)
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the backfill process dies, even by SIGKILL.
+
+    A pool worker otherwise outlives a killed parent forever (it holds its own end of the task
+    queue, so it never sees the queue close), and keeps the parent's output pipes open.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux: the kernel does it at once
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:  # elsewhere (and in case prctl was not available): notice, then go
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _ready(_: int) -> bool:
+    return worker.ready()
+
+
+async def _run(
+    consumers: list[Consumer],
+    inputs: list[Input],
+    plan: worker.Plan,
+    store: Store,
+    checkpoints: Checkpoints,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+    console: Console,
+    progress: bool,
+) -> Report:
+    stop = asyncio.Event()
+    _handle_signals(stop, console)
+    sinks: list[Sink] = []
+    try:
+        for consumer in consumers:
+            try:
+                sinks.append(build_sink(consumer, secret_key=plan.secret_key))
+            except SinkError as exc:
+                raise JobError(str(exc)) from None
+        targets = [
+            Target(
+                consumer,
+                sink,
+                store,
+                checkpoints,
+                stop,
+                batch_size=consumer.batch_size,
+                in_flight=consumer.max_in_flight,
+            )
+            for consumer, sink in zip(consumers, sinks, strict=True)
+        ]
+        translator = None if pool is not None else worker.Translator(plan)
+        runner = Runner(
+            inputs, targets, checkpoints, pool=pool, translator=translator, workers=workers
+        )
+        if not progress:
+            return await runner.run(stop)
+        return await _with_progress(runner, stop, console)
+    finally:
+        for sink in sinks:
+            with contextlib.suppress(Exception):
+                await sink.close()
+
+
+def _handle_signals(stop: asyncio.Event, console: Console) -> None:
+    loop = asyncio.get_running_loop()
+
+    def interrupt() -> None:
+        if stop.is_set():
+            console.print("interrupted twice: exiting now (the checkpoints may lag a little)")
+            os._exit(130)
+        console.print("stopping: settling batches in flight (interrupt again to quit now)")
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, interrupt)
+
+
+async def _with_progress(runner: Runner, stop: asyncio.Event, console: Console) -> Report:
+    columns = (
+        TextColumn("[bold]backfill"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[events]} events"),
+        TextColumn("{task.fields[rate]}/s"),
+        TextColumn("delivered {task.fields[delivered]}"),
+        TextColumn("{task.fields[errors]}"),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, refresh_per_second=4) as bar:
+        task = bar.add_task(
+            "backfill", total=runner.bytes_total or None, events="0", rate="0", delivered="0",
+            errors="errors 0",
+        )  # fmt: skip
+        samples: deque[tuple[float, int]] = deque(maxlen=20)
+
+        def update() -> None:
+            now, read = time.monotonic(), runner.report.read
+            samples.append((now, read))
+            first_at, first_read = samples[0]
+            rate = (read - first_read) / (now - first_at) if now > first_at else 0.0
+            errors = f"errors {runner.errors:,}" + (" (retrying)" if runner.retrying else "")
+            bar.update(
+                task,
+                completed=runner.bytes_done,
+                events=f"{read:,}",
+                rate=f"{rate:,.0f}",
+                delivered=f"{runner.delivered:,}",
+                errors=errors,
+            )
+
+        async def refresh() -> None:
+            while True:
+                update()
+                await asyncio.sleep(0.25)
+
+        ticker = asyncio.create_task(refresh())
+        try:
+            report = await runner.run(stop)
+        finally:
+            ticker.cancel()
+        update()
+        return report

@@ -1,0 +1,1 @@
+"""The Open edX event bus (OEP-52) on Redis Streams: wire format, Avro schemas, stream names."""

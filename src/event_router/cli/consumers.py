@@ -1,0 +1,336 @@
+"""`event-router consumers …`: register, inspect, change and remove consumers.
+
+Changes go to the control-plane store; a running router picks them up within seconds. Secrets are
+accepted but never printed: `show` and `list` say only whether each is set.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from event_router.cli import app
+from event_router.cli.options import HOME, settings
+from event_router.routing.catalogue import CatalogueError
+from event_router.routing.consumer import SECRET_FIELDS, AuthKind, Protocol, SinkKind
+from event_router.routing.identity import IdentityError, Policy
+from event_router.store import InvalidConfig, Store, StoreError
+from event_router.store.consumers import validate
+
+consumers_app = typer.Typer(
+    no_args_is_help=True,
+    help="Registered consumers: where events go, in which format, which events.",
+)
+app.add_typer(consumers_app, name="consumers")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Store errors as one clear message: exit 2 for invalid input, 1 for everything else."""
+    try:
+        yield
+    except (InvalidConfig, IdentityError, CatalogueError) as exc:
+        fail(str(exc), 2)
+    except StoreError as exc:
+        fail(str(exc))
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        fail(f"database error: {reason[0] if reason else type(exc).__name__}")
+
+
+def open_store(home: Path | None) -> Store:
+    """The store of the home (or EVENT_ROUTER_DATABASE_URL), created and migrated if needed."""
+    try:
+        return Store.from_settings(settings(home))
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values or []:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"expected KEY=VALUE, got {value!r}", param_hint=option)
+        pairs.append((key.strip(), rest))
+    return pairs
+
+
+def _json_value(text: str) -> Any:
+    """JSON if it parses (numbers, objects, quoted strings), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _changes(options: dict[str, Any]) -> dict[str, Any]:
+    """The configuration fields the command line sets (None means not given)."""
+    changes: dict[str, Any] = {}
+    for field in (
+        "protocol", "sink", "url", "auth", "username", "password", "token", "signing_secret",
+        "batch_size", "linger", "max_in_flight", "timeout", "identity", "sensor_id",
+    ):  # fmt: skip
+        if options[field] is not None:
+            value = options[field]
+            changes[field] = value.value if hasattr(value, "value") else value
+    if options["header"] is not None:
+        changes["headers"] = dict(_pairs(options["header"], "--header"))
+    if options["override"] is not None:
+        pairs = _pairs(options["override"], "--override")
+        changes["override_args"] = {key: _json_value(value) for key, value in pairs}
+    route: dict[str, Any] = {}
+    for option, field in (
+        ("allow", "allow"), ("deny", "deny"), ("course", "courses"),
+        ("org", "orgs"), ("site", "sites"), ("user", "users"),
+    ):  # fmt: skip
+        if options[option] is not None:
+            route[field] = options[option]
+    if options["match"] is not None:
+        params: dict[str, list[str]] = {}
+        for path, regex in _pairs(options["match"], "--match"):
+            params.setdefault(path, []).append(regex)
+        route["match_params"] = {k: v[0] if len(v) == 1 else v for k, v in params.items()}
+    if route:
+        changes["route"] = route
+    if options["disabled"]:
+        changes["enabled"] = False
+    return changes
+
+
+Many = list[str] | None
+
+
+def _edit(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Consumer name: lowercase letters, digits, . _ -")],
+    protocol: Annotated[Protocol | None, typer.Option(help="Format: xapi, caliper, edx.")] = None,
+    sink: Annotated[
+        SinkKind | None,
+        typer.Option(help="Transport (default: lrs for xapi, caliper for caliper)."),
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="Endpoint URL (or archive path).")] = None,
+    auth: Annotated[AuthKind | None, typer.Option(help="none, basic or bearer.")] = None,
+    username: Annotated[str | None, typer.Option(help="Basic auth user.")] = None,
+    password: Annotated[str | None, typer.Option(help="Basic auth password (stored).")] = None,
+    token: Annotated[str | None, typer.Option(help="Bearer token (stored).")] = None,
+    signing_secret: Annotated[str | None, typer.Option(help="Webhook HMAC key (stored).")] = None,
+    header: Annotated[Many, typer.Option(metavar="K=V", help="HTTP header; repeatable.")] = None,
+    override: Annotated[
+        Many, typer.Option(metavar="K=JSON", help="Merged into each item; repeatable.")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Items per request (default: 100).")
+    ] = None,
+    linger: Annotated[
+        float | None, typer.Option(help="Seconds to fill a batch (default: 0.02).")
+    ] = None,
+    max_in_flight: Annotated[
+        int | None, typer.Option(help="Batches in flight; 1 keeps order (default: 1).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Request timeout, seconds (default: 10).")
+    ] = None,
+    identity: Annotated[
+        Policy | None, typer.Option(help="How learners appear (default: anonymous).")
+    ] = None,
+    sensor_id: Annotated[str | None, typer.Option(help="Caliper sensor IRI.")] = None,
+    allow: Annotated[Many, typer.Option(help="Event name or regex to allow; repeatable.")] = None,
+    deny: Annotated[Many, typer.Option(help="Event name or regex to deny; repeatable.")] = None,
+    course: Annotated[Many, typer.Option(help="Only this course id; repeatable.")] = None,
+    org: Annotated[Many, typer.Option(help="Only this organisation; repeatable.")] = None,
+    site: Annotated[Many, typer.Option(help="Only this host; repeatable.")] = None,
+    user: Annotated[Many, typer.Option(help="Only this user id or username; repeatable.")] = None,
+    match: Annotated[
+        Many, typer.Option(metavar="PATH=REGEX", help="ERB match_params rule; repeatable.")
+    ] = None,
+    disabled: Annotated[bool, typer.Option("--disabled", help="Do not deliver (yet).")] = False,
+    home: Annotated[Path | None, HOME] = None,
+) -> None:
+    changes = _changes(locals())
+    adding = ctx.info_name == "add"
+    if not adding and not changes:
+        fail("nothing to change: give at least one option", 2)
+    with store_errors():
+        consumer = validate({"name": name, **changes}) if adding else None
+        with open_store(home) as store:
+            if consumer is not None:
+                store.consumers.add(consumer)
+            else:
+                store.consumers.update(name, changes)
+    typer.echo(f"{'added' if adding else 'updated'} consumer {name}")
+
+
+consumers_app.command(
+    "add",
+    help="Register a consumer. Example: consumers add lrs --url https://lrs/xAPI/statements "
+    "--auth basic --username U --password P --allow 'edx\\.video\\..*'",
+)(_edit)
+consumers_app.command(
+    "update",
+    help="Change a consumer: only the options given change; list options replace the list.",
+)(_edit)
+
+
+@consumers_app.command("list")
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+    home: Annotated[Path | None, HOME] = None,
+) -> None:
+    """Every consumer, without secrets."""
+    with store_errors(), open_store(home) as store:
+        records = store.consumers.records()
+    if as_json:
+        typer.echo(json.dumps([r.public() for r in records], indent=2))
+        return
+    if not records:
+        typer.echo("no consumers; add one with `event-router consumers add`", err=True)
+        return
+    table = Table("name", "enabled", "protocol", "sink", "url", "auth", "route", "updated")
+    for record in records:
+        c = record.consumer
+        table.add_row(
+            c.name,
+            "yes" if c.enabled else "no",
+            c.protocol.value,
+            c.sink.value if c.sink else "",
+            c.url,
+            c.auth.value,
+            _route_summary(record.public()["route"]),
+            record.updated_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    console().print(table)
+
+
+def console() -> Console:
+    """Rich wraps to 80 columns when not on a terminal; a pipe gets full rows instead."""
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
+def _route_summary(route: dict[str, Any]) -> str:
+    parts = [f"{key} {len(value)}" for key, value in route.items() if value]
+    return ", ".join(parts) or "everything"
+
+
+@consumers_app.command()
+def show(
+    name: Annotated[str, typer.Argument(help="Consumer name.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    home: Annotated[Path | None, HOME] = None,
+) -> None:
+    """One consumer's configuration; secrets show only as set or unset."""
+    with store_errors(), open_store(home) as store:
+        data = store.consumers.record(name).public()
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        if key in SECRET_FIELDS:
+            value = "set" if value else "unset"
+        if isinstance(value, dict) and key == "route":
+            for part, rule in value.items():
+                typer.echo(f"route.{part}: {_text(rule)}")
+        else:
+            typer.echo(f"{key}: {_text(value)}")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | dict):
+        return json.dumps(value) if value else "-"
+    return str(value)
+
+
+@consumers_app.command()
+def enable(
+    name: Annotated[str, typer.Argument(help="Consumer name.")],
+    home: Annotated[Path | None, HOME] = None,
+) -> None:
+    """Resume delivery to a consumer from where it stopped."""
+    _set_enabled(name, True, home)
+
+
+@consumers_app.command()
+def disable(
+    name: Annotated[str, typer.Argument(help="Consumer name.")],
+    home: Annotated[Path | None, HOME] = None,
+) -> None:
+    """Pause delivery to a consumer; events keep accumulating for it."""
+    _set_enabled(name, False, home)
+
+
+def _set_enabled(name: str, enabled: bool, home: Path | None) -> None:
+    with store_errors(), open_store(home) as store:
+        store.consumers.set_enabled(name, enabled)
+    typer.echo(f"{'enabled' if enabled else 'disabled'} consumer {name}")
+
+
+@consumers_app.command()
+def remove(
+    name: Annotated[str, typer.Argument(help="Consumer name.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    home: Annotated[Path | None, HOME] = None,
+) -> None:
+    """Remove a consumer and its dead letters."""
+    with store_errors(), open_store(home) as store:
+        store.consumers.get(name)
+        if not yes:
+            letters = store.dead_letters.count(consumer=name)
+            typer.confirm(f"remove consumer {name} and its {letters} dead letter(s)?", abort=True)
+        store.consumers.remove(name)
+    typer.echo(f"removed consumer {name}")
+
+
+@consumers_app.command("import")
+def import_(
+    file: Annotated[str, typer.Argument(metavar="FILE.yaml", help="YAML file, or - for stdin.")],
+    home: Annotated[Path | None, HOME] = None,
+) -> None:
+    """Add or replace the consumers in a YAML file: all of them, or none if any is invalid.
+
+    Secrets left out of the file keep their stored values; consumers not in it are untouched.
+    """
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}", 2)
+    with store_errors(), open_store(home) as store:
+        result = store.consumers.import_yaml(text)
+    for label, names in (
+        ("added", result.added),
+        ("updated", result.updated),
+        ("unchanged", result.unchanged),
+    ):
+        if names:
+            typer.echo(f"{label}: {', '.join(names)}")
+    if not (result.added or result.updated or result.unchanged):
+        typer.echo("no consumers in the file")
+
+
+@consumers_app.command()
+def export(
+    with_secrets: Annotated[
+        bool, typer.Option("--with-secrets", help="Include passwords, tokens and signing keys.")
+    ] = False,
+    home: Annotated[Path | None, HOME] = None,
+) -> None:
+    """Every consumer as YAML on standard output, for `consumers import`."""
+    with store_errors(), open_store(home) as store:
+        typer.echo(store.consumers.export_yaml(with_secrets), nl=False)

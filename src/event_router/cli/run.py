@@ -1,0 +1,198 @@
+"""`event-router run`: sources, delivery and the HTTP server, until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from event_router.cli import app
+from event_router.cli.options import HOME, LMS_URL, settings
+from event_router.delivery.engine import Engine
+from event_router.journal import SqliteJournal
+from event_router.settings import Settings
+from event_router.sources.bus import BusOptions, BusSource
+from event_router.sources.tracking_log import TrackingLogSource
+from event_router.store import Store
+from event_router.web.app import create_app
+
+log = logging.getLogger("event_router")
+
+
+@app.command()
+def run(
+    tracking_log: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--tracking-log",
+            help="Tracking log to follow live (tail -F: rotation, truncation, not yet created). "
+            "Repeatable. .gz files are read once.",
+        ),
+    ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            "--redis-url",
+            envvar="EVENT_ROUTER_REDIS_URL",
+            help="Read the Open edX event bus (Redis Streams) at this URL, e.g. "
+            "redis://localhost:6379/0 (the LMS's EVENT_BUS_REDIS_CONNECTION_URL).",
+        ),
+    ] = None,
+    bus_topic: Annotated[
+        str,
+        typer.Option(
+            "--bus-topic",
+            envvar="EVENT_ROUTER_BUS_TOPIC",
+            help="Bus topic the LMS publishes tracking events to, without prefix.",
+        ),
+    ] = "analytics",
+    bus_prefix: Annotated[
+        str | None,
+        typer.Option(
+            "--bus-prefix",
+            envvar="EVENT_ROUTER_BUS_PREFIX",
+            help="The LMS's EVENT_BUS_TOPIC_PREFIX (Tutor: dev); the stream is PREFIX-TOPIC.",
+        ),
+    ] = None,
+    bus_group: Annotated[
+        str,
+        typer.Option(
+            "--bus-group",
+            envvar="EVENT_ROUTER_BUS_GROUP",
+            help="Our own consumer group (never the group of Aspects or event-routing-backends).",
+        ),
+    ] = "event-router",
+    listen: Annotated[
+        str | None,
+        typer.Option(
+            help="HOST:PORT for ingest, the admin UI and API, metrics and health "
+            "[default: 127.0.0.1:8400]."
+        ),
+    ] = None,
+    home: Annotated[Path | None, HOME] = None,
+    lms_url: Annotated[str | None, LMS_URL] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the router: ingest events, keep them in the journal, deliver them to every consumer.
+
+    Stops gracefully on SIGINT/SIGTERM: sources stop reading, batches in flight are settled,
+    then the process exits. Nothing accepted is lost if it is killed instead.
+
+    With EVENT_ROUTER_JOURNAL=redis://… the journal is a Redis stream and any number of `run`
+    processes share the work (control plane on PostgreSQL): see docs/scaling.md.
+    """
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config = settings(home, lms_url)
+    if listen is not None:
+        config.listen = listen
+    host, _, port = config.listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise typer.BadParameter("expected HOST:PORT", param_hint="--listen")
+    bus = BusOptions(redis_url, bus_topic, bus_prefix, bus_group) if redis_url else None
+    if config.journal_url:  # scale-out: the journal on Redis, shared by N processes
+        from event_router.cli.scaleout import check, serve_group
+
+        check(config)
+        asyncio.run(serve_group(config, tracking_log or [], host, int(port), bus=bus))
+        return
+    asyncio.run(serve(config, tracking_log or [], host, int(port), bus=bus))
+
+
+async def serve(
+    config: Settings, logs: list[Path], host: str, port: int, *, bus: BusOptions | None = None
+) -> None:
+    """Everything `run` does, as a coroutine (tests and benchmarks call it directly)."""
+    config.home.mkdir(parents=True, exist_ok=True)
+    journal = SqliteJournal(config.home / "journal.db", synchronous=config.journal_sync)
+    store = Store.open(config.database_url or f"sqlite:///{config.home / 'control.db'}")
+    engine = Engine(
+        journal,
+        store,
+        lms_url=config.lms_url,
+        secret_key=config.resolved_secret(),
+        retention=config.retention_hours * 3600,
+        translation_workers=config.translation_workers,
+    )
+    web = create_app(
+        journal,
+        engine,
+        ingest_token=config.ingest_token,
+        max_body_bytes=config.max_body_bytes,
+        store=store,
+        secret_key=engine.secret_key,
+        lms_url=config.lms_url,
+    )
+    if config.ingest_token is None:
+        log.warning("EVENT_ROUTER_INGEST_TOKEN is not set: POST /api/v1/events is open")
+    server = _Server(uvicorn.Config(web, host=host, port=port, log_level="warning", lifespan="off"))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    sources_stop = asyncio.Event()
+    sources = [TrackingLogSource(path, journal) for path in logs]
+    tasks = [asyncio.create_task(s.run(sources_stop), name=f"source:{s.path}") for s in sources]
+    if bus is not None:
+        reader = BusSource(journal, bus.url, bus.topic, prefix=bus.prefix, group=bus.group)
+        tasks.append(asyncio.create_task(reader.run(sources_stop), name=reader.source_id))
+        web.state.source_counts[reader.source_id] = reader.counts
+    server_task = asyncio.create_task(server.serve(), name="http")
+    engine_stop = asyncio.Event()
+    engine_task = asyncio.create_task(engine.run(engine_stop), name="engine")
+    for source in sources:
+        web.state.source_counts[source.source_id] = source.counts
+    web.state.ready = True
+    gc.freeze()  # start-up objects (modules, tables) stay out of every later collection
+    log.info(
+        "event router on http://%s:%d (home %s, %d tracking log(s))",
+        host,
+        port,
+        config.home,
+        len(sources),
+    )
+    try:
+        await _until_stop(stop, [server_task, engine_task, *tasks])
+    finally:
+        web.state.ready = False
+        sources_stop.set()
+        server.should_exit = True
+        for task in tasks:
+            with contextlib.suppress(Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await server_task
+        engine_stop.set()
+        with contextlib.suppress(Exception):
+            await engine_task
+        journal.close()
+        store.close()
+        log.info("event router stopped")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `serve()` owns SIGINT/SIGTERM for all parts."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _until_stop(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """Wait for a signal, or for any part to end unexpectedly (then say why and stop)."""
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    for task in done:
+        if task is not waiter and not task.cancelled() and task.exception() is not None:
+            log.error("%s failed: %r", task.get_name(), task.exception())
+            raise typer.Exit(1)

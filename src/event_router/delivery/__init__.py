@@ -1,0 +1,1 @@
+"""Delivery: each consumer's progress through the journal — route, translate, batch, send, ack."""

@@ -1,0 +1,125 @@
+"""Turn journal entries into the bytes one consumer receives: route, translate, override, serialise.
+
+Translations are shared through `TranslationCache`: consumers with the same protocol and identity
+policy reuse one translation of each event, so ten xAPI consumers cost one translation. With a
+`TranslationPool`, translating runs in worker processes; without, in this one.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from event_router.delivery.workers import Translated, TranslationPool
+from event_router.events import NormaliseError
+from event_router.journal import Entry
+from event_router.routing.consumer import Consumer, Protocol
+from event_router.translate import Options, TranslationError, translate
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """The consumer does not receive this event, and why (route rule or translation reason)."""
+
+    reason: str
+    translation_failed: bool = False
+
+
+class TranslationCache:
+    """Bounded LRU of serialised translations keyed by (seq, protocol, identity policy)."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._items: OrderedDict[tuple[int, str, str], Translated] = OrderedDict()
+        self._size = size
+
+    def get(self, key: tuple[int, str, str]) -> Translated | None:
+        return self._items.get(key)
+
+    def put(self, key: tuple[int, str, str], value: Translated) -> None:
+        self._items[key] = value
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
+class Encoder:
+    """One consumer's view of the journal: which entries it gets, as which bytes."""
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        options: Options,
+        cache: TranslationCache,
+        pool: TranslationPool | None = None,
+    ) -> None:
+        self.consumer = consumer
+        self.options = options
+        self._cache = cache
+        self._pool = pool
+        self._protocol = consumer.protocol.value
+        self._policy = consumer.identity.value
+        self._override = consumer.override_args if consumer.protocol is Protocol.XAPI else {}
+
+    async def encode_all(self, entries: Sequence[Entry]) -> list[list[bytes] | Skip]:
+        """Each entry's items for this consumer (or why none), in order."""
+        results: list[list[bytes] | Skip | None] = [None] * len(entries)
+        missing: list[int] = []
+        protocol, policy = self._protocol, self._policy
+        route = self.consumer.route
+        for index, entry in enumerate(entries):
+            if not route.is_open:
+                try:
+                    decision = route.decide(entry.event)
+                except NormaliseError as exc:
+                    results[index] = Skip(f"unreadable journal entry: {exc.reason}", True)
+                    continue
+                if not decision.allowed:
+                    results[index] = Skip(decision.rule)
+                    continue
+            if self.consumer.protocol is Protocol.EDX:
+                results[index] = [orjson.dumps(entry.event.as_dict())]
+            else:
+                cached = self._cache.get((entry.seq, protocol, policy))
+                if cached is None:
+                    missing.append(index)
+                else:
+                    results[index] = self._finish(cached)
+        if missing:
+            bodies = [entries[i].body for i in missing]
+            if self._pool is not None and len(bodies) >= self._pool.min_chunk:
+                translated = await self._pool.translate(protocol, policy, bodies)
+            else:  # here: use the events already parsed (the journal's in-memory tail has them)
+                translated = [self._translate_here(entries[i]) for i in missing]
+            for index, value in zip(missing, translated, strict=True):
+                self._cache.put((entries[index].seq, protocol, policy), value)
+                results[index] = self._finish(value)
+        return results  # type: ignore[return-value]  # every slot is filled above
+
+    def _translate_here(self, entry: Entry) -> Translated:
+        try:
+            items = translate(entry.event, self._protocol, self.options)
+        except (TranslationError, NormaliseError) as exc:
+            return exc.reason
+        return [orjson.dumps(item) for item in items]
+
+    def encode(self, entry: Entry) -> list[bytes] | Skip:
+        """One entry, translated here and now (the playground's path; delivery uses encode_all)."""
+        decision = self.consumer.route.decide(entry.event)
+        if not decision.allowed:
+            return Skip(decision.rule)
+        if self.consumer.protocol is Protocol.EDX:
+            return [orjson.dumps(entry.event.as_dict())]
+        try:
+            items = translate(entry.event, self._protocol, self.options)
+        except TranslationError as exc:
+            return Skip(exc.reason, translation_failed=True)
+        return self._finish([orjson.dumps(item) for item in items])
+
+    def _finish(self, value: Translated) -> list[bytes] | Skip:
+        if isinstance(value, str):
+            return Skip(value, translation_failed=True)
+        if self._override:
+            return [orjson.dumps({**orjson.loads(item), **self._override}) for item in value]
+        return value

@@ -1,0 +1,262 @@
+"""The delivery engine: one `Delivery` per enabled consumer, kept in step with the store.
+
+It polls the store's consumer revision every second, so an added, changed, disabled or removed
+consumer takes effect within a second or two without a restart; writes status snapshots for
+`event-router status`; re-sends dead letters an operator marked for replay; and trims the journal
+below the slowest enabled consumer once the retention window has passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from event_router.delivery.consumer import Delivery, Item
+from event_router.delivery.encoder import Encoder, TranslationCache
+from event_router.delivery.stats import State, Stats
+from event_router.delivery.workers import TranslationPool
+from event_router.journal import SqliteJournal
+from event_router.routing.consumer import Consumer
+from event_router.routing.identity import IdentityPolicy, Policy
+from event_router.sinks.base import SinkError, build_sink
+from event_router.sinks.outcome import Outcome, Verdict
+from event_router.store import Store
+from event_router.translate import Options
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Running:
+    consumer: Consumer
+    delivery: Delivery
+    task: asyncio.Task[None]
+
+
+async def settle_task(name: str, task: asyncio.Task[None], timeout: float) -> None:
+    """Wait for a stopping delivery to finish its batches in flight; cancel it after `timeout`."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout)
+    except (TimeoutError, asyncio.CancelledError):
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+    except Exception:
+        log.exception("delivery to %s failed while stopping", name)
+
+
+class Engine:
+    """Owns the per-consumer deliveries of one router process."""
+
+    def __init__(
+        self,
+        journal: SqliteJournal,
+        store: Store,
+        *,
+        lms_url: str,
+        secret_key: str,
+        retention: float = 7 * 86_400,
+        poll_interval: float = 1.0,
+        translation_workers: int = 0,
+    ) -> None:
+        self.journal = journal
+        self.store = store
+        self.lms_url = lms_url
+        self.secret_key = secret_key
+        self.retention = retention
+        self.poll_interval = poll_interval
+        self.cache = TranslationCache()
+        self.pool = TranslationPool(translation_workers) if translation_workers > 0 else None
+        self.stats: dict[str, Stats] = {}
+        self._running: dict[str, _Running] = {}
+        self._options: dict[Policy, Options] = {}
+        self._revision = -1
+        self._last_trim = 0.0
+        self._last_tables = 0.0
+        self._created: dict[str, float] = {}
+
+    # -- options shared by consumers with the same identity policy --
+
+    def _reload_tables(self) -> None:
+        identities = self.store.identity_table()
+        catalogue = self.store.catalogue()
+        if self.pool is not None:
+            self.pool.configure(self.secret_key, self.lms_url, identities, catalogue)
+        self._options = {
+            policy: Options(
+                lms_url=self.lms_url,
+                identity=IdentityPolicy(self.secret_key, self.lms_url, identities, policy),
+                courses=catalogue,
+            )
+            for policy in Policy
+        }
+        self._last_tables = time.monotonic()
+
+    def options(self, policy: Policy) -> Options:
+        if not self._options:
+            self._reload_tables()
+        return self._options[policy]
+
+    # -- lifecycle --
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set, then stop every delivery gracefully."""
+        try:
+            while not stop.is_set():
+                await self.sync()
+                await self._replays()
+                try:
+                    self._write_status()
+                    self._maybe_trim()
+                except sqlite3.Error as exc:  # a full disk: delivery goes on, retried next round
+                    log.warning("cannot write status or trim the journal: %s", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.poll_interval)
+        finally:
+            await self.shutdown()
+
+    async def sync(self) -> None:
+        """Apply consumer changes from the store (and fresh identity/course tables)."""
+        revision = await asyncio.to_thread(self.store.consumers_revision)
+        stale_tables = time.monotonic() - self._last_tables > 60
+        if revision == self._revision and not stale_tables:
+            self._reap()
+            return
+        if revision != self._revision or stale_tables:
+            await asyncio.to_thread(self._reload_tables)
+        self._revision = revision
+        records = await asyncio.to_thread(self.store.consumers.records)
+        wanted = {r.consumer.name: r.consumer for r in records}
+        self._created = {r.consumer.name: r.created_at.timestamp() for r in records}
+        for name in list(self._running):
+            current = wanted.get(name)
+            running = self._running[name]
+            if current is None or not current.enabled or current != running.consumer:
+                await self._stop(name)
+        for name, consumer in wanted.items():
+            stats = self.stats.setdefault(name, Stats())
+            if not consumer.enabled:
+                stats.state = State.DISABLED
+                continue
+            if name not in self._running:
+                self._start(consumer, stats)
+        for name in list(self.stats):
+            if name not in wanted:
+                del self.stats[name]
+
+    def _start(self, consumer: Consumer, stats: Stats) -> None:
+        start = self.journal.cursor(consumer.name)
+        if start is None:
+            # A new consumer receives what was accepted after it was created, even if the
+            # router was not running then (or saw the consumer a second later).
+            created = self._created.get(consumer.name, time.time())
+            start = self.journal.seq_before(created)
+            self.journal.submit((), None, {consumer.name: start}).result()
+        encoder = Encoder(consumer, self.options(consumer.identity), self.cache, self.pool)
+        try:
+            sink = build_sink(consumer, secret_key=self.secret_key)
+        except SinkError as exc:
+            stats.state = State.PAUSED
+            stats.error(f"cannot deliver: {exc}")
+            log.error("%s: %s", consumer.name, exc)
+            return
+        stats.state = State.RUNNING
+        stats.last_error = None
+        delivery = Delivery(encoder, sink, self.journal, self._dead_letter_for(consumer), stats)
+        task = asyncio.create_task(delivery.run(start), name=f"deliver:{consumer.name}")
+        self._running[consumer.name] = _Running(consumer, delivery, task)
+        log.info("delivering to %s from seq %d", consumer.name, start)
+
+    async def _stop(self, name: str, timeout: float = 10.0) -> None:
+        running = self._running.pop(name)
+        running.delivery.stop()
+        await settle_task(name, running.task, timeout)
+
+    def _reap(self) -> None:
+        """Restart a delivery whose task died of an unexpected error (and say why)."""
+        for name, running in list(self._running.items()):
+            if running.task.done() and not running.task.cancelled():
+                error = running.task.exception()
+                if error is not None:
+                    log.error("delivery to %s crashed: %r; restarting", name, error)
+                    running.delivery.stats.error(f"internal error: {error!r}")
+                    del self._running[name]
+                    self._start(running.consumer, running.delivery.stats)
+
+    async def shutdown(self) -> None:
+        for name in list(self._running):
+            await self._stop(name)
+        self._write_status()
+        if self.pool is not None:
+            self.pool.close()
+
+    # -- dead letters --
+
+    def _dead_letter_for(self, consumer: Consumer) -> Any:
+        async def dead_letter(item: Item, outcome: Outcome) -> None:
+            body = self.journal.body(item.seq)
+            await asyncio.to_thread(
+                self.store.add_dead_letter,
+                consumer=consumer.name,
+                event_seq=item.seq,
+                event_name=item.name,
+                event=orjson.loads(body) if body else None,
+                item=orjson.loads(item.payload),
+                status=outcome.status,
+                answer=outcome.detail,
+                reason=f"{outcome.verdict.value}",
+            )
+
+        return dead_letter
+
+    async def _replays(self) -> None:
+        for name, running in list(self._running.items()):
+            letters = await asyncio.to_thread(self.store.take_replays, name)
+            for letter in letters:
+                payload = orjson.dumps(letter.item)
+                outcome = await running.delivery.sink.send([payload])
+                if outcome.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
+                    await asyncio.to_thread(self.store.mark_replayed, letter.id)
+                    running.delivery.stats.delivered += 1
+                elif outcome.verdict in (Verdict.RETRY, Verdict.PAUSE):
+                    break  # the endpoint is not taking anything now: try again next round
+                else:
+                    await asyncio.to_thread(
+                        self.store.mark_dead, letter.id, outcome.status, outcome.detail
+                    )
+
+    # -- status and retention --
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        head = self.journal.head
+        out = {}
+        for name, stats in self.stats.items():
+            snap = stats.snapshot()
+            snap["lag"] = max(0, head - stats.cursor) if stats.cursor else None
+            out[name] = snap
+        return out
+
+    def _write_status(self) -> None:
+        snapshots = {name: orjson.dumps(snap) for name, snap in self.snapshot().items()}
+        if snapshots:
+            self.journal.write_status(snapshots)
+
+    def _maybe_trim(self) -> None:
+        now = time.time()
+        if now - self._last_trim < 60:
+            return
+        self._last_trim = now
+        cursors = self.journal.cursors()
+        enabled = [cursors.get(name, 0) for name in self._running]
+        if not enabled:
+            return
+        trimmed = self.journal.trim(min(enabled), now - self.retention)
+        if trimmed:
+            log.info("trimmed %d journal events", trimmed)

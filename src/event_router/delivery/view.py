@@ -1,0 +1,27 @@
+"""What the web server reads from a running delivery engine, whichever kind runs.
+
+`Engine` (SQLite journal, one process) and `GroupEngine` (Redis journal, N processes) both offer
+this much: per-consumer figures for status and metrics, and the translation options the
+playground must share with delivery so it shows exactly the bytes a consumer gets.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from event_router.delivery.stats import Stats
+from event_router.routing.identity import Policy
+from event_router.translate import Options
+
+
+class DeliveryView(Protocol):
+    @property
+    def stats(self) -> dict[str, Stats]:
+        """Live figures per consumer this process delivers to."""
+        ...
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Per consumer: the figures as status shows them, with `lag` (events not yet acked)."""
+        ...
+
+    def options(self, policy: Policy) -> Options: ...

@@ -1,0 +1,1 @@
+"""Pieces that run inside Open edX itself: the LMS backend that forwards events to the router."""

@@ -1,0 +1,65 @@
+"""What sources and the web server need from a journal, whichever backs it.
+
+`SqliteJournal` (one process, one file) and `RedisJournal` (a stream shared by several router
+processes) both offer this much, so the tracking-log follower, the bus source and HTTP ingest
+work unchanged on either. Cursors, reads and retention differ (a cursor per consumer on SQLite, a
+consumer group per consumer on Redis) and stay with each delivery path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Protocol
+
+from event_router.events import TrackingEvent
+
+
+class Journal(Protocol):
+    """The ingest side of a journal: append durably with a source position, and look back."""
+
+    @property
+    def head(self) -> int:
+        """How many events were ever accepted (SQLite: the newest seq)."""
+        ...
+
+    def submit(
+        self,
+        bodies: Sequence[bytes],
+        position: tuple[str, str] | None = None,
+        cursors: dict[str, int] | None = None,
+        events: Sequence[TrackingEvent] | None = None,
+        seen: tuple[str, Sequence[str]] | None = None,
+    ) -> Future[tuple[int, int]]:
+        """Queue events, a source position and idempotency keys for one atomic commit."""
+        ...
+
+    async def append(
+        self,
+        bodies: Sequence[bytes],
+        position: tuple[str, str] | None = None,
+        events: Sequence[TrackingEvent] | None = None,
+    ) -> tuple[int, int]:
+        """`submit` and wait for the commit; raises `JournalFull` when refused."""
+        ...
+
+    def listener(self) -> asyncio.Event:
+        """An event set whenever this process commits new events (for the calling loop)."""
+        ...
+
+    def position(self, source: str) -> str | None: ...
+
+    def positions(self) -> dict[str, str]: ...
+
+    def seen(self, scope: str, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` were committed under `scope`."""
+        ...
+
+    def forget_seen(self, scope: str, keep: int) -> int:
+        """Drop all but the newest `keep` keys of `scope`."""
+        ...
+
+    def size(self) -> tuple[int, int]:
+        """(retained events, bytes they take)."""
+        ...

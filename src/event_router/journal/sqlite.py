@@ -1,0 +1,430 @@
+"""The embedded journal: one SQLite file in WAL mode, written by one thread with group commits.
+
+Every append and cursor move goes through a single writer thread that drains its queue into one
+transaction, so a burst of small appends costs one fsync. Readers use their own connection and
+never block the writer (WAL). Recent events are also kept in memory, so consumers that keep up
+never touch the disk to read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from event_router.events import NormaliseError, TrackingEvent, parse_json
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    body BLOB NOT NULL,
+    ingested_at REAL NOT NULL,
+    name TEXT
+);
+CREATE INDEX IF NOT EXISTS events_ingested_at ON events (ingested_at);
+CREATE TABLE IF NOT EXISTS positions (
+    source TEXT PRIMARY KEY,
+    position TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cursors (
+    consumer TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status (
+    consumer TEXT PRIMARY KEY,
+    snapshot BLOB NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seen (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    seen_at REAL NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');
+"""
+_RECENT = 20_000  # events kept in memory for consumers that keep up (memory stays flat)
+
+
+class JournalFull(OSError):
+    """The journal cannot take more events (disk full or not writable): ingest must refuse."""
+
+
+class Entry:
+    """One accepted event: its place in the journal, when it arrived, its name and body.
+
+    The event itself is parsed from the body only when something asks for it: a consumer whose
+    route allows everything, translated in a worker process, never needs it in this one.
+    """
+
+    __slots__ = ("_event", "body", "ingested_at", "name", "seq")
+
+    def __init__(
+        self,
+        seq: int,
+        ingested_at: float,
+        event: TrackingEvent | None = None,
+        body: bytes = b"",
+        name: str | None = None,
+    ) -> None:
+        self.seq = seq
+        self.ingested_at = ingested_at
+        self._event = event
+        self.body = body
+        self.name = name if name is not None else event.name if event is not None else ""
+
+    @property
+    def event(self) -> TrackingEvent:
+        """The normalised event (raises `NormaliseError` for a body that is not one)."""
+        if self._event is None:
+            self._event = parse_json(self.body)
+            self.name = self._event.name
+        return self._event
+
+
+@dataclass(slots=True)
+class _Write:
+    bodies: Sequence[bytes]
+    events: Sequence[TrackingEvent] | None
+    position: tuple[str, str] | None
+    cursors: dict[str, int] | None
+    future: Future[tuple[int, int]]
+    seen: tuple[str, Sequence[str]] | None = None
+
+
+class SqliteJournal:
+    """The journal in `<home>/journal.db`. Thread-safe; append and cursor writes are durable."""
+
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._synchronous = synchronous
+        self._reader = self._connect()
+        self._reader.executescript(_SCHEMA)
+        columns = {row[1] for row in self._reader.execute("PRAGMA table_info(events)")}
+        if "name" not in columns:  # a journal from before names were kept
+            self._reader.execute("ALTER TABLE events ADD COLUMN name TEXT")
+        self._read_lock = threading.Lock()
+        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        self._recent: OrderedDict[int, Entry] = OrderedDict()
+        self._recent_lock = threading.Lock()
+        self._listeners: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+        row = self._reader.execute("SELECT seq FROM sqlite_sequence WHERE name='events'").fetchone()
+        self._head = row[0] if row else 0
+        self._writer = threading.Thread(target=self._write_loop, name="journal-writer", daemon=True)
+        self._writer.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        return conn
+
+    # -- writing --
+
+    @property
+    def head(self) -> int:
+        """The seq of the newest accepted event (0 when none ever was)."""
+        return self._head
+
+    def submit(
+        self,
+        bodies: Sequence[bytes],
+        position: tuple[str, str] | None = None,
+        cursors: dict[str, int] | None = None,
+        events: Sequence[TrackingEvent] | None = None,
+        seen: tuple[str, Sequence[str]] | None = None,
+    ) -> Future[tuple[int, int]]:
+        """Queue events (raw JSON bytes) and/or a source position and cursor moves for one commit.
+
+        The future resolves to (first seq, last seq) of the appended events once committed, or
+        raises `JournalFull`. Sources normalise before appending and may pass the parsed `events`
+        (parallel to `bodies`) so the in-memory copy costs no second parse. `seen` is (scope,
+        keys): idempotency keys (e.g. bus message ids) recorded in the same transaction, so a
+        source that is handed a message again after a crash can tell it is already in.
+        """
+        future: Future[tuple[int, int]] = Future()
+        self._queue.put(_Write(bodies, events, position, cursors, future, seen))
+        return future
+
+    async def append(
+        self,
+        bodies: Sequence[bytes],
+        position: tuple[str, str] | None = None,
+        events: Sequence[TrackingEvent] | None = None,
+    ) -> tuple[int, int]:
+        return await asyncio.wrap_future(self.submit(bodies, position, None, events))
+
+    async def set_cursor(self, consumer: str, seq: int) -> None:
+        await asyncio.wrap_future(self.submit((), None, {consumer: seq}))
+
+    def _write_loop(self) -> None:
+        conn = self._connect()
+        while True:
+            item = self._queue.get()
+            if item is None:
+                conn.close()
+                return
+            batch = [item]
+            while len(batch) < 1024:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                batch.append(more)
+            self._commit(conn, batch)
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[_Write]) -> None:
+        now = time.time()
+        results: list[tuple[int, int]] = []
+        appended: list[tuple[int, bytes, TrackingEvent | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            seq = self._head
+            for write in batch:
+                first = seq + 1
+                if write.bodies:
+                    parsed: Sequence[TrackingEvent | None] = write.events or [None] * len(
+                        write.bodies
+                    )
+                    rows = [
+                        (seq + i + 1, body, now, event.name if event is not None else None)
+                        for i, (body, event) in enumerate(zip(write.bodies, parsed, strict=True))
+                    ]
+                    conn.executemany(
+                        "INSERT INTO events (seq, body, ingested_at, name) VALUES (?,?,?,?)", rows
+                    )
+                    appended.extend((r[0], r[1], e) for r, e in zip(rows, parsed, strict=True))
+                    seq += len(rows)
+                if write.position is not None:
+                    conn.execute(
+                        "INSERT INTO positions (source, position, updated_at) VALUES (?,?,?) "
+                        "ON CONFLICT(source) DO UPDATE SET position=excluded.position, "
+                        "updated_at=excluded.updated_at",
+                        (*write.position, now),
+                    )
+                if write.seen is not None:
+                    scope, keys = write.seen
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO seen (scope, key, seen_at) VALUES (?,?,?)",
+                        [(scope, key, now) for key in keys],
+                    )
+                for consumer, cursor in (write.cursors or {}).items():
+                    conn.execute(
+                        "INSERT INTO cursors (consumer, seq, updated_at) VALUES (?,?,?) "
+                        "ON CONFLICT(consumer) DO UPDATE SET seq=MAX(seq, excluded.seq), "
+                        "updated_at=excluded.updated_at",
+                        (consumer, cursor, now),
+                    )
+                results.append((first, seq))
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            error = JournalFull(f"journal write failed: {exc}")
+            for write in batch:
+                write.future.set_exception(error)
+            return
+        self._head = seq
+        self._remember(appended, now)
+        for write, result in zip(batch, results, strict=True):
+            write.future.set_result(result)
+        if appended:
+            self._notify()
+
+    def _remember(
+        self, appended: list[tuple[int, bytes, TrackingEvent | None]], now: float
+    ) -> None:
+        entries = []
+        for seq, body, event in appended:
+            if event is None:
+                try:
+                    event = parse_json(body)
+                except NormaliseError:
+                    continue  # sources validate before appending; a disk read will report it
+            entries.append(Entry(seq, now, event, body))
+        with self._recent_lock:
+            for entry in entries:
+                self._recent[entry.seq] = entry
+            while len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
+
+    # -- notification --
+
+    def listener(self) -> asyncio.Event:
+        """An event set whenever new events are committed (for the calling loop)."""
+        flag = asyncio.Event()
+        self._listeners.append((asyncio.get_running_loop(), flag))
+        return flag
+
+    def _notify(self) -> None:
+        for loop, flag in list(self._listeners):
+            try:
+                loop.call_soon_threadsafe(flag.set)
+            except RuntimeError:
+                self._listeners.remove((loop, flag))
+
+    # -- reading --
+
+    def read(self, after: int, limit: int) -> tuple[list[Entry], list[tuple[int, str]]]:
+        """Up to `limit` entries after `after`, in order, and (seq, reason) of unreadable ones."""
+        with self._recent_lock:
+            first = next(iter(self._recent), None)
+            if first is not None and first <= after + 1:
+                cached: list[Entry] = []
+                seq = after + 1
+                while len(cached) < limit:
+                    entry = self._recent.get(seq)
+                    if entry is None:
+                        break
+                    cached.append(entry)
+                    seq += 1
+                if cached or seq > self._head:
+                    return cached, []
+        with self._read_lock:
+            rows = self._reader.execute(
+                "SELECT seq, body, ingested_at, name FROM events "
+                "WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        entries: list[Entry] = []
+        bad: list[tuple[int, str]] = []
+        for seq, body, ingested_at, name in rows:
+            entry = Entry(seq, ingested_at, None, bytes(body), name)
+            if name is None:  # written without a name: parse now, to report a bad body early
+                try:
+                    entry.event  # noqa: B018
+                except NormaliseError as exc:
+                    bad.append((seq, exc.reason))
+                    continue
+            entries.append(entry)
+        return entries, bad
+
+    def body(self, seq: int) -> bytes | None:
+        with self._read_lock:
+            row = self._reader.execute("SELECT body FROM events WHERE seq = ?", (seq,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def position(self, source: str) -> str | None:
+        with self._read_lock:
+            row = self._reader.execute(
+                "SELECT position FROM positions WHERE source = ?", (source,)
+            ).fetchone()
+        return row[0] if row else None
+
+    def positions(self) -> dict[str, str]:
+        with self._read_lock:
+            return dict(self._reader.execute("SELECT source, position FROM positions").fetchall())
+
+    def seen(self, scope: str, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` were committed under `scope` (see `submit`'s `seen`)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            with self._read_lock:
+                rows = self._reader.execute(
+                    f"SELECT key FROM seen WHERE scope = ? AND key IN ({marks})", (scope, *chunk)
+                ).fetchall()
+            found.update(row[0] for row in rows)
+        return found
+
+    def forget_seen(self, scope: str, keep: int) -> int:
+        """Drop all but the newest `keep` keys of `scope`; returns how many were dropped."""
+        conn = self._connect()
+        try:
+            cur = conn.execute(
+                "DELETE FROM seen WHERE scope = ? AND rowid < (SELECT rowid FROM seen "
+                "WHERE scope = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
+                (scope, scope, max(0, keep - 1)),
+            )
+            return cur.rowcount
+        finally:
+            conn.close()
+
+    def cursor(self, consumer: str) -> int | None:
+        with self._read_lock:
+            row = self._reader.execute(
+                "SELECT seq FROM cursors WHERE consumer = ?", (consumer,)
+            ).fetchone()
+        return row[0] if row else None
+
+    def cursors(self) -> dict[str, int]:
+        with self._read_lock:
+            return dict(self._reader.execute("SELECT consumer, seq FROM cursors").fetchall())
+
+    def seq_before(self, moment: float) -> int:
+        """The last seq accepted before `moment` (epoch seconds): where a new consumer starts."""
+        with self._read_lock:
+            row = self._reader.execute(
+                "SELECT min(seq) FROM events WHERE ingested_at >= ?", (moment,)
+            ).fetchone()
+        if row[0] is None:
+            return self._head
+        return int(row[0]) - 1
+
+    def pending(self, after: int) -> int:
+        """How many retained events have seq > after (a consumer's lag)."""
+        with self._read_lock:
+            row = self._reader.execute("SELECT count(*) FROM events WHERE seq > ?", (after,))
+            return int(row.fetchone()[0])
+
+    def size(self) -> tuple[int, int]:
+        """(retained events, bytes on disk)."""
+        with self._read_lock:
+            count = self._reader.execute("SELECT count(*) FROM events").fetchone()[0]
+        files = [self.path, self.path.with_name(self.path.name + "-wal")]
+        return int(count), sum(f.stat().st_size for f in files if f.exists())
+
+    # -- status snapshots (written by the running router, read by `event-router status`) --------
+
+    def write_status(self, snapshots: dict[str, bytes]) -> None:
+        now = time.time()
+        conn = self._connect()
+        try:
+            conn.executemany(
+                "INSERT OR REPLACE INTO status (consumer, snapshot, updated_at) VALUES (?,?,?)",
+                [(name, snap, now) for name, snap in snapshots.items()],
+            )
+        finally:
+            conn.close()
+
+    def read_status(self) -> dict[str, tuple[bytes, float]]:
+        with self._read_lock:
+            rows = self._reader.execute("SELECT consumer, snapshot, updated_at FROM status")
+            return {name: (bytes(snap), at) for name, snap, at in rows.fetchall()}
+
+    # -- retention --
+
+    def trim(self, below: int, older_than: float) -> int:
+        """Delete events with seq <= below that arrived before `older_than` (epoch seconds)."""
+        conn = self._connect()
+        try:
+            cur = conn.execute(
+                "DELETE FROM events WHERE seq <= ? AND ingested_at < ?", (below, older_than)
+            )
+            return cur.rowcount
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._writer.join(timeout=10)
+        self._reader.close()

@@ -1,0 +1,159 @@
+"""A consumer's filter: which events it wants and may see, and which rule decided.
+
+Names are allowed/denied by exact name or by regular expression (a pattern with any of
+`*?[]()|^$+{}\\` is a full-match regex; a plain name such as `edx.video.played` matches itself
+only). Restrictions narrow by course, org, site (host) and user. `match_params` is ERB's rule:
+dotted path into the event as received → regex (or list of regexes, any may match, searched
+anywhere in the value); every key must match.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from event_router.events import TrackingEvent
+
+_REGEX_CHARS = set("*?[]()|^$+{}\\")
+
+
+def is_regex(pattern: str) -> bool:
+    return any(char in _REGEX_CHARS for char in pattern)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Whether a consumer gets an event, and the rule that said so (for the playground and logs)."""
+
+    allowed: bool
+    rule: str
+
+
+class _NameSet:
+    """Exact names in a set, patterns compiled into one alternation: O(1) for the common case."""
+
+    def __init__(self, patterns: list[str]) -> None:
+        self.exact = {p for p in patterns if not is_regex(p)}
+        self.patterns = [(p, re.compile(p)) for p in patterns if is_regex(p)]
+        joined = "|".join(f"(?:{p})" for p, _ in self.patterns)
+        self.regex = re.compile(joined) if self.patterns else None
+
+    def match(self, name: str) -> str | None:
+        """The pattern that matches `name` (the name itself for an exact entry), else None."""
+        if name in self.exact:
+            return name
+        if self.regex is not None and self.regex.fullmatch(name):
+            return next(p for p, rx in self.patterns if rx.fullmatch(name))
+        return None
+
+
+class Route(BaseModel):
+    """What one consumer receives. Empty lists mean "no restriction"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    allow: list[str] = Field(default_factory=list, description="Event names or regexes to allow.")
+    deny: list[str] = Field(default_factory=list, description="Event names or regexes to deny.")
+    courses: list[str] = Field(default_factory=list, description="Only these course ids.")
+    orgs: list[str] = Field(default_factory=list, description="Only these organisations.")
+    sites: list[str] = Field(default_factory=list, description="Only these hosts (context.host).")
+    users: list[str] = Field(default_factory=list, description="Only these user ids or usernames.")
+    match_params: dict[str, str | list[str]] = Field(
+        default_factory=dict, description="ERB match_params: dotted path → regex or regexes."
+    )
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            if is_regex(pattern):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        return patterns
+
+    @field_validator("match_params")
+    @classmethod
+    def _params_compile(cls, params: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for key, value in params.items():
+            for pattern in value if isinstance(value, list) else [value]:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"match_params[{key!r}]: invalid regex: {exc}") from None
+        return params
+
+    @cached_property
+    def _compiled(self) -> tuple[_NameSet, _NameSet, list[tuple[list[str], list[re.Pattern[str]]]]]:
+        params = [
+            (key.split("."), [re.compile(p) for p in (v if isinstance(v, list) else [v])])
+            for key, v in self.match_params.items()
+        ]
+        return _NameSet(self.allow), _NameSet(self.deny), params
+
+    @cached_property
+    def is_open(self) -> bool:
+        """Nothing restricts this route: every event is allowed (and need not be looked at)."""
+        return not (
+            self.allow
+            or self.deny
+            or self.courses
+            or self.orgs
+            or self.sites
+            or self.users
+            or self.match_params
+        )
+
+    def decide(self, event: TrackingEvent) -> Decision:
+        allow, deny, params = self._compiled
+        if self.allow:
+            matched = allow.match(event.name)
+            if matched is None:
+                return Decision(False, "not in allow list")
+        denied = deny.match(event.name)
+        if denied is not None:
+            return Decision(False, f"deny {denied}")
+        if self.courses and event.course_id not in self.courses:
+            return Decision(False, "course not in courses")
+        if self.orgs and _org(event) not in self.orgs:
+            return Decision(False, "org not in orgs")
+        if self.sites and event.context.get("host") not in self.sites:
+            return Decision(False, "site not in sites")
+        if self.users and not _user_in(event, self.users):
+            return Decision(False, "user not in users")
+        for path, patterns in params:
+            value = _dotted(event.raw, path)
+            text = "" if value is None else str(value)
+            if not any(p.search(text) for p in patterns):
+                return Decision(False, f"match_params {'.'.join(path)}")
+        return Decision(True, "allowed" if not self.allow else f"allow {matched}")
+
+
+def _org(event: TrackingEvent) -> str | None:
+    org = event.org_id
+    if org is None and event.course_id and ":" in event.course_id:
+        org = event.course_id.split(":", 1)[1].split("+", 1)[0]
+    return org
+
+
+def _user_in(event: TrackingEvent, users: list[str]) -> bool:
+    data = event.data if isinstance(event.data, dict) else {}
+    for source in (data, event.context):
+        for key in ("user_id", "username"):
+            value = source.get(key)
+            if value is not None and str(value) in users:
+                return True
+    return False
+
+
+def _dotted(value: Any, path: list[str]) -> Any:
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value

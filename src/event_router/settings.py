@@ -1,0 +1,119 @@
+"""Settings shared by every command: environment variables (`EVENT_ROUTER_*`), overridable by flags.
+
+The data directory (`EVENT_ROUTER_HOME`) holds the databases and the secret key that anonymous
+learner ids are derived from; the same home and settings give the same output from `transform`
+and from the running router, byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SECRET_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    """Router-wide settings; see `docs/configuration.md` for every variable."""
+
+    model_config = SettingsConfigDict(env_prefix="EVENT_ROUTER_", extra="ignore")
+
+    home: Path = Field(default=Path("event-router-data"), description="Data directory.")
+    secret_key: str | None = Field(
+        default=None,
+        description="Key for derived anonymous ids and signatures; generated in the home if unset.",
+    )
+    lms_url: str = Field(
+        default="http://localhost:18000",
+        description="The LMS root URL used in actor and object IRIs (ERB's LMS_ROOT_URL).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="Control-plane database, postgresql+psycopg://…; default: home/control.db.",
+    )
+
+    ingest_token: str | None = Field(
+        default=None, description="Bearer token required by POST /api/v1/events (open if unset)."
+    )
+    listen: str = Field(default="127.0.0.1:8400", description="HOST:PORT of the HTTP server.")
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Ingest body limit.")
+    retention_hours: float = Field(
+        default=168.0, ge=0, description="Keep delivered events this long for replay."
+    )
+    translation_workers: int = Field(
+        default_factory=lambda: min(4, (os.cpu_count() or 1) - 1),
+        ge=0,
+        le=64,
+        description="Processes translating for the router (0: in the main process).",
+    )
+    journal_sync: str = Field(
+        default="FULL", description="SQLite synchronous mode of the journal: FULL or NORMAL."
+    )
+    # Scale-out (docs/scaling.md): the journal as a Redis stream shared by N router processes.
+    journal_url: str | None = Field(
+        default=None,
+        validation_alias="EVENT_ROUTER_JOURNAL",
+        description="redis://host:port/db: the journal on Redis, shared by N router processes.",
+    )
+    journal_prefix: str = Field(
+        default="event-router", min_length=1, description="Key prefix of the Redis journal."
+    )
+    member: str | None = Field(
+        default=None,
+        description="This process's name in the consumer groups; default: host name and pid.",
+    )
+    claim_idle: float = Field(
+        default=30.0, gt=0, description="Seconds before a silent process's pending work is claimed."
+    )
+
+    @field_validator("lms_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL, e.g. https://lms.example.com")
+        return value
+
+    @field_validator("journal_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                "EVENT_ROUTER_JOURNAL must be a redis://, rediss:// or unix:// URL "
+                "(leave it unset for the embedded SQLite journal)"
+            )
+        return value
+
+    def has_store(self) -> bool:
+        """Whether there is a control plane to read: a configured server or the home's file."""
+        return bool(self.database_url) or (self.home / "control.db").is_file()
+
+    def resolved_secret(self) -> str:
+        """The secret key: from the environment, else from the home, created there on first use."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.home / _SECRET_FILE
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            pass
+        self.home.mkdir(parents=True, exist_ok=True)
+        # Write aside, then link into place: link fails if another process won the race, and a
+        # reader never sees a half-written key.
+        tmp = path.with_name(f".{_SECRET_FILE}.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(32) + "\n", encoding="utf-8")
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path.read_text(encoding="utf-8").strip()

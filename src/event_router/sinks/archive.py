@@ -1,0 +1,210 @@
+"""Archive sink: gzip JSON lines, one file per consumer per UTC hour, local or on S3.
+
+A batch is DELIVERED only once it is durable. Locally each batch is appended as one complete gzip
+member and fsynced (concatenated members are a valid gzip file, readable by `zcat` and Python's
+`gzip`). S3 cannot append, so each batch is its own object, named by the hour and a digest of its
+content: a retried batch overwrites the same object instead of duplicating it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import gzip
+import hashlib
+import logging
+import os
+import threading
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from event_router.routing.consumer import Consumer
+from event_router.sinks.base import Sink
+from event_router.sinks.outcome import Outcome, Verdict, failure
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+_OPERATOR_ERRORS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR})
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def encode_lines(items: Sequence[bytes]) -> bytes:
+    """JSON lines; an item that spans lines (pretty-printed) is re-serialised onto one."""
+    lines = [orjson.dumps(orjson.loads(item)) if b"\n" in item else item for item in items]
+    return b"\n".join(lines) + b"\n"
+
+
+def hour_path(when: datetime) -> str:
+    """`YYYY/MM/DD/HH` of the UTC hour of `when`."""
+    return when.astimezone(UTC).strftime("%Y/%m/%d/%H")
+
+
+def build_archive(consumer: Consumer) -> Sink:
+    """The local or S3 archive for the consumer's url (`/dir`, `file:///dir`, `s3://bucket/pfx`)."""
+    if consumer.url.startswith("s3://"):
+        return S3ArchiveSink(consumer)
+    return LocalArchiveSink(consumer)
+
+
+class LocalArchiveSink:
+    """Appends one fsynced gzip member per batch to `<dir>/<consumer>/YYYY/MM/DD/HH.jsonl.gz`.
+
+    One process writes a consumer's files (concurrent sends in it are serialised by a lock); a
+    crash mid-append leaves a torn last member, which is cut off before the next append to that
+    file (that batch was not acknowledged, so it is sent again).
+    """
+
+    def __init__(self, consumer: Consumer, clock: Clock = _utcnow) -> None:
+        self.root = Path(consumer.url.removeprefix("file://")).expanduser() / consumer.name
+        self._clock = clock
+        self._lock = threading.Lock()  # a thread, not the event loop, holds it while writing
+        self._checked: list[Path] = []
+
+    def path_for(self, when: datetime) -> Path:
+        return self.root / f"{hour_path(when)}.jsonl.gz"
+
+    async def send(self, items: Sequence[bytes]) -> Outcome:
+        started = time.perf_counter()
+        member = gzip.compress(encode_lines(items), mtime=0)
+        path = self.path_for(self._clock())
+        try:
+            await asyncio.to_thread(self._append, path, member)
+        except OSError as error:
+            pause = error.errno in _OPERATOR_ERRORS  # retrying cannot fix these
+            return failure(error, latency=time.perf_counter() - started, pause=pause)
+        return Outcome(Verdict.DELIVERED, detail=str(path), latency=time.perf_counter() - started)
+
+    async def close(self) -> None:
+        return None
+
+    def _append(self, path: Path, member: bytes) -> None:
+        with self._lock:
+            if path not in self._checked:
+                _makedirs_durably(path.parent)
+                _cut_torn_tail(path)
+                self._checked = [*self._checked[-3:], path]
+            created = not path.exists()
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                start = os.fstat(fd).st_size
+                try:
+                    _write_all(fd, member)
+                    os.fsync(fd)
+                except OSError:
+                    os.ftruncate(fd, start)  # never leave half a member behind
+                    raise
+            finally:
+                os.close(fd)
+            if created:
+                _fsync_dir(path.parent)
+
+
+class S3ArchiveSink:
+    """Puts one object per batch: `<prefix>/<consumer>/YYYY/MM/DD/HH-<digest>.jsonl.gz`.
+
+    Endpoint and credentials come from the standard AWS configuration (`AWS_ENDPOINT_URL`,
+    `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, profiles, instance roles).
+    """
+
+    def __init__(self, consumer: Consumer, clock: Clock = _utcnow, fs: Any = None) -> None:
+        if fs is None:
+            import s3fs  # type: ignore[import-untyped]
+
+            fs = s3fs.S3FileSystem(skip_instance_cache=True)
+        self._fs = fs
+        self.prefix = f"{consumer.url.removeprefix('s3://').strip('/')}/{consumer.name}"
+        self._clock = clock
+
+    def key_for(self, when: datetime, lines: bytes) -> str:
+        digest = hashlib.sha256(lines).hexdigest()[:20]
+        return f"{self.prefix}/{hour_path(when)}-{digest}.jsonl.gz"
+
+    async def send(self, items: Sequence[bytes]) -> Outcome:
+        started = time.perf_counter()
+        lines = encode_lines(items)
+        key = self.key_for(self._clock(), lines)
+        try:
+            await asyncio.to_thread(self._fs.pipe_file, key, gzip.compress(lines, mtime=0))
+        except (PermissionError, FileNotFoundError) as error:  # denied, or no such bucket
+            return failure(error, latency=time.perf_counter() - started, pause=True)
+        except Exception as error:  # botocore/aiohttp errors vary; all of them are transient
+            return failure(error, latency=time.perf_counter() - started)
+        latency = time.perf_counter() - started
+        return Outcome(Verdict.DELIVERED, detail=f"s3://{key}", latency=latency)
+
+    async def close(self) -> None:
+        return None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _makedirs_durably(path: Path) -> None:
+    """mkdir -p, fsyncing each parent that gained an entry so the new file can be found later."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            continue
+        _fsync_dir(directory.parent)
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """Truncate the file after its last complete gzip member (a crash can tear the last one)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    good = _complete_length(path)
+    if good < size:
+        log.warning("archive %s: cutting %d bytes of an incomplete batch", path, size - good)
+        with path.open("r+b") as file:
+            file.truncate(good)
+            os.fsync(file.fileno())
+
+
+def _complete_length(path: Path) -> int:
+    """Bytes taken by the complete gzip members at the start of the file."""
+    good = pos = 0
+    decoder = zlib.decompressobj(wbits=31)
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            while chunk:
+                try:
+                    decoder.decompress(chunk)
+                except zlib.error:
+                    return good
+                if not decoder.eof:
+                    pos += len(chunk)
+                    break
+                rest = decoder.unused_data
+                pos += len(chunk) - len(rest)
+                good = pos
+                decoder = zlib.decompressobj(wbits=31)
+                chunk = rest
+    return good

@@ -1,0 +1,1 @@
+"""Where events come from: files (tracking logs, JSON), HTTP ingest, the event bus."""

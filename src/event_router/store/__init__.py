@@ -1,0 +1,155 @@
+"""The control plane: consumers, learner identities, course names and dead letters, in SQLite (the
+home's `control.db`) or PostgreSQL (`EVENT_ROUTER_DATABASE_URL`) when several routers share it.
+
+Synchronous and thread-safe: the web API and the delivery engine call it from worker threads.
+The journal and delivery cursors live elsewhere (they are written far more often).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from event_router.routing.catalogue import CourseCatalogue
+from event_router.routing.consumer import Consumer
+from event_router.routing.identity import IdentityTable
+from event_router.settings import Settings
+from event_router.store.consumers import Changes, ConsumerRecord, Consumers, ImportResult
+from event_router.store.database import Database, database_url, safe_url, store_exists
+from event_router.store.dead_letters import DeadLetter, DeadLetters, State
+from event_router.store.errors import (
+    DuplicateConsumer,
+    InvalidConfig,
+    StoreError,
+    StoreUnavailable,
+    UnknownConsumer,
+    UnknownDeadLetter,
+)
+from event_router.store.identities import Courses, Identities
+from event_router.store.users import (
+    ApiToken,
+    DuplicateUser,
+    InvalidUser,
+    Role,
+    UnknownToken,
+    UnknownUser,
+    User,
+    Users,
+)
+
+__all__ = [
+    "ApiToken",
+    "Changes",
+    "ConsumerRecord",
+    "DeadLetter",
+    "DuplicateConsumer",
+    "DuplicateUser",
+    "ImportResult",
+    "InvalidConfig",
+    "InvalidUser",
+    "Role",
+    "State",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "UnknownConsumer",
+    "UnknownDeadLetter",
+    "UnknownToken",
+    "UnknownUser",
+    "User",
+    "Users",
+    "database_url",
+    "store_exists",
+]
+
+
+class Store:
+    """One handle on the control-plane database; `Store.open` brings its schema up to date."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.url = safe_url(db.engine.url)
+        self.consumers = Consumers(db)
+        self.identities = Identities(db)
+        self.courses = Courses(db)
+        self.dead_letters = DeadLetters(db)
+        self.users = Users(db)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect and run any pending migrations; StoreUnavailable if that cannot be done."""
+        db = Database.connect(url)
+        try:
+            db.migrate()
+        except BaseException:
+            db.dispose()
+            raise
+        return cls(db)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """The store the settings name: EVENT_ROUTER_DATABASE_URL, else the home's control.db."""
+        return cls.open(database_url(settings))
+
+    # Shortcuts for the delivery engine, which calls these from a worker thread.
+
+    def consumers_revision(self) -> int:
+        return self.consumers.revision()
+
+    def list_consumers(self) -> list[Consumer]:
+        return self.consumers.list()
+
+    def changes_since(self, revision: int) -> Changes:
+        return self.consumers.changes_since(revision)
+
+    def add_dead_letter(
+        self,
+        consumer: str,
+        event_seq: int,
+        event_name: str,
+        event: Mapping[str, Any] | None,
+        reason: str,
+        *,
+        item: Any = None,
+        status: int | None = None,
+        answer: str | bytes | None = None,
+    ) -> int:
+        return self.dead_letters.add(
+            consumer, event_seq, event_name, event, reason, item=item, status=status, answer=answer
+        )
+
+    def take_replays(self, consumer: str, limit: int = 100) -> list[DeadLetter]:
+        return self.dead_letters.take_replays(consumer, limit)
+
+    def mark_replayed(self, *ids: int) -> int:
+        return self.dead_letters.mark_replayed(ids)
+
+    def mark_dead(
+        self,
+        letter_id: int,
+        status: int | None,
+        answer: str | bytes | None,
+        reason: str | None = None,
+    ) -> None:
+        self.dead_letters.mark_dead(letter_id, status, answer, reason)
+
+    def identity_table(self) -> IdentityTable:
+        return self.identities.table()
+
+    def catalogue(self) -> CourseCatalogue:
+        return self.courses.catalogue()
+
+    def close(self) -> None:
+        self._db.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

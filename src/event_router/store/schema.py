@@ -1,0 +1,87 @@
+"""The control-plane tables as SQLAlchemy Core objects, for queries.
+
+The migrations in `migrations/versions` create these tables and are the source of truth for the
+schema; `tests/store` checks that this module and the migrated database agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Timestamp = sa.DateTime(timezone=True)
+
+control_revision = sa.Table(
+    "control_revision",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+consumers = sa.Table(
+    "consumers",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(63), nullable=False),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("revision", sa.BigInteger, nullable=False, index=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("name", name="uq_consumers_name"),
+)
+
+consumer_removals = sa.Table(
+    "consumer_removals",
+    metadata,
+    sa.Column("name", sa.String(63), primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False, index=True),
+    sa.Column("removed_at", Timestamp, nullable=False),
+)
+
+identities = sa.Table(
+    "identities",
+    metadata,
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("user_key", sa.String(300), primary_key=True),
+    sa.Column("user_id", sa.String(255)),
+    sa.Column("username", sa.String(255)),
+    sa.Column("anonymous_id", sa.String(255), nullable=False),
+    sa.Column("email", sa.String(320)),
+)
+
+courses = sa.Table(
+    "courses",
+    metadata,
+    sa.Column("course_id", sa.String(255), primary_key=True),
+    sa.Column("display_name", sa.Text, nullable=False),
+)
+
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "consumer",
+        sa.String(63),
+        sa.ForeignKey("consumers.name", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("event_seq", sa.BigInteger, nullable=False),
+    sa.Column("event_name", sa.String(255), nullable=False),
+    sa.Column("event", sa.JSON(none_as_null=True), nullable=True),
+    sa.Column("item", sa.JSON(none_as_null=True), nullable=True),
+    sa.Column("status", sa.Integer, nullable=True),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("replayed_at", Timestamp, nullable=True),
+    sa.CheckConstraint(
+        "state IN ('dead', 'replay', 'replayed', 'discarded')", name="dead_letters_state"
+    ),
+    sa.Index("dead_letters_consumer_state", "consumer", "state", "id"),
+)

@@ -1,0 +1,61 @@
+"""Translation: a pure function from a tracking event (and a consumer's options) to xAPI or Caliper.
+
+One registry per protocol maps event names to small functions, one module per event family.
+`translate()` is the only entry point the rest of the router uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from event_router.events import TrackingEvent
+from event_router.routing.identity import UnknownLearner
+from event_router.translate.errors import TranslationError, Unsupported
+from event_router.translate.options import Options
+from event_router.translate.registry import Registry
+
+Protocol = Literal["xapi", "caliper"]
+PROTOCOLS: tuple[Protocol, ...] = ("xapi", "caliper")
+
+__all__ = [
+    "PROTOCOLS",
+    "Options",
+    "Protocol",
+    "TranslationError",
+    "Unsupported",
+    "registry",
+    "translate",
+]
+
+
+def registry(protocol: str) -> Registry:
+    """The name → translation table of one protocol."""
+    if protocol == "xapi":
+        from event_router.translate.xapi import registry as xapi
+
+        return xapi
+    if protocol == "caliper":
+        from event_router.translate.caliper import registry as caliper
+
+        return caliper
+    raise ValueError(f"unknown protocol {protocol!r} (expected one of {', '.join(PROTOCOLS)})")
+
+
+def translate(event: TrackingEvent, protocol: str, options: Options) -> list[dict[str, Any]]:
+    """Translate one event; raise `TranslationError` (with a reason) when it cannot be.
+
+    A malformed payload (a field of the wrong type, a missing key a translation needs) becomes a
+    `TranslationError` naming the problem, so a bad event is skipped with a reason and never
+    stops the flow.
+    """
+    fn = registry(protocol).get(event.name)
+    try:
+        return fn(event, options)
+    except TranslationError:
+        raise
+    except UnknownLearner as exc:
+        raise TranslationError(str(exc)) from None
+    except KeyError as exc:
+        raise TranslationError(f"missing field {exc}") from None
+    except (TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
+        raise TranslationError(f"malformed event ({type(exc).__name__}: {exc})") from None

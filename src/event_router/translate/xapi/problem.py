@@ -1,0 +1,342 @@
+"""Problems: the learner submitted, was graded on, asked for a hint or the answer to a problem.
+
+Example: "Learner 32e08e30… evaluated
+http://lms/xblock/block-v1:edX+DemoX+Demo_Course+type@problem+block@3fc546… (choice question
+'Add the question text…', attempt 10): incorrect, 0 of 1, response ["a correct answer", …]."
+
+`problem_check` is one event name with three behaviours:
+
+- sent by the browser (`event_source` "browser"): the form data as a query string, nothing graded
+  yet. Verb "attempted"; the problem comes from the referer's `activate_block_id` or from the first
+  `input_<block id>_…` field of the form. No result.
+- sent by the server: the graded submission. Verb "evaluated", with success, score and the
+  learner's response (a list of answers is JSON-encoded); the interaction type follows the
+  question's `response_type` ("other" when unknown).
+- sent by the server for a problem with several questions: one statement for the whole problem
+  (interaction type "other"), then one per question, whose id comes from the question id, whose
+  context names the problem as parent, the course as grouping and the problem's statement.
+
+ERB marks the whole problem as objectType "GroupActivity", which xAPI does not have (an LRS rejects
+the statement); it is an "Activity" here, and its questions still point to it as their parent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from event_router.events import TrackingEvent
+from event_router.translate.errors import TranslationError
+from event_router.translate.iri import iri_safe
+from event_router.translate.options import Options
+from event_router.translate.xapi import vocabulary as v
+from event_router.translate.xapi.common import (
+    Json,
+    activity,
+    block_iri,
+    block_usage_key,
+    course_activity,
+    data_of,
+    registry,
+    statement,
+)
+from event_router.translate.xapi.grading import (
+    number,
+    required,
+    score,
+    weighted_result,
+)
+
+OTHER = "other"
+# Open edX response types → xAPI interaction types (ERB's table); anything else is "other".
+INTERACTION_TYPES = {
+    "choiceresponse": "choice",
+    "multiplechoiceresponse": "choice",
+    "numericalresponse": "numeric",
+    "stringresponse": "fill-in",
+    "customresponse": OTHER,
+    "coderesponse": OTHER,
+    "externalresponse": OTHER,
+    "formularesponse": "fill-in",
+    "schematicresponse": OTHER,
+    "imageresponse": "matching",
+    "annotationresponse": "fill-in",
+    "choicetextresponse": "choice",
+    "optionresponse": "choice",
+    "symbolicresponse": "fill-in",
+    "truefalseresponse": "true-false",
+}
+_BLOCK_QUERY_KEY = "activate_block_id"
+# What a bare usage key starts with (`block-v1:`, `ccx-block-v1:`, old `i4x://` keys).
+_USAGE_KEY_START = re.compile(r"(?:ccx-)?block-v\d+:|i4x://")
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the problem is (shared with the Caliper translation)
+
+
+def from_browser(event: TrackingEvent) -> bool:
+    return event.context.get("event_source") == "browser"
+
+
+def referer_block_id(referer: Any) -> str | None:
+    """The usage key in the referer's `activate_block_id` query parameter, if it has one."""
+    if not isinstance(referer, str) or _BLOCK_QUERY_KEY not in referer:
+        return None
+    values = parse_qs(urlsplit(referer).query).get(_BLOCK_QUERY_KEY)
+    return values[0] if values else None
+
+
+def form_block_id(data: Any, course_id: str | None) -> str | None:
+    """The problem named by a browser form `input_<block id>_<n>_<m>=…` (ERB: the 2nd `_` part)."""
+    if not isinstance(data, str) or course_id is None:
+        return None
+    parts = data.split("_", 2)
+    if len(parts) < 2:
+        return None
+    return block_usage_key(course_id, "problem", parts[1])
+
+
+def xblock_iri(options: Options, usage_key: str, suffix: str = "") -> str:
+    """`<LMS>/xblock/<usage key><suffix>`, percent-encoding what an IRI cannot hold."""
+    return iri_safe(block_iri(options, usage_key) + suffix)
+
+
+def problem_usage_key(data: Json) -> str | None:
+    """`problem_id`, else `module_id`, of a server event's payload."""
+    value = data.get("problem_id") or data.get("module_id")
+    return value if isinstance(value, str) else None
+
+
+def _browser_usage_key(event: TrackingEvent) -> str:
+    usage_key = referer_block_id(event.context.get("referer")) or form_block_id(
+        event.data, event.course_id
+    )
+    if usage_key is None and isinstance(event.data, dict):
+        usage_key = problem_usage_key(event.data)
+    if usage_key is None:
+        raise TranslationError("no problem: no activate_block_id nor input_ field")
+    return usage_key
+
+
+# ---------------------------------------------------------------------------------------------
+# Questions, answers, grades
+
+
+def _interaction(response_type: Any) -> str:
+    return INTERACTION_TYPES.get(response_type, OTHER) if isinstance(response_type, str) else OTHER
+
+
+def _first_submission(submissions: Json) -> Json | None:
+    """The first question that names its response type (ERB describes the problem by it)."""
+    for submission in submissions.values():
+        if isinstance(submission, dict) and submission.get("response_type"):
+            return submission
+    return None
+
+
+def _any_interaction(submissions: Json) -> str:
+    """The interaction type of the first question that has a `response_type` key at all."""
+    for submission in submissions.values():
+        if isinstance(submission, dict) and submission.get("response_type") is not None:
+            return _interaction(submission["response_type"])
+    return OTHER
+
+
+def _display_name(event: TrackingEvent, data: Json) -> Any:
+    module = event.context.get("module")
+    if isinstance(module, dict) and module.get("display_name"):
+        return module["display_name"]
+    return data.get("display_name")
+
+
+def _response(answer: Any) -> str | None:
+    """xAPI wants a string: a list of answers as JSON (as ERB), anything else as ERB's `str()`."""
+    if answer is None or isinstance(answer, str):
+        return answer
+    if isinstance(answer, list):
+        return json.dumps(answer, ensure_ascii=False)
+    return str(answer)
+
+
+def _success(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _question(
+    iri: str,
+    data: Json,
+    submission: Json | None,
+    display_name: Any,
+    interaction: str,
+) -> Json:
+    """A problem or question: described by its question text, else named by the problem's name."""
+    attempts = data.get("attempts")
+    return activity(
+        iri,
+        v.INTERACTION,
+        name=None if submission else display_name,
+        description=submission.get("question") if submission else None,
+        extensions={v.EXT_ATTEMPT_ID: attempts} if attempts else None,
+        interactionType=interaction,
+    )
+
+
+def _graded_result(data: Json, submission: Json | None) -> Json:
+    """Success and response of `submission` (the whole problem's when None), and the score."""
+    if submission:
+        answer, success = submission.get("answer"), submission.get("correct")
+    else:
+        answer, success = data.get("answers"), data.get("success") == "correct"
+    maximum = number(data.get("max_grade"), "max_grade")
+    grade = number(data.get("grade"), "grade")
+    scaled = None
+    if maximum is not None and grade is not None:
+        scaled = grade / maximum if maximum > 0 else 0
+    return {
+        "success": _success(success),
+        "score": score(grade, maximum, scaled),
+        "response": _response(answer),
+    }
+
+
+def _question_result(data: Json, submission: Any) -> Json:
+    """A question of a multi-question problem: its own success and response, no score."""
+    if isinstance(submission, dict) and submission:
+        return {
+            "success": _success(submission.get("correct")),
+            "response": _response(submission.get("answer")),
+        }
+    return {"success": data.get("success") == "correct"}
+
+
+# ---------------------------------------------------------------------------------------------
+# problem_check
+
+
+@registry.register("problem_check")
+def problem_check(event: TrackingEvent, options: Options) -> list[Json]:
+    if from_browser(event):
+        return [_browser_check(event, options)]
+    data = data_of(event)
+    usage_key = problem_usage_key(data)
+    if usage_key is None:
+        raise TranslationError("event data has no problem_id nor module_id")
+    submissions = data.get("submission")
+    if not isinstance(submissions, dict):
+        submissions = {}
+    if len(submissions) > 1:
+        return _multi_question_check(event, options, data, usage_key, submissions)
+    submission = _first_submission(submissions)
+    if submission is not None:
+        interaction = _interaction(submission["response_type"])
+    else:
+        interaction = _any_interaction(submissions)
+    problem = _question(
+        xblock_iri(options, usage_key), data, submission, _display_name(event, data), interaction
+    )
+    result = _graded_result(data, submission)
+    return [statement(event, options, v.EVALUATED, problem, result=result)]
+
+
+def _browser_check(event: TrackingEvent, options: Options) -> Json:
+    data = event.data if isinstance(event.data, dict) else {}
+    problem = _question(
+        xblock_iri(options, _browser_usage_key(event)),
+        data,
+        None,
+        _display_name(event, data),
+        OTHER,
+    )
+    return statement(event, options, v.ATTEMPTED, problem)
+
+
+def _multi_question_check(
+    event: TrackingEvent, options: Options, data: Json, usage_key: str, submissions: Json
+) -> list[Json]:
+    display_name = _display_name(event, data)
+    first = _first_submission(submissions)
+    problem = _question(xblock_iri(options, usage_key), data, first, display_name, OTHER)
+    parent = statement(event, options, v.EVALUATED, problem, result=_graded_result(data, first))
+    course = course_activity(event, options, object_type=True)
+    context_activities = {"parent": [problem], "grouping": [course] if course else None}
+    # A question's usage key: the problem's, with the last `@` part replaced by the question id.
+    stem = usage_key.rpartition("@")[0]
+    statements = [parent]
+    for question_id, submission in submissions.items():
+        own = submission if isinstance(submission, dict) and submission else None
+        question = _question(
+            xblock_iri(options, f"{stem}@{question_id}" if stem else question_id),
+            data,
+            own,
+            display_name,
+            _interaction(own.get("response_type")) if own else _any_interaction(submissions),
+        )
+        child = statement(
+            event,
+            options,
+            v.EVALUATED,
+            question,
+            result=_question_result(data, own),
+            context_activities=context_activities,
+            child_id=question_id,
+            parent_id=parent["id"],
+        )
+        statements.append(child)
+    return statements
+
+
+# ---------------------------------------------------------------------------------------------
+# The other problem events
+
+
+def _required_text(data: Json, key: str) -> str:
+    value = data.get(key)
+    if not value or not isinstance(value, str):
+        raise TranslationError(f"event data has no {key}")
+    return value
+
+
+@registry.register("showanswer")
+def show_answer(event: TrackingEvent, options: Options) -> list[Json]:
+    problem_id = _required_text(data_of(event), "problem_id")
+    answer = activity(xblock_iri(options, problem_id, "/answer"), v.SOLUTION)
+    return [statement(event, options, v.ASKED, answer)]
+
+
+@registry.register("edx.problem.hint.demandhint_displayed")
+def hint_displayed(event: TrackingEvent, options: Options) -> list[Json]:
+    data = data_of(event)
+    module_id = _required_text(data, "module_id")
+    index = data.get("hint_index")
+    if index is None or index == "" or isinstance(index, bool | dict | list):
+        raise TranslationError("event data has no hint_index")
+    hint = activity(xblock_iri(options, module_id, f"/hint/{index}"), v.SUPPLEMENTAL_INFO)
+    return [statement(event, options, v.ASKED, hint)]
+
+
+@registry.register("edx.problem.completed")
+def problem_completed(event: TrackingEvent, options: Options) -> list[Json]:
+    usage_key = problem_usage_key(data_of(event))
+    if usage_key is None:
+        raise TranslationError("event data has no problem_id nor module_id")
+    # ERB's object id is the bare usage key (`block-v1:…`, an IRI with scheme `block-v1`).
+    if not _USAGE_KEY_START.match(usage_key):
+        raise TranslationError("problem_id is not a usage key")
+    problem = activity(iri_safe(usage_key), v.INTERACTION)
+    return [statement(event, options, v.COMPLETED, problem)]
+
+
+@registry.register("edx.grades.problem.submitted")
+def problem_submitted(event: TrackingEvent, options: Options) -> list[Json]:
+    data = data_of(event)
+    usage_key = problem_usage_key(data)
+    if usage_key is None:
+        raise TranslationError("event data has no problem_id nor module_id")
+    earned = number(required(data, "weighted_earned"), "weighted_earned")
+    possible = number(required(data, "weighted_possible"), "weighted_possible")
+    question = activity(xblock_iri(options, usage_key), v.QUESTION)
+    result = weighted_result(earned, possible)
+    return [statement(event, options, v.ATTEMPTED, question, result=result)]

@@ -1,0 +1,123 @@
+"""The IRIs Open edX statements use (verbs, activity types, extensions), named once.
+
+These are the values ERB emits (its code, not its docs, where the two disagree), so that LRS
+queries and dashboards written against ERB's output keep working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+ADL = "http://adlnet.gov/expapi"
+W3ID = "https://w3id.org/xapi"
+TINCAN = "http://id.tincanapi.com"
+
+# ERB's namespace seed for statement ids (uuid5 of uuid5): changing it changes every id.
+_ID_SEED = uuid.UUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
+
+
+def uuid5_text(namespace: uuid.UUID, name: str) -> str:
+    """`str(uuid.uuid5(namespace, name))`, without building UUID objects (hot path)."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def id_namespace(key: str) -> uuid.UUID:
+    """The uuid5 namespace ERB derives from a verb's JSON text (and a child id, for fan-out)."""
+    return uuid.uuid5(_ID_SEED, key)
+
+
+@dataclass(frozen=True, slots=True)
+class Verb:
+    """An xAPI verb with its English display, and the id namespace ERB derives from it."""
+
+    id: str
+    display: str
+    value: dict[str, Any] = field(init=False, compare=False)
+    json_text: str = field(init=False, compare=False)
+    namespace: uuid.UUID = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        value = {"id": self.id, "display": {"en": self.display}}
+        text = json.dumps(value)  # ERB hashes tincan's to_json(): Python's default separators
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "json_text", text)
+        object.__setattr__(self, "namespace", id_namespace(text))
+
+
+# Verbs
+ASKED = Verb(f"{ADL}/verbs/asked", "asked")
+ATTEMPTED = Verb(f"{ADL}/verbs/attempted", "attempted")
+COMPLETED = Verb(f"{ADL}/verbs/completed", "completed")
+DELETED = Verb(f"{W3ID}/dod-isd/verbs/deleted", "deleted")
+EARNED = Verb(f"{TINCAN}/verb/earned", "earned")
+EDITED = Verb(f"{W3ID}/acrossx/verbs/edited", "edited")
+EVALUATED = Verb(f"{W3ID}/acrossx/verbs/evaluated", "evaluated")
+FAILED = Verb(f"{ADL}/verbs/failed", "failed")
+INITIALIZED = Verb(f"{ADL}/verbs/initialized", "initialized")
+INTERACTED = Verb(f"{ADL}/verbs/interacted", "interacted")
+NAVIGATED = Verb(f"{W3ID}/dod-isd/verbs/navigated", "navigated")
+PASSED = Verb(f"{ADL}/verbs/passed", "passed")
+PAUSED = Verb(f"{W3ID}/video/verbs/paused", "paused")
+PLAYED = Verb(f"{W3ID}/video/verbs/played", "played")
+POSTED = Verb(f"{W3ID}/acrossx/verbs/posted", "posted")
+PROGRESSED = Verb(f"{ADL}/verbs/progressed", "progressed")
+REGISTERED = Verb(f"{ADL}/verbs/registered", "registered")
+REPORTED = Verb(f"{W3ID}/acrossx/verbs/reported", "reported")
+SEEKED = Verb(f"{W3ID}/video/verbs/seeked", "seeked")
+TERMINATED = Verb(f"{ADL}/verbs/terminated", "terminated")
+UNREGISTERED = Verb(f"{TINCAN}/verb/unregistered", "unregistered")
+UNREPORTED = Verb(f"{W3ID}/openedx/verb/unreported", "unreported")
+VIEWED = Verb(f"{TINCAN}/verb/viewed", "viewed")
+VOTED = Verb(f"{W3ID}/openedx/verb/voted", "voted")
+
+# Activity types
+COURSE = f"{ADL}/activities/course"
+QUESTION = f"{ADL}/activities/question"
+INTERACTION = f"{ADL}/activities/cmi.interaction"
+LINK = f"{ADL}/activities/link"
+MODULE = f"{ADL}/activities/module"
+ATTEMPT = f"{ADL}/activities/attempt"
+RESOURCE = f"{TINCAN}/activitytype/resource"
+SOLUTION = f"{TINCAN}/activitytype/solution"
+DISCUSSION = f"{TINCAN}/activitytype/discussion"
+SUPPLEMENTAL_INFO = f"{W3ID}/acrossx/extensions/supplemental-info"
+VIDEO = f"{W3ID}/video/activity-type/video"
+TIMED_ASSESSMENT = f"{W3ID}/openedx/activity/timed-assessment"
+PRACTICE_ASSESSMENT = f"{W3ID}/openedx/activity/practice-assessment"
+PROCTORED_ASSESSMENT = f"{W3ID}/openedx/activity/proctored-assessment"
+GRADE_CLASSIFICATION = "http://www.tincanapi.co.uk/activitytypes/grade_classification"
+
+# Extensions
+EXT_TRANSFORMER_VERSION = f"{W3ID}/openedx/extension/transformer-version"
+EXT_SESSION_ID = f"{W3ID}/openedx/extensions/session-id"
+EXT_MODE = f"{W3ID}/acrossx/extensions/type"
+EXT_TOTAL_ITEMS = f"{W3ID}/acrossx/extensions/total-items"
+EXT_TIME_LIMIT = f"{W3ID}/acrossx/extensions/time-limit"
+EXT_POSITION = f"{TINCAN}/extension/position"
+EXT_ATTEMPT_ID = f"{TINCAN}/extension/attempt-id"
+EXT_STARTING_POSITION = f"{TINCAN}/extension/starting-position"
+EXT_ENDING_POSITION = f"{TINCAN}/extension/ending-point"
+EXT_DURATION = f"{TINCAN}/extension/duration"
+EXT_GRADE = "http://www.tincanapi.co.uk/extensions/result/classification"
+EXT_PROGRESS = f"{W3ID}/cmi5/result/extensions/progress"
+EXT_ATTEMPT_STARTED = f"{W3ID}/openedx/extension/attempt-started"
+EXT_ATTEMPT_COMPLETED = f"{W3ID}/openedx/extension/attempt-completed"
+EXT_CODE = f"{W3ID}/openedx/extension/code"
+EXT_VIDEO_LENGTH = f"{W3ID}/video/extensions/length"
+EXT_VIDEO_CC_LANGUAGE = f"{W3ID}/video/extensions/cc-subtitle-lang"
+EXT_VIDEO_COMPLETION_THRESHOLD = f"{W3ID}/video/extensions/completion-threshold"
+EXT_VIDEO_TIME = f"{W3ID}/video/extensions/time"
+EXT_VIDEO_TIME_FROM = f"{W3ID}/video/extensions/time-from"
+EXT_VIDEO_TIME_TO = f"{W3ID}/video/extensions/time-to"
+EXT_VIDEO_SPEED_FROM = f"{W3ID}/openedx/extension/speed-from"
+EXT_VIDEO_SPEED_TO = f"{W3ID}/openedx/extension/speed-to"
+EXT_VIDEO_CC_ENABLED = f"{W3ID}/video/extensions/cc-enabled"
+EXT_VIDEO_PROGRESS = f"{W3ID}/video/extensions/progress"

@@ -1,0 +1,1 @@
+"""The router's HTTP face: ingest, health, status, the admin REST API and UI, metrics."""

@@ -1,0 +1,49 @@
+"""Everything the admin side adds to the app: REST API, UI, metrics, and their error handling."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from event_router.delivery.view import DeliveryView
+from event_router.journal import Journal
+from event_router.store import Store
+from event_router.web import (
+    api_consumers,
+    api_dead_letters,
+    api_playground,
+    api_users,
+    errors,
+    metrics,
+    ui,
+    ui_consumers,
+    ui_dead_letters,
+)
+from event_router.web.auth import LoginThrottle, Sessions
+from event_router.web.context import WebContext
+
+
+def install(
+    app: FastAPI,
+    journal: Journal,
+    engine: DeliveryView | None,
+    store: Store,
+    *,
+    secret_key: str,
+    lms_url: str,
+) -> None:
+    app.state.web = WebContext(
+        journal=journal,
+        engine=engine,
+        store=store,
+        secret_key=secret_key,
+        lms_url=lms_url,
+        sessions=Sessions(secret_key),
+        throttle=LoginThrottle(),
+        exporter=metrics.Exporter(),
+    )
+    errors.install(app)
+    for api in (api_consumers, api_dead_letters, api_playground, api_users, metrics):
+        app.include_router(api.router)
+    ui.install(app)
+    for pages in (ui, ui_consumers, ui_dead_letters):
+        app.include_router(pages.router)

@@ -1,0 +1,40 @@
+"""`POST /api/v1/playground`: which consumers would receive an event, by which rule, as what.
+
+Read only, so viewers may use it. The event is the request body: a JSON object in either layout
+(event-tracking / event bus, or a tracking.log record).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+
+from event_router.events import NormaliseError
+from event_router.web.auth import Viewer
+from event_router.web.context import web
+from event_router.web.errors import ApiError
+from event_router.web.playground import SAMPLE, event_from_json, summary, try_event
+
+router = APIRouter(tags=["playground"])
+
+
+@router.post("/api/v1/playground")
+def playground(
+    request: Request,
+    principal: Viewer,
+    event: Annotated[Any, Body(description="One Open edX tracking event.", examples=[SAMPLE])],
+    consumer: Annotated[
+        list[str] | None, Query(description="Only these consumers (repeatable).")
+    ] = None,
+) -> dict[str, Any]:
+    """For each consumer: allowed or not, the deciding rule, and the exact items it would get."""
+    try:
+        parsed = event_from_json(event)
+    except NormaliseError as exc:
+        raise ApiError(400, f"not a tracking event: {exc}") from None
+    context = web(request)
+    if consumer:
+        for name in consumer:
+            context.store.consumers.get(name)  # 404 for an unknown name
+    return {"event": summary(parsed), "results": try_event(context, parsed, consumer)}

@@ -1,0 +1,36 @@
+"""What the admin API and UI work with, gathered once on the app: one place to look them up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+from event_router.journal import Journal
+from event_router.store import Store
+
+if TYPE_CHECKING:
+    from event_router.delivery.view import DeliveryView
+    from event_router.web.auth import LoginThrottle, Sessions
+    from event_router.web.metrics import Exporter
+
+
+@dataclass
+class WebContext:
+    """The journal, the engine (None when delivery does not run in this process), the store, and
+    what translation and sessions need from the settings."""
+
+    journal: Journal
+    engine: DeliveryView | None
+    store: Store
+    secret_key: str
+    lms_url: str
+    sessions: Sessions
+    throttle: LoginThrottle
+    exporter: Exporter
+
+
+def web(request: Request) -> WebContext:
+    context: WebContext = request.app.state.web
+    return context

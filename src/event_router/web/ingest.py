@@ -1,0 +1,129 @@
+"""`POST /api/v1/events`: the LMS (or anything) hands events to the router over HTTP.
+
+The body is one JSON event, a JSON array of events, or NDJSON (one per line); gzip-encoded bodies
+are accepted. Valid events are appended to the journal and the answer is sent only after the
+commit: `202` when all were accepted, `400` with per-item errors when some (or all) were not —
+the valid ones in the same request are accepted all the same, and the answer says which.
+"""
+
+from __future__ import annotations
+
+import hmac
+import zlib
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from event_router.events import NormaliseError, TrackingEvent, normalise
+from event_router.journal import Journal, JournalFull
+
+router = APIRouter()
+
+
+class IngestConfig:
+    """What the ingest endpoint needs: the journal, the token, the size limit, counters."""
+
+    def __init__(self, journal: Journal, token: str | None, max_bytes: int) -> None:
+        self.journal = journal
+        self.token = token
+        self.max_bytes = max_bytes
+        self.accepted = 0
+        self.rejected = 0
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def _items(body: bytes, content_type: str) -> list[tuple[Any, bytes | None, str | None]]:
+    """(value, its JSON bytes or None, parse error) for each item of the body."""
+    stripped = body.lstrip()
+    if "ndjson" not in content_type and stripped[:1] in (b"[", b"{"):
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            if stripped[:1] == b"[":
+                raise
+        else:
+            if isinstance(value, list):
+                return [(item, None, None) for item in value]
+            return [(value, body, None)]
+    items: list[tuple[Any, bytes | None, str | None]] = []
+    for line in body.splitlines():
+        if not line.strip():
+            continue
+        try:
+            items.append((orjson.loads(line), line, None))
+        except orjson.JSONDecodeError as exc:
+            items.append((None, None, f"not valid JSON ({exc})"))
+    return items
+
+
+@router.post("/api/v1/events", status_code=202, tags=["ingest"])
+async def ingest(request: Request) -> JSONResponse:
+    """Accept tracking events (JSON object, array or NDJSON; gzip allowed)."""
+    config: IngestConfig = request.app.state.ingest
+    if config.token is not None:
+        supplied = request.headers.get("authorization", "")
+        expected = f"Bearer {config.token}"
+        if not hmac.compare_digest(supplied.encode(), expected.encode()):
+            return _error(401, "missing or wrong bearer token")
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > config.max_bytes:
+        return _error(413, f"body larger than {config.max_bytes} bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > config.max_bytes:
+            return _error(413, f"body larger than {config.max_bytes} bytes")
+    if request.headers.get("content-encoding", "").lower() == "gzip":
+        try:
+            body = _gunzip(body, config.max_bytes)
+        except (OSError, EOFError, zlib.error) as exc:
+            return _error(400, f"body is not valid gzip: {exc}")
+        except OverflowError:
+            return _error(413, f"decompressed body larger than {config.max_bytes} bytes")
+    if not body.strip():
+        return _error(400, "empty body")
+    try:
+        items = _items(body, request.headers.get("content-type", ""))
+    except orjson.JSONDecodeError as exc:
+        return _error(400, f"body is not valid JSON: {exc}")
+    bodies: list[bytes] = []
+    events: list[TrackingEvent] = []
+    errors: list[dict[str, Any]] = []
+    for index, (value, raw, problem) in enumerate(items):
+        if problem is None:
+            try:
+                events.append(normalise(value))
+                bodies.append(raw if raw is not None else orjson.dumps(value))
+                continue
+            except NormaliseError as exc:
+                problem = str(exc)
+        errors.append({"index": index, "error": problem})
+    if bodies:
+        try:
+            await config.journal.append(bodies, None, events)
+        except JournalFull as exc:
+            return _error(507, f"journal cannot accept events: {exc}", accepted=0)
+        config.accepted += len(bodies)
+    config.rejected += len(errors)
+    answer: dict[str, Any] = {"accepted": len(bodies), "rejected": len(errors)}
+    if errors:
+        answer["errors"] = errors[:1000]
+        accepted_indexes = sorted(set(range(len(items))) - {e["index"] for e in errors})
+        answer["accepted_indexes"] = accepted_indexes[:10000]
+        return JSONResponse(answer, status_code=400)
+    return JSONResponse(answer, status_code=202)
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = inflater.decompress(body, limit + 1)
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise OverflowError
+    if not inflater.eof:
+        raise EOFError("truncated gzip body")
+    return out

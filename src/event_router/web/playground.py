@@ -1,0 +1,120 @@
+"""The translation playground: for one event, what each consumer would receive, and why.
+
+It runs the delivery path itself (route decision, then the consumer's `Encoder`: translation with
+the consumer's identity policy, override arguments, serialisation), so what it shows is byte for
+byte what would be sent; only the journal and the sink are left out.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+
+from event_router.delivery.encoder import Encoder, Skip, TranslationCache
+from event_router.events import NormaliseError, TrackingEvent, normalise, parse_line
+from event_router.journal import Entry
+from event_router.routing.consumer import Consumer
+from event_router.routing.identity import IdentityPolicy, Policy
+from event_router.translate import Options
+from event_router.web.context import WebContext
+
+SAMPLE = {
+    "name": "play_video",
+    "timestamp": "2024-05-06T07:08:09.123456+00:00",
+    "data": {"id": "0b9e39477cf34507a7a48f74be381fdd", "currentTime": 12.5, "code": "html5"},
+    "context": {
+        "course_id": "course-v1:edX+DemoX+Demo_Course",
+        "org_id": "edX",
+        "user_id": 3,
+        "username": "edx",
+        "session": "3f3a2e5d6c1b",
+        "path": "/event",
+    },
+}
+
+
+def parse_event(text: str) -> TrackingEvent:
+    """An event from text: a JSON object, or a tracking-log line (logger prefix allowed)."""
+    if not text.strip():
+        raise NormaliseError("paste an event: a JSON object or a tracking.log line")
+    return parse_line(text.strip())
+
+
+def event_from_json(value: Any) -> TrackingEvent:
+    return normalise(value)
+
+
+class OptionsSource:
+    """Translation options per identity policy: the running engine's (exactly what it uses), or,
+    without an engine in this process, built the same way from the store and the settings."""
+
+    def __init__(self, context: WebContext) -> None:
+        self._context = context
+        self._built: dict[Policy, Options] = {}
+
+    def __call__(self, policy: Policy) -> Options:
+        engine = self._context.engine
+        if engine is not None:
+            return engine.options(policy)
+        if not self._built:
+            store = self._context.store
+            identities, catalogue = store.identity_table(), store.catalogue()
+            for each in Policy:
+                identity = IdentityPolicy(
+                    self._context.secret_key, self._context.lms_url, identities, each
+                )
+                self._built[each] = Options(
+                    lms_url=self._context.lms_url, identity=identity, courses=catalogue
+                )
+        return self._built[policy]
+
+
+def try_event(
+    context: WebContext, event: TrackingEvent, only: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """One result per consumer (or per named consumer): would it receive the event, which rule
+    decided, and the exact items (or why translation refused)."""
+    consumers = context.store.consumers.list()
+    if only:
+        consumers = [c for c in consumers if c.name in only]
+    options = OptionsSource(context)
+    entry = Entry(seq=0, ingested_at=time.time(), event=event)
+    return [_one(consumer, entry, options) for consumer in consumers]
+
+
+def _one(consumer: Consumer, entry: Entry, options: OptionsSource) -> dict[str, Any]:
+    decision = consumer.route.decide(entry.event)
+    result: dict[str, Any] = {
+        "consumer": consumer.name,
+        "protocol": consumer.protocol.value,
+        "sink": consumer.sink.value if consumer.sink else None,
+        "enabled": consumer.enabled,
+        "identity": consumer.identity.value,
+        "allowed": decision.allowed,
+        "rule": decision.rule,
+        "items": [],
+        "error": None,
+    }
+    if not decision.allowed:
+        return result
+    encoder = Encoder(consumer, options(consumer.identity), TranslationCache(size=4))
+    encoded = encoder.encode(entry)
+    if isinstance(encoded, Skip):
+        result["error"] = encoded.reason
+    else:
+        result["items"] = [orjson.loads(item) for item in encoded]
+    return result
+
+
+def summary(event: TrackingEvent) -> dict[str, Any]:
+    """The normalised event and the facts routes look at."""
+    return {
+        "name": event.name,
+        "timestamp": event.timestamp,
+        "course_id": event.course_id,
+        "org_id": event.org_id,
+        "user": event.user_key,
+        "normalised": event.as_dict(),
+    }

@@ -1,0 +1,104 @@
+"""UI pages for dead letters: a filtered, paged list with bulk replay / discard, and one letter in
+full (the event, the item sent, the endpoint's answer)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from event_router.store import State, UnknownConsumer, UnknownDeadLetter
+from event_router.web.auth import UiAdmin, UiUser, check_form_csrf
+from event_router.web.context import web
+from event_router.web.ui import PageNotFound, redirect, render
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+
+
+@router.get("/dead-letters")
+def dead_letters(
+    request: Request,
+    principal: UiUser,
+    consumer: str = "",
+    state: str = "dead",
+    offset: int = 0,
+    done: str = "",
+) -> Response:
+    store = web(request).store
+    names = [c.name for c in store.consumers.list()]
+    chosen_state = state if state in {s.value for s in State} else None
+    chosen_consumer = consumer if consumer in names else None
+    offset = max(0, offset)
+    letters = store.dead_letters.list(chosen_consumer, chosen_state, PAGE, offset)
+    total = store.dead_letters.count(chosen_consumer, chosen_state)
+
+    def page(at: int) -> str:
+        return "/dead-letters?" + urlencode(
+            {"consumer": consumer, "state": state or "any", "offset": at}
+        )
+
+    return render(
+        request,
+        "dead_letters.html",
+        principal,
+        letters=letters,
+        total=total,
+        names=names,
+        consumer=chosen_consumer or "",
+        state=chosen_state or "any",
+        states=[s.value for s in State],
+        offset=offset,
+        previous=page(max(0, offset - PAGE)) if offset else None,
+        next=page(offset + PAGE) if offset + len(letters) < total else None,
+        done=done,
+        active="dead-letters",
+    )
+
+
+@router.get("/dead-letters/{letter_id}")
+def dead_letter(request: Request, principal: UiUser, letter_id: int, done: str = "") -> Response:
+    try:
+        letter = web(request).store.dead_letters.get(letter_id)
+    except UnknownDeadLetter as exc:
+        raise PageNotFound(str(exc)) from None
+    return render(
+        request, "dead_letter.html", principal, letter=letter, done=done, active="dead-letters"
+    )
+
+
+@router.post("/dead-letters/{action}")
+async def act(request: Request, principal: UiAdmin, action: str) -> Response:
+    """`replay` or `discard` the checked letters, or every letter of the chosen consumer."""
+    form = await request.form()
+    check_form_csrf(principal, form)
+    if action not in ("replay", "discard"):
+        raise PageNotFound(f"no action {action!r}")
+    ids = [int(str(value)) for value in form.getlist("id") if str(value).isdigit()]
+    consumer = str(form.get("all_of", "")) or None
+    back = str(form.get("back", "")) or "/dead-letters"
+    if not ids and consumer is None:
+        return redirect(_with(back, done="Nothing selected."))
+    letters = web(request).store.dead_letters
+    change: Any = letters.mark_for_replay if action == "replay" else letters.discard
+    try:
+        count = await run_in_threadpool(change, ids or None, consumer)
+    except (UnknownDeadLetter, UnknownConsumer) as exc:
+        raise PageNotFound(str(exc)) from None
+    verb = "marked for replay" if action == "replay" else "discarded"
+    note = f"{count} dead letter(s) {verb}."
+    if action == "replay":
+        note += " The router re-sends them within a few seconds."
+    return redirect(_with(back, done=note))
+
+
+def _with(url: str, **params: str) -> str:
+    """`url` (a path on this site, else the list) with `params` set."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/dead-letters"):
+        parts = urlsplit("/dead-letters")
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in params]
+    return parts.path + "?" + urlencode([*query, *params.items()])

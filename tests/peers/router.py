@@ -1,0 +1,118 @@
+"""The router itself as a real process, for end-to-end tests: start, stop, kill -9, restart."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from event_router.routing.consumer import Consumer
+from event_router.store import Store
+from tests.peers.receiver import free_port
+
+ROUTER = [sys.executable, "-m", "event_router"]
+
+
+class Router:
+    """`event-router run` in a subprocess with its own home, listening on a free port."""
+
+    def __init__(self, home: Path, *, tracking_logs: list[Path] | None = None, **env: str) -> None:
+        self.home = home
+        self.tracking_logs = tracking_logs or []
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "EVENT_ROUTER_HOME": str(home),
+            "EVENT_ROUTER_LMS_URL": "http://localhost:18000",
+            "EVENT_ROUTER_SECRET_KEY": "end-to-end",
+            **env,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self._token: str | None = None
+        self.log = home / "router.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def store(self) -> Store:
+        self.home.mkdir(parents=True, exist_ok=True)
+        url = self.env.get("EVENT_ROUTER_DATABASE_URL") or f"sqlite:///{self.home / 'control.db'}"
+        return Store.open(url)
+
+    def add_consumer(self, **config: Any) -> Consumer:
+        with self.store() as store:
+            return store.consumers.add(Consumer(**config)).consumer
+
+    def update_consumer(self, name: str, **changes: Any) -> None:
+        with self.store() as store:
+            store.consumers.update(name, changes)
+
+    def start(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        args = [*ROUTER, "run", "--listen", f"127.0.0.1:{self.port}", "--log-level", "info"]
+        for path in self.tracking_logs:
+            args += ["--tracking-log", str(path)]
+        handle = self.log.open("ab")
+        self.process = subprocess.Popen(args, env=self.env, stdout=handle, stderr=handle)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"router exited: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"router not ready: {self.log.read_text()[-3000:]}")
+
+    def stop(self, timeout: float = 30) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout)
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()  # SIGKILL: no cleanup at all
+        self.process.wait()
+        self.process = None
+
+    def post(self, body: Any, **kwargs: Any) -> httpx.Response:
+        content = body if isinstance(body, bytes) else orjson.dumps(body)
+        return httpx.post(f"{self.url}/api/v1/events", content=content, timeout=10, **kwargs)
+
+    @property
+    def token(self) -> str:
+        """An admin API token (the status and admin API need one), created on first use."""
+        if self._token is None:
+            with self.store() as store:
+                store.users.add("router-peer", secrets.token_urlsafe(12), "admin")
+                self._token = store.users.create_token("router-peer", "tests")[1]
+        return self._token
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A request to the admin API with the admin token."""
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=10, **kwargs)
+
+    def status(self) -> dict[str, Any]:
+        return self.api("GET", "/api/v1/status").json()  # type: ignore[no-any-return]
+
+    def __enter__(self) -> Router:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.stop()

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from event_router.store import Store
+from tests.store.databases import database_url, postgres_database
+
+__all__ = ["database_url", "postgres_database"]
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    with Store.open(database_url) as opened:
+        yield opened

@@ -1,0 +1,136 @@
+"""Users and API tokens in the store (SQLite and PostgreSQL): hashing, roles, tokens, removal."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+
+from event_router.store import (
+    DuplicateUser,
+    InvalidUser,
+    Role,
+    Store,
+    UnknownToken,
+    UnknownUser,
+)
+from event_router.store.users import Users, api_tokens, users
+
+
+def test_add_get_list_and_passwords_are_argon2_hashes(store: Store) -> None:
+    added = store.users.add("alice", "alice-password", "admin")
+    store.users.add("bob", "bob-password")
+    assert added.username == "alice" and added.role is Role.ADMIN
+    assert store.users.get("bob").role is Role.VIEWER
+    assert [u.username for u in store.users.list()] == ["alice", "bob"]
+    assert store.users.count() == 2 and store.users.count(Role.ADMIN) == 1
+    with store._db.read() as conn:
+        stored = conn.execute(sa.select(users.c.password_hash)).scalars().all()
+    assert all(h.startswith("$argon2id$") for h in stored)
+    assert not any("password" in h for h in stored)
+    assert "alice-password" not in repr(added) and "argon2" not in repr(added)
+
+
+def test_authenticate(store: Store) -> None:
+    store.users.add("alice", "alice-password", "admin")
+    assert store.users.authenticate("alice", "alice-password") is not None
+    assert store.users.authenticate("alice", "Alice-password") is None
+    assert store.users.authenticate("nobody", "alice-password") is None
+    assert store.users.authenticate("alice", "") is None
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "role", "message"),
+    [
+        ("", "long-enough", "viewer", "a username is 1-150"),
+        ("has space", "long-enough", "viewer", "a username is 1-150"),
+        ("alice", "short", "viewer", "at least 8 characters"),
+        ("alice", "x" * 1025, "viewer", "at most 1024 characters"),
+        ("alice", "long-enough", "root", "unknown role 'root'"),
+    ],
+)
+def test_invalid_users_are_refused(
+    store: Store, username: str, password: str, role: str, message: str
+) -> None:
+    with pytest.raises(InvalidUser, match=message):
+        store.users.add(username, password, role)
+    assert store.users.count() == 0
+
+
+def test_duplicates_unknowns_and_changes(store: Store) -> None:
+    store.users.add("alice", "alice-password")
+    with pytest.raises(DuplicateUser):
+        store.users.add("alice", "another-password")
+    for call in (
+        lambda: store.users.get("nobody"),
+        lambda: store.users.remove("nobody"),
+        lambda: store.users.set_password("nobody", "long-enough"),
+        lambda: store.users.set_role("nobody", "admin"),
+    ):
+        with pytest.raises(UnknownUser):
+            call()
+    key = store.users.get("alice").session_key
+    store.users.set_password("alice", "new-password")
+    assert store.users.get("alice").session_key != key  # sessions signed before end
+    assert store.users.authenticate("alice", "alice-password") is None
+    assert store.users.authenticate("alice", "new-password") is not None
+    with pytest.raises(InvalidUser):
+        store.users.set_password("alice", "short")
+    store.users.set_role("alice", "admin")
+    assert store.users.get("alice").role is Role.ADMIN
+
+
+def test_outdated_hashes_are_upgraded_on_login(store: Store) -> None:
+    weak = Users(store._db, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    weak.add("alice", "alice-password")
+    with store._db.read() as conn:
+        before = conn.execute(sa.select(users.c.password_hash)).scalar_one()
+    assert store.users.authenticate("alice", "alice-password") is not None
+    with store._db.read() as conn:
+        after = conn.execute(sa.select(users.c.password_hash)).scalar_one()
+    assert before != after and PasswordHasher().check_needs_rehash(after) is False
+
+
+def test_tokens_are_stored_hashed_act_for_their_user_and_can_be_revoked(store: Store) -> None:
+    store.users.add("alice", "alice-password", "admin")
+    record, token = store.users.create_token("alice", "ci")
+    assert token.startswith("ert_") and len(token) > 40 and record.prefix == token[:10]
+    assert record.role is Role.ADMIN
+    with store._db.read() as conn:
+        row = conn.execute(sa.select(api_tokens)).one()
+    assert token not in str(tuple(row))
+    found = store.users.authenticate_token(token)
+    assert found is not None and found[0].username == "alice" and found[1] is Role.ADMIN
+    assert store.users.authenticate_token(token + "x") is None
+    assert store.users.authenticate_token("not-even-prefixed") is None
+    assert store.users.tokens("alice")[0].last_used_at is not None
+    store.users.revoke_token(record.id)
+    assert store.users.authenticate_token(token) is None
+    with pytest.raises(UnknownToken):
+        store.users.revoke_token(record.id)
+
+
+def test_token_roles_never_exceed_the_user(store: Store) -> None:
+    store.users.add("vic", "vic-password", "viewer")
+    with pytest.raises(InvalidUser, match="cannot have more rights"):
+        store.users.create_token("vic", "sneaky", "admin")
+    store.users.add("alice", "alice-password", "admin")
+    _, token = store.users.create_token("alice", "dash", "viewer")
+    assert store.users.authenticate_token(token)[1] is Role.VIEWER  # type: ignore[index]
+    _, full = store.users.create_token("alice", "ci")
+    store.users.set_role("alice", "viewer")  # a demoted user's tokens are demoted too
+    assert store.users.authenticate_token(full)[1] is Role.VIEWER  # type: ignore[index]
+    with pytest.raises(InvalidUser, match="token name"):
+        store.users.create_token("alice", "  ")
+    with pytest.raises(UnknownUser):
+        store.users.create_token("nobody", "ci")
+
+
+def test_removing_a_user_removes_their_tokens(store: Store) -> None:
+    store.users.add("alice", "alice-password", "admin")
+    store.users.add("bob", "bob-password", "admin")
+    _, token = store.users.create_token("alice", "ci")
+    store.users.create_token("bob", "ci")
+    store.users.remove("alice")
+    assert store.users.authenticate_token(token) is None
+    assert [t.username for t in store.users.tokens()] == ["bob"]

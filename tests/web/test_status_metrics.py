@@ -1,0 +1,132 @@
+"""`/api/v1/status` joined with the store, and `/metrics` in Prometheus' text format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from event_router.delivery.stats import LATENCY_BUCKETS, State, Stats
+from event_router.routing.consumer import Consumer
+from tests.web.conftest import Web
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def busy_engine(web: Web) -> Stats:
+    """The consumer `lrs` as a delivery would leave it after some work (real Stats)."""
+    assert web.engine is not None
+    web.store.consumers.add(Consumer(name="lrs", url="http://a.test/xapi"))
+    web.store.consumers.add(Consumer(name="off", url="http://b.test/xapi", enabled=False))
+    web.store.consumers.add(Consumer(name="new", url="http://c.test/xapi"))
+    stats = Stats(delivered=40, events=42, skipped=1, untranslatable=1, dead_letters=1, retries=3)
+    stats.in_flight, stats.cursor, stats.state = 2, 5, State.RETRYING
+    stats.error("retry: HTTP 503")
+    for latency in (0.004, 0.02, 0.02, 0.3, 7.0):
+        stats.latencies.append(latency)
+    web.engine.stats["lrs"] = stats
+    web.engine.stats["off"] = Stats(state=State.DISABLED)
+    return stats
+
+
+def test_status_needs_a_user_and_joins_engine_and_store(web_engine: Web) -> None:
+    busy_engine(web_engine)
+    web_engine.store.dead_letters.add("lrs", 3, "play_video", None, "rejected")
+    assert web_engine.client().get("/api/v1/status").status_code == 401
+    status = web_engine.viewer().get("/api/v1/status").json()
+    assert set(status) >= {"journal", "sources", "ingest", "consumers"}
+    lrs: dict[str, Any] = status["consumers"]["lrs"]
+    assert lrs["state"] == "retrying" and lrs["delivered"] == 40 and lrs["in_flight"] == 2
+    assert lrs["dead_letters"] == 1 and lrs["dead_letters_open"] == 1
+    assert lrs["last_error"] == "retry: HTTP 503"
+    assert lrs["latency_ms"]["p50"] == 20.0 and lrs["protocol"] == "xapi"
+    assert status["consumers"]["off"]["state"] == "disabled"
+    assert status["consumers"]["new"]["state"] == "starting"  # stored, not picked up yet
+
+
+def test_status_without_delivery_in_this_process(web: Web) -> None:
+    web.store.consumers.add(Consumer(name="lrs", url="http://a.test/xapi"))
+    status = web.viewer().get("/api/v1/status").json()
+    assert status["consumers"]["lrs"]["state"] == "not running"
+    assert status["journal"] == {"head": 0, "events": 0, "bytes": status["journal"]["bytes"]}
+
+
+def test_metrics_export_counters_gauges_and_latency_histograms(web_engine: Web) -> None:
+    busy_engine(web_engine)
+    web_engine.store.dead_letters.add("lrs", 3, "play_video", None, "rejected")
+    response = web_engine.client().get("/metrics")  # no auth: Prometheus scrapes it as is
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    found = samples(response.text)
+
+    def value(name: str, **labels: str) -> float:
+        return found[(name, tuple(sorted(labels.items())))]
+
+    assert value("event_router_events_ingested_total") == 0
+    assert value("event_router_delivered_total", consumer="lrs") == 40
+    assert value("event_router_events_handled_total", consumer="lrs") == 42
+    assert value("event_router_delivery_failures_total", consumer="lrs") == 3
+    assert value("event_router_dead_lettered_total", consumer="lrs") == 1
+    assert value("event_router_dead_letters_open", consumer="lrs") == 1
+    assert value("event_router_skipped_total", consumer="lrs", reason="route") == 1
+    assert value("event_router_in_flight_items", consumer="lrs") == 2
+    assert value("event_router_consumer_state", consumer="lrs", state="retrying") == 1
+    assert value("event_router_consumer_state", consumer="lrs", state="running") == 0
+    assert value("event_router_consumer_state", consumer="off", state="disabled") == 1
+    assert value("event_router_http_ingest_events_total", outcome="accepted") == 0
+
+    bucket = "event_router_delivery_latency_seconds_bucket"
+    assert value(bucket, consumer="lrs", le="0.005") == 1
+    assert value(bucket, consumer="lrs", le="0.025") == 3
+    assert value(bucket, consumer="lrs", le="0.5") == 4
+    assert value(bucket, consumer="lrs", le="10.0") == 5
+    assert value(bucket, consumer="lrs", le="+Inf") == 5
+    assert value("event_router_delivery_latency_seconds_count", consumer="lrs") == 5
+    assert abs(value("event_router_delivery_latency_seconds_sum", consumer="lrs") - 7.344) < 1e-9
+    bounds = [
+        labels for (name, labels) in found if name == bucket and ("consumer", "lrs") in labels
+    ]
+    assert len(bounds) == len(LATENCY_BUCKETS) + 1
+    assert ("process_resident_memory_bytes", ()) in found
+
+
+def test_latency_histogram_counts_every_delivery_not_just_the_recent_window() -> None:
+    stats = Stats()
+    for _ in range(5000):
+        stats.latencies.append(0.001)
+    assert len(stats.latencies) == 4096  # the window for percentiles stays bounded
+    assert stats.latencies.observed == 5000 and stats.latencies.buckets[0] == 5000
+
+
+def test_metrics_without_an_engine_still_answer(web: Web) -> None:
+    response = web.client().get("/metrics")
+    assert response.status_code == 200
+    found = samples(response.text)
+    assert found[("event_router_events_ingested_total", ())] == 0
+    assert not [name for name, _ in found if name == "event_router_delivered_total"]
+
+
+def test_openapi_documents_the_admin_api(web: Web) -> None:
+    schema = web.client().get("/api/openapi.json").json()
+    paths = set(schema["paths"])
+    assert {
+        "/api/v1/consumers",
+        "/api/v1/consumers/{name}",
+        "/api/v1/consumers/{name}/test",
+        "/api/v1/dead-letters",
+        "/api/v1/dead-letters/{letter_id}",
+        "/api/v1/dead-letters/replay",
+        "/api/v1/playground",
+        "/api/v1/status",
+        "/api/v1/me",
+        "/api/v1/events",
+        "/metrics",
+    } <= paths
+    assert not any(path.startswith(("/consumers", "/login", "/dead-letters")) for path in paths)
+    assert web.client().get("/api/docs").status_code == 200

@@ -1,0 +1,214 @@
+"""The server-rendered pages: consumer form (every field, messages, secrets), dashboard, dead
+letters, playground, and their empty states. The browser tests (tests/ui) drive the same pages."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import httpx
+
+from event_router.routing.consumer import Consumer
+from tests.conftest import ERB
+from tests.web.conftest import Session, Web
+
+FULL_FORM = {
+    "name": "full",
+    "enabled": "on",
+    "protocol": "xapi",
+    "sink": "lrs",
+    "url": "https://lrs.example.com/xAPI/statements",
+    "auth": "basic",
+    "username": "key",
+    "password": "pa55word-secret",
+    "token": "",
+    "signing_secret": "",
+    "headers": "X-Tenant: school\nAuthorization-Extra: header-secret",
+    "allow": "edx\\.video\\..*\nedx.course.enrollment.activated",
+    "deny": "edx.video.loaded",
+    "courses": "course-v1:edX+DemoX+Demo_Course",
+    "orgs": "edX",
+    "sites": "lms.example.com",
+    "users": "3\nedx",
+    "match_params": "context.org_id = ^edX$\ncontext.org_id = ^MITx$\nname = ^edx",
+    "identity": "anonymous",
+    "sensor_id": "",
+    "override_args": '{"version": "1.0.3"}',
+    "batch_size": "50",
+    "linger": "0.5",
+    "max_in_flight": "2",
+    "timeout": "15",
+}
+
+
+def messages(page: str) -> list[str]:
+    return [html.unescape(m) for m in re.findall(r'<p class="message"[^>]*>([^<]+)</p>', page)]
+
+
+def post(session: Session, path: str, data: dict[str, str]) -> httpx.Response:
+    return session.client.post(path, data={"csrf_token": session.csrf, **data})
+
+
+def test_create_form_covers_every_field(web: Web) -> None:
+    session = web.login()
+    page = session.client.get("/consumers/new").text
+    for name in (*FULL_FORM, "clear_password"):
+        if name != "clear_password":  # only offered once a password is stored
+            assert f'name="{name}"' in page, name
+    response = post(session, "/consumers/new", FULL_FORM)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/consumers/full/edit?saved=1"
+    consumer = web.store.consumers.get("full")
+    assert consumer.password == "pa55word-secret" and consumer.username == "key"
+    assert consumer.headers == {"X-Tenant": "school", "Authorization-Extra": "header-secret"}
+    assert consumer.route.allow == ["edx\\.video\\..*", "edx.course.enrollment.activated"]
+    assert consumer.route.deny == ["edx.video.loaded"] and consumer.route.users == ["3", "edx"]
+    assert consumer.route.match_params == {"context.org_id": ["^edX$", "^MITx$"], "name": "^edx"}
+    assert consumer.override_args == {"version": "1.0.3"}
+    assert (consumer.batch_size, consumer.linger, consumer.max_in_flight, consumer.timeout) == (
+        50,
+        0.5,
+        2,
+        15.0,
+    )
+    edit = session.client.get("/consumers/full/edit?saved=1").text
+    assert "Saved." in edit
+    assert "pa55word-secret" not in edit and "header-secret" not in edit
+    assert "Authorization-Extra: set" in edit and "context.org_id = ^MITx$" in edit
+
+
+def test_validation_messages_sit_beside_their_fields_and_input_is_kept(web: Web) -> None:
+    session = web.login()
+    bad = {
+        **FULL_FORM,
+        "name": "Bad Name",
+        "batch_size": "lots",
+        "headers": "no colon here",
+        "override_args": "[1, 2]",
+        "match_params": "missing equals",
+    }
+    response = post(session, "/consumers/new", bad)
+    assert response.status_code == 400
+    page = response.text
+    assert "The consumer was not saved." in page
+    assert set(messages(page)) == {
+        "must be a whole number",
+        "write one header per line as Name: value (not 'no colon here')",
+        'must be a JSON object, e.g. {"version": "1.0.3"}',
+        "write one rule per line as path = regex (not 'missing equals')",
+    }
+    assert 'value="lots"' in page and "no colon here" in page  # what was typed stays
+    assert "pa55word-secret" not in page  # secrets are never sent back
+    fixed = {**bad, "batch_size": "10", "headers": "", "override_args": "", "match_params": ""}
+    response = post(session, "/consumers/new", {**fixed, "allow": "("})
+    shown = messages(response.text)
+    assert len(shown) == 2 and shown[1].startswith("invalid regular expression '('"), shown
+    response = post(session, "/consumers/new", {**fixed, "allow": ""})
+    assert messages(response.text) == ["use 1-63 lowercase letters, digits, '.', '_' or '-'"]
+    response = post(session, "/consumers/new", {**fixed, "name": "ok", "username": ""})
+    assert "basic auth needs username and password" in response.text
+    assert web.store.consumers.list() == []
+    assert post(session, "/consumers/new", {**fixed, "name": "ok"}).status_code == 303
+    again = post(session, "/consumers/new", {**fixed, "name": "ok"})
+    assert again.status_code == 409
+    assert messages(again.text) == ["a consumer named 'ok' already exists"]
+
+
+def test_editing_keeps_blank_secrets_and_clears_on_request(web: Web) -> None:
+    session = web.login()
+    post(session, "/consumers/new", FULL_FORM)
+    edit = {**FULL_FORM, "password": "", "headers": "X-Tenant: school\nAuthorization-Extra: set"}
+    response = post(session, "/consumers/full/edit", {**edit, "batch_size": "99"})
+    assert response.status_code == 303
+    consumer = web.store.consumers.get("full")
+    assert consumer.batch_size == 99 and consumer.password == "pa55word-secret"
+    assert consumer.headers["Authorization-Extra"] == "header-secret"
+    cleared = {**edit, "auth": "none", "username": "", "clear_password": "on"}
+    assert post(session, "/consumers/full/edit", cleared).status_code == 303
+    assert web.store.consumers.get("full").password is None
+    renamed = post(session, "/consumers/full/edit", {**cleared, "name": "other"})
+    assert renamed.status_code == 303  # the name field is ignored
+    assert [c.name for c in web.store.consumers.list()] == ["full"]
+    invalid = post(session, "/consumers/full/edit", {**cleared, "timeout": "0"})
+    assert invalid.status_code == 400
+    assert messages(invalid.text) == ["Input should be greater than 0"]
+
+
+def test_enable_disable_remove_from_the_edit_page(web: Web) -> None:
+    web.store.consumers.add(Consumer(name="lrs", url="http://a.test/xapi"))
+    session = web.login()
+    assert post(session, "/consumers/lrs/disable", {}).status_code == 303
+    assert web.store.consumers.get("lrs").enabled is False
+    assert "Enable</button>" in session.client.get("/consumers/lrs/edit").text
+    post(session, "/consumers/lrs/enable", {})
+    assert web.store.consumers.get("lrs").enabled is True
+    response = post(session, "/consumers/lrs/delete", {})
+    assert response.headers["location"] == "/"
+    assert web.store.consumers.list() == []
+    assert session.client.get("/consumers/lrs/edit").status_code == 404
+    assert post(session, "/consumers/lrs/enable", {}).status_code == 404
+
+
+def test_dashboard_empty_state_then_a_row_per_consumer(web: Web) -> None:
+    session = web.login()
+    page = session.client.get("/")
+    assert "No consumers yet" in page.text and "Add your first consumer" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    web.store.consumers.add(Consumer(name="lrs", url="http://a.test/xapi"))
+    web.store.consumers.add(Consumer(name="off", url="http://a.test/xapi", enabled=False))
+    page = session.client.get("/")
+    assert 'data-consumer="lrs"' in page.text and 'data-consumer="off"' in page.text
+    assert 'data-field="state">not running<' in page.text and ">disabled<" in page.text
+    viewer = web.login("victor", "victor-password").client.get("/").text
+    assert "Add consumer" not in viewer
+
+
+def test_dead_letter_pages_list_show_replay_and_discard(web: Web) -> None:
+    session = web.login()
+    assert "No dead letters" in session.client.get("/dead-letters").text
+    web.store.consumers.add(Consumer(name="lrs", url="http://a.test/xapi"))
+    ids = [
+        web.store.dead_letters.add(
+            "lrs", i, "play_video", {"name": "play_video"}, "rejected", item={"id": f"s{i}"},
+            status=400, answer='{"error": "invalid <statement>"}',
+        )
+        for i in range(3)
+    ]  # fmt: skip
+    page = session.client.get("/dead-letters").text
+    assert all(f'href="/dead-letters/{i}"' in page for i in ids)
+    assert "invalid &lt;statement&gt;" in page  # endpoint answers are escaped
+    detail = session.client.get(f"/dead-letters/{ids[0]}").text
+    assert "&#34;id&#34;: &#34;s0&#34;" in detail or '"id": "s0"' in html.unescape(detail)
+    done = post(session, "/dead-letters/replay", {"id": str(ids[0]), "back": "/dead-letters"})
+    assert "marked+for+replay" in done.headers["location"]
+    assert web.store.dead_letters.count("lrs", "replay") == 1
+    post(session, "/dead-letters/discard", {"id": str(ids[1])})
+    assert web.store.dead_letters.count("lrs", "discarded") == 1
+    post(session, "/dead-letters/replay", {"all_of": "lrs"})
+    assert web.store.dead_letters.count("lrs", "replay") == 3
+    nothing = post(session, "/dead-letters/replay", {"back": "https://evil.example/"})
+    assert nothing.headers["location"] == "/dead-letters?done=Nothing+selected."
+    assert (
+        "No dead letters for lrs in state"
+        in session.client.get("/dead-letters?consumer=lrs&state=dead").text
+    )
+    assert session.client.get("/dead-letters/9999").status_code == 404
+
+
+def test_playground_page(web: Web) -> None:
+    session = web.login("victor", "victor-password")  # read only: viewers may use it
+    page = session.client.get("/playground").text
+    assert "No consumers to try" in page and "play_video" in page
+    web.store.consumers.add(Consumer(name="lrs", url="http://a.test/xapi"))
+    event = (ERB / "events" / "edx.course.enrollment.activated.json").read_text()
+    line = "2024-01-01 00:00:00,000 INFO 1 [tracking] - " + json.dumps(json.loads(event))
+    response = post(session, "/playground", {"event": line})
+    assert response.status_code == 200
+    text = html.unescape(response.text)
+    assert "Would receive 1 item" in text and "http://adlnet.gov/expapi/verbs/registered" in text
+    broken = post(session, "/playground", {"event": '{"name": "x"'})
+    assert broken.status_code == 400
+    assert "not valid JSON" in broken.text
+    assert '{"name": "x"' in html.unescape(broken.text)
