@@ -48,23 +48,30 @@ def test_100k_events_five_kills_an_outage_and_failing_answers(
     chunks = [lines[i : i + size] for i in range(0, EVENTS, size)]
     kills = sorted(rng.sample(range(1, CHUNKS - 2), 5))
     outage = rng.randrange(3, 12)  # the LRS is down from this chunk for four chunks
-    failing = rng.randrange(18, 30)  # then 500s and time-outs from this chunk for four chunks
+    failing = rng.randrange(18, 30)  # then time-outs, then 500s, from this chunk
     schedule = f"seed {seed}: kills after chunks {kills}, outage {outage}, failing {failing}"
 
     router.start()
     try:
         for index, chunk in enumerate(chunks):
+            if index == failing:  # scripted before the chunk is written, so it meets fresh work
+                receiver.delay = 1.5  # longer than the consumer's 1 s timeout
             with log.open("ab") as handle:
                 handle.write(b"\n".join(chunk) + b"\n")
             if index == outage:
                 receiver.down()
             elif index == outage + 4:
                 receiver.up()
-            elif index == failing:
-                receiver.fail_next(25, 500)
-                receiver.delay = 1.5  # longer than the consumer's 1 s timeout
-            elif index == failing + 4:
+            elif index == failing + 2:
+                # A slow answer that stored the batch after the router gave up on it is what
+                # makes a re-send; wait for one rather than hope the timing produced it.
+                wait_until(
+                    lambda: any(e.delayed and e.status == 200 for e in receiver.exchanges),
+                    timeout=120,
+                    message=lambda: f"no slow answer stored anything; {schedule}",
+                )
                 receiver.delay = 0
+                receiver.fail_next(25, 500)
             if index in kills:
                 time.sleep(rng.uniform(0.05, 1.5))  # somewhere in the middle of the work
                 router.kill()

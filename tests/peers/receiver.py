@@ -57,6 +57,7 @@ class Exchange:
     arrived: float
     signature_ok: bool | None = None  # for webhooks, when a secret is set
     client_port: int | None = None  # one port across requests means the connection was reused
+    delayed: float = 0.0  # seconds the receiver slept before answering
 
 
 @dataclass(slots=True)
@@ -201,8 +202,9 @@ class Receiver:
     async def handle(self, request: Request) -> Response:
         generation = self._generation
         body = await request.body()
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        delayed = self.delay
+        if delayed:
+            await asyncio.sleep(delayed)
         headers = dict(request.headers)
         status, answer, extra, signature_ok = self._decide(headers, body, generation)
         with self._lock:
@@ -218,6 +220,7 @@ class Receiver:
                     time.time(),
                     signature_ok,
                     request.client.port if request.client else None,
+                    delayed,
                 )
             )
         return Response(answer, status, headers=extra, media_type="application/json")
