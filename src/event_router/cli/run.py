@@ -20,6 +20,7 @@ from event_router.delivery.engine import Engine
 from event_router.journal import SqliteJournal
 from event_router.settings import Settings
 from event_router.sources.bus import BusOptions, BusSource
+from event_router.sources.intake import Intake
 from event_router.sources.tracking_log import TrackingLogSource
 from event_router.store import Store
 from event_router.web.app import create_app
@@ -140,7 +141,8 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     sources_stop = asyncio.Event()
-    sources = [TrackingLogSource(path, journal) for path in logs]
+    intake = Intake(journal, engine.pool, lambda: engine.warm)
+    sources = [TrackingLogSource(path, journal, intake=intake) for path in logs]
     tasks = [asyncio.create_task(s.run(sources_stop), name=f"source:{s.path}") for s in sources]
     if bus is not None:
         reader = BusSource(journal, bus.url, bus.topic, prefix=bus.prefix, group=bus.group)

@@ -24,6 +24,7 @@ from event_router.journal import JournalFull
 from event_router.journal.redis import RedisJournal
 from event_router.settings import Settings
 from event_router.sources.bus import BusOptions, BusSource
+from event_router.sources.intake import Intake
 from event_router.sources.tracking_log import TrackingLogSource
 from event_router.store import Store, StoreError
 from event_router.web.app import create_app
@@ -95,7 +96,8 @@ async def serve_group(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     sources_stop = asyncio.Event()
-    sources = [TrackingLogSource(path, journal) for path in logs]
+    intake = Intake(journal, engine.pool)  # a Redis journal keeps no translations ahead
+    sources = [TrackingLogSource(path, journal, intake=intake) for path in logs]
     tasks = [asyncio.create_task(s.run(sources_stop), name=f"source:{s.path}") for s in sources]
     if bus is not None:
         reader = BusSource(journal, bus.url, bus.topic, prefix=bus.prefix, group=bus.group)

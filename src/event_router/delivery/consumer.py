@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from dataclasses import dataclass
 
 from event_router.delivery.backoff import backoff
@@ -25,6 +24,7 @@ from event_router.sinks.base import Sink
 from event_router.sinks.outcome import Outcome
 
 log = logging.getLogger(__name__)
+READ_AHEAD = 2  # translated batches waiting for a free send slot
 __all__ = ["Batch", "DeadLetter", "Delivery", "Item"]
 
 
@@ -71,35 +71,68 @@ class Delivery:
         await self._resume.wait()
 
     async def run(self, start: int) -> None:
-        """Deliver from the cursor `start` until stopped; returns after in-flight batches settle."""
-        name = self.consumer.name
-        flag = self.journal.listener()
-        cursor = read_pos = start
-        self.stats.cursor = cursor
-        pipeline: deque[tuple[Batch, asyncio.Task[None]]] = deque()
+        """Deliver from the cursor `start` until stopped; returns after in-flight batches settle.
+
+        Three stages joined by bounded queues, so none waits on another's slow step: the reader
+        translates the next batches while earlier ones are on the wire (translation workers
+        never idle on a round trip or an fsync), the sender keeps up to `max_in_flight` requests
+        out, and the settler records each batch's end as the cursor, strictly in journal order.
+        """
+        self.stats.cursor = start
+        ready: asyncio.Queue[Batch] = asyncio.Queue(maxsize=READ_AHEAD)
+        sent: asyncio.Queue[tuple[Batch, asyncio.Task[None]] | None] = asyncio.Queue()
+        slots = asyncio.Semaphore(self.consumer.max_in_flight)
+        reader = asyncio.create_task(self._read(start, ready), name=f"read:{self.consumer.name}")
+        settler = asyncio.create_task(self._settle_all(sent, slots))
+        stopping = asyncio.create_task(self._stopping.wait())
+        in_flight: list[asyncio.Task[None]] = []
         try:
-            while not self._stopping.is_set():
-                while pipeline and pipeline[0][1].done():
-                    cursor = await self._settle(pipeline.popleft(), name)
-                if len(pipeline) >= self.consumer.max_in_flight:
-                    await asyncio.wait({pipeline[0][1]}, return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                batch = await self._collect(read_pos, flag, idle=not pipeline)
-                if batch is None:
-                    if pipeline:
-                        await asyncio.wait({pipeline[0][1]}, timeout=0.05)
-                    continue
-                read_pos = batch.last_seq
+            while True:
+                await slots.acquire()
+                take = asyncio.create_task(ready.get())
+                await asyncio.wait(
+                    {take, stopping, reader, settler}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if not take.done():
+                    take.cancel()
+                    slots.release()
+                    break
+                batch = take.result()
                 task = asyncio.create_task(self.sender.deliver(batch.items))
-                pipeline.append((batch, task))
-            while pipeline:
-                cursor = await self._settle(pipeline.popleft(), name)
+                in_flight.append(task)
+                sent.put_nowait((batch, task))
+                in_flight = [t for t in in_flight if not t.done()]
+            sent.put_nowait(None)  # the settler finishes what is in flight, then returns
+            await settler
+            if reader.done() and not reader.cancelled() and (error := reader.exception()):
+                raise error
         finally:
-            for _, task in pipeline:
-                task.cancel()
+            for stage in (reader, settler, stopping, *in_flight):
+                stage.cancel()
+            await asyncio.gather(reader, settler, stopping, *in_flight, return_exceptions=True)
             await self.sink.close()
             self.stats.state = State.STOPPED
-        log.debug("%s stopped at %d", name, cursor)
+        log.debug("%s stopped at %d", self.consumer.name, self.stats.cursor)
+
+    async def _read(self, start: int, ready: asyncio.Queue[Batch]) -> None:
+        """Collect and translate batches ahead of the sender, at most READ_AHEAD of them."""
+        flag = self.journal.listener()
+        read_pos = start
+        while not self._stopping.is_set():
+            batch = await self._collect(read_pos, flag)
+            if batch is not None:
+                read_pos = batch.last_seq
+                await ready.put(batch)
+
+    async def _settle_all(
+        self, sent: asyncio.Queue[tuple[Batch, asyncio.Task[None]] | None], slots: asyncio.Semaphore
+    ) -> None:
+        """Move the cursor over each sent batch once it is settled, in the order they were sent."""
+        while (done := await sent.get()) is not None:
+            try:
+                await self._settle(done, self.consumer.name)
+            finally:
+                slots.release()
 
     async def _settle(self, done: tuple[Batch, asyncio.Task[None]], name: str) -> int:
         batch, task = done
@@ -120,7 +153,7 @@ class Delivery:
         self.stats.cursor = batch.last_seq
         return batch.last_seq
 
-    async def _collect(self, after: int, flag: asyncio.Event, *, idle: bool) -> Batch | None:
+    async def _collect(self, after: int, flag: asyncio.Event) -> Batch | None:
         """Gather up to batch_size items after `after`, waiting at most `linger` to fill a batch."""
         size, linger = self.consumer.batch_size, self.consumer.linger
         items: list[Item] = []
@@ -151,7 +184,7 @@ class Delivery:
                     return Batch([], last)  # only skipped events: the cursor still moves
                 if self._stopping.is_set():
                     return None
-                timeout = 1.0 if idle else 0.05
+                timeout = 1.0
             else:
                 now = time.monotonic()
                 deadline = deadline or now + linger

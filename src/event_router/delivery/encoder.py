@@ -1,12 +1,15 @@
 """Turn journal entries into the bytes one consumer receives: route, translate, override, serialise.
 
 Translations are shared through `TranslationCache`: consumers with the same protocol and identity
-policy reuse one translation of each event, so ten xAPI consumers cost one translation. With a
-`TranslationPool`, translating runs in worker processes; without, in this one.
+policy reuse one translation of each event, so ten xAPI consumers cost one translation — even
+when they ask at the same moment: a translation under way is in the cache as a `Pending`, and a
+second consumer waits for it instead of translating again. With a `TranslationPool`, translating
+runs in worker processes; without, in this one.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,20 +31,43 @@ class Skip:
     translation_failed: bool = False
 
 
+class Pending:
+    """Slot `index` of a translation under way: `future` resolves to the whole chunk's results."""
+
+    __slots__ = ("future", "index")
+
+    def __init__(self, future: asyncio.Future[list[Translated]], index: int) -> None:
+        self.future = future
+        self.index = index
+
+    async def result(self) -> Translated:
+        return (await asyncio.shield(self.future))[self.index]
+
+
+Key = tuple[int, str, str]
+
+
 class TranslationCache:
     """Bounded LRU of serialised translations keyed by (seq, protocol, identity policy)."""
 
     def __init__(self, size: int = 20_000) -> None:
-        self._items: OrderedDict[tuple[int, str, str], Translated] = OrderedDict()
+        self._items: OrderedDict[Key, Translated | Pending] = OrderedDict()
         self._size = size
 
-    def get(self, key: tuple[int, str, str]) -> Translated | None:
+    def get(self, key: Key) -> Translated | Pending | None:
         return self._items.get(key)
 
-    def put(self, key: tuple[int, str, str], value: Translated) -> None:
+    def put(self, key: Key, value: Translated | Pending) -> None:
         self._items[key] = value
         if len(self._items) > self._size:
             self._items.popitem(last=False)
+
+    def forget(self, keys: Sequence[Key], pending: Pending | None = None) -> None:
+        """Drop `keys` (only those still holding a slot of `pending`'s translation, if given)."""
+        for key in keys:
+            value = self._items.get(key)
+            if pending is None or (isinstance(value, Pending) and value.future is pending.future):
+                self._items.pop(key, None)
 
 
 class Encoder:
@@ -66,7 +92,9 @@ class Encoder:
         """Each entry's items for this consumer (or why none), in order."""
         results: list[list[bytes] | Skip | None] = [None] * len(entries)
         missing: list[int] = []
+        waiting: list[tuple[int, Pending]] = []
         protocol, policy = self._protocol, self._policy
+        key = (protocol, policy)
         route = self.consumer.route
         for index, entry in enumerate(entries):
             if not route.is_open:
@@ -80,22 +108,52 @@ class Encoder:
                     continue
             if self.consumer.protocol is Protocol.EDX:
                 results[index] = [orjson.dumps(entry.event.as_dict())]
-            else:
+                continue
+            ahead = entry.ahead
+            cached: Translated | Pending | None = ahead.get(key) if ahead else None
+            if cached is None:
                 cached = self._cache.get((entry.seq, protocol, policy))
-                if cached is None:
-                    missing.append(index)
-                else:
-                    results[index] = self._finish(cached)
+            if cached is None:
+                missing.append(index)
+            elif isinstance(cached, Pending):
+                waiting.append((index, cached))
+            else:
+                results[index] = self._finish(cached)
         if missing:
-            bodies = [entries[i].body for i in missing]
-            if self._pool is not None and len(bodies) >= self._pool.min_chunk:
-                translated = await self._pool.translate(protocol, policy, bodies)
-            else:  # here: use the events already parsed (the journal's in-memory tail has them)
-                translated = [self._translate_here(entries[i]) for i in missing]
-            for index, value in zip(missing, translated, strict=True):
-                self._cache.put((entries[index].seq, protocol, policy), value)
+            for index, value in zip(missing, await self._translate(entries, missing), strict=True):
                 results[index] = self._finish(value)
+        for index, pending in waiting:
+            try:
+                value = await pending.result()
+            except Exception:  # the other consumer's translation failed: do it here
+                value = self._translate_here(entries[index])
+            results[index] = self._finish(value)
         return results  # type: ignore[return-value]  # every slot is filled above
+
+    async def _translate(self, entries: Sequence[Entry], missing: list[int]) -> list[Translated]:
+        """Translate the entries at `missing`, visible to other consumers while under way."""
+        protocol, policy = self._protocol, self._policy
+        keys = [(entries[i].seq, protocol, policy) for i in missing]
+        if self._pool is None or len(missing) < self._pool.min_chunk:
+            # Here: use the events already parsed (the journal's in-memory tail has them).
+            translated = [self._translate_here(entries[i]) for i in missing]
+        else:
+            future: asyncio.Future[list[Translated]] = asyncio.get_running_loop().create_future()
+            for position, key in enumerate(keys):
+                self._cache.put(key, Pending(future, position))
+            try:
+                translated = await self._pool.translate(
+                    protocol, policy, [entries[i].body for i in missing]
+                )
+            except BaseException as exc:
+                self._cache.forget(keys, Pending(future, 0))
+                future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))
+                future.exception()  # retrieved: no "never retrieved" warning if nobody waits
+                raise
+            future.set_result(translated)
+        for key, value in zip(keys, translated, strict=True):
+            self._cache.put(key, value)
+        return translated
 
     def _translate_here(self, entry: Entry) -> Translated:
         try:

@@ -21,9 +21,9 @@ import orjson
 from event_router.delivery.consumer import Delivery, Item
 from event_router.delivery.encoder import Encoder, TranslationCache
 from event_router.delivery.stats import State, Stats
-from event_router.delivery.workers import TranslationPool
+from event_router.delivery.workers import TranslationPool, Warm
 from event_router.journal import SqliteJournal
-from event_router.routing.consumer import Consumer
+from event_router.routing.consumer import Consumer, Protocol
 from event_router.routing.identity import IdentityPolicy, Policy
 from event_router.sinks.base import SinkError, build_sink
 from event_router.sinks.outcome import Outcome, Verdict
@@ -31,6 +31,7 @@ from event_router.store import Store
 from event_router.translate import Options
 
 log = logging.getLogger(__name__)
+WARM_LAG = 10_000  # events: half the journal's in-memory tail
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Engine:
         self._last_trim = 0.0
         self._last_tables = 0.0
         self._created: dict[str, float] = {}
+        self.warm: Warm = ()  # what sources translate ahead (see `sources.intake`)
 
     # -- options shared by consumers with the same identity policy --
 
@@ -111,6 +113,7 @@ class Engine:
         try:
             while not stop.is_set():
                 await self.sync()
+                self.warm = self._warm_pairs()
                 await self._replays()
                 try:
                     self._write_status()
@@ -173,6 +176,22 @@ class Engine:
         task = asyncio.create_task(delivery.run(start), name=f"deliver:{consumer.name}")
         self._running[consumer.name] = _Running(consumer, delivery, task)
         log.info("delivering to %s from seq %d", consumer.name, start)
+
+    def _warm_pairs(self) -> Warm:
+        """(protocol, identity policy) of the deliveries worth translating for at ingest: those
+        that take every event and read the journal's in-memory tail (a consumer far behind would
+        find those translations gone by the time it gets there)."""
+        if self.pool is None:
+            return ()
+        head = self.journal.head
+        pairs = {
+            (r.consumer.protocol.value, r.consumer.identity.value)
+            for r in self._running.values()
+            if r.consumer.protocol is not Protocol.EDX
+            and r.consumer.route.is_open
+            and head - r.delivery.stats.cursor < WARM_LAG
+        }
+        return tuple(sorted(pairs))
 
     async def _stop(self, name: str, timeout: float = 10.0) -> None:
         running = self._running.pop(name)

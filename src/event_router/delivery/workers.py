@@ -14,10 +14,12 @@ import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 
 import orjson
 
-from event_router.events import NormaliseError, parse_json
+from event_router.events import NormaliseError, TrackingEvent, line_json, parse_json
+from event_router.journal import Ahead
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
 from event_router.translate import Options, TranslationError, translate
@@ -25,6 +27,7 @@ from event_router.translate import Options, TranslationError, translate
 log = logging.getLogger(__name__)
 
 Translated = list[bytes] | str  # the serialised items, or why there are none
+Warm = tuple[tuple[str, str], ...]  # the (protocol, identity policy) pairs to translate ahead
 
 _OPTIONS: dict[str, Options] = {}
 
@@ -56,6 +59,61 @@ def translate_bodies(options: Options, protocol: str, bodies: Sequence[bytes]) -
     return out
 
 
+@dataclass(slots=True)
+class Prepared:
+    """Raw lines made ready for the journal: each valid one's JSON body and event name, why the
+    others were refused (by line index), and translations made ahead for consumers keeping up."""
+
+    bodies: list[bytes] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    rejects: list[tuple[int, str]] = field(default_factory=list)
+    ahead: list[Ahead] | None = None
+    lines: int = 0  # how many lines were read (blank ones included)
+    events: list[TrackingEvent] | None = None  # the parsed events, when prepared in-process
+
+    def extend(self, other: Prepared) -> None:
+        self.bodies += other.bodies
+        self.names += other.names
+        self.rejects += [(index + self.lines, reason) for index, reason in other.rejects]
+        self.lines += other.lines
+        if other.ahead is not None:
+            self.ahead = (self.ahead or []) + other.ahead
+
+
+def prepare_lines(
+    options: dict[str, Options], lines: Sequence[bytes], warm: Warm = (), *, keep: bool = False
+) -> Prepared:
+    """Normalise each line (once: the event is not parsed again to translate it) and translate
+    it for every `warm` pair; blank lines are skipped silently, as a log writer may leave them.
+    `keep` keeps the parsed events (worth it in-process, not across a process boundary)."""
+    out = Prepared(ahead=[] if warm else None, lines=len(lines), events=[] if keep else None)
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            body = line_json(line)
+            event = parse_json(body)
+        except NormaliseError as exc:
+            out.rejects.append((index, str(exc)))
+            continue
+        out.bodies.append(body)
+        out.names.append(event.name)
+        if out.events is not None:
+            out.events.append(event)
+        if out.ahead is None:
+            continue
+        made: Ahead = {}
+        for protocol, policy in warm:
+            try:
+                items = translate(event, protocol, options[policy])
+            except (TranslationError, NormaliseError) as exc:
+                made[protocol, policy] = exc.reason
+                continue
+            made[protocol, policy] = [orjson.dumps(item) for item in items]
+        out.ahead.append(made)
+    return out
+
+
 def _init(secret: str, lms_url: str, table: IdentityTable, catalogue: CourseCatalogue) -> None:
     import gc
 
@@ -65,6 +123,10 @@ def _init(secret: str, lms_url: str, table: IdentityTable, catalogue: CourseCata
 
 def _work(protocol: str, policy: str, bodies: Sequence[bytes]) -> list[Translated]:
     return translate_bodies(_OPTIONS[policy], protocol, bodies)
+
+
+def _prepare(chunk: bytes, warm: Warm) -> Prepared:
+    return prepare_lines(_OPTIONS, chunk.splitlines(), warm)
 
 
 class TranslationPool:
@@ -84,7 +146,8 @@ class TranslationPool:
         args = (secret, lms_url, table, catalogue)
         if self._args is not None and _same(self._args, args):
             return
-        self.close()
+        if self._pool is not None:  # work already queued finishes with the old tables
+            self._pool.shutdown(wait=False, cancel_futures=False)
         self._args = args
         self._fallback = build_options(*args)
         self._pool = ProcessPoolExecutor(
@@ -113,10 +176,49 @@ class TranslationPool:
             return translate_bodies(self._fallback[policy], protocol, bodies)
         return [item for part in parts for item in part]
 
+    @property
+    def ready(self) -> bool:
+        """Whether `configure` has been called (the workers know the identity tables)."""
+        return self._pool is not None
+
+    async def prepare(self, chunk: bytes, warm: Warm) -> Prepared:
+        """`prepare_lines` over the lines of `chunk`, in the workers (split between them)."""
+        if self._pool is None:
+            raise RuntimeError("TranslationPool.configure() was not called")
+        loop = asyncio.get_running_loop()
+        parts = _split_lines(chunk, self.workers)
+        try:
+            done = await asyncio.gather(
+                *(loop.run_in_executor(self._pool, _prepare, part, warm) for part in parts)
+            )
+        except BrokenProcessPool:
+            log.error("translation workers died; preparing in-process and restarting them")
+            args, self._args = self._args, None
+            if args is not None:
+                self.configure(*args)
+            return prepare_lines(self._fallback, chunk.splitlines(), warm)
+        out = Prepared(ahead=[] if warm else None)
+        for prepared in done:
+            out.extend(prepared)
+        return out
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _split_lines(chunk: bytes, parts: int) -> list[bytes]:
+    """`chunk` cut at line ends into about `parts` pieces (one, for a small chunk)."""
+    if parts <= 1 or len(chunk) < 64_000:
+        return [chunk]
+    size, pieces, start = len(chunk) // parts, [], 0
+    while start < len(chunk):
+        cut = chunk.find(b"\n", start + size)
+        end = len(chunk) if cut < 0 else cut + 1
+        pieces.append(chunk[start:end])
+        start = end
+    return pieces
 
 
 def _same(

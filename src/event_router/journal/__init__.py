@@ -6,7 +6,7 @@ anything. Each consumer reads from its own cursor; events are kept until every e
 has passed them, plus a retention window for replay.
 """
 
-from event_router.journal.base import Journal
+from event_router.journal.base import Ahead, Journal
 from event_router.journal.sqlite import Entry, JournalFull, SqliteJournal
 
-__all__ = ["Entry", "Journal", "JournalFull", "SqliteJournal"]
+__all__ = ["Ahead", "Entry", "Journal", "JournalFull", "SqliteJournal"]

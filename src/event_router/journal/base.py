@@ -15,6 +15,10 @@ from typing import Protocol
 
 from event_router.events import TrackingEvent
 
+Ahead = dict[tuple[str, str], list[bytes] | str]
+"""One event's translations made at ingest, by (protocol, identity policy): the serialised items,
+or why there are none."""
+
 
 class Journal(Protocol):
     """The ingest side of a journal: append durably with a source position, and look back."""
@@ -31,8 +35,14 @@ class Journal(Protocol):
         cursors: dict[str, int] | None = None,
         events: Sequence[TrackingEvent] | None = None,
         seen: tuple[str, Sequence[str]] | None = None,
+        *,
+        names: Sequence[str] | None = None,
+        ahead: Sequence[Ahead] | None = None,
     ) -> Future[tuple[int, int]]:
-        """Queue events, a source position and idempotency keys for one atomic commit."""
+        """Queue events, a source position and idempotency keys for one atomic commit.
+
+        Events come as `bodies` with their parsed `events`, or with just their `names` when they
+        were normalised elsewhere; `ahead` may carry translations already made for them."""
         ...
 
     async def append(
@@ -40,6 +50,9 @@ class Journal(Protocol):
         bodies: Sequence[bytes],
         position: tuple[str, str] | None = None,
         events: Sequence[TrackingEvent] | None = None,
+        *,
+        names: Sequence[str] | None = None,
+        ahead: Sequence[Ahead] | None = None,
     ) -> tuple[int, int]:
         """`submit` and wait for the commit; raises `JournalFull` when refused."""
         ...

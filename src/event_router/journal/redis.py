@@ -41,6 +41,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
+from event_router.journal.base import Ahead
 from event_router.journal.sqlite import Entry, JournalFull
 
 log = logging.getLogger(__name__)
@@ -156,18 +157,24 @@ class RedisJournal:
         cursors: dict[str, int] | None = None,
         events: Sequence[TrackingEvent] | None = None,
         seen: tuple[str, Sequence[str]] | None = None,
+        *,
+        names: Sequence[str] | None = None,
+        ahead: Sequence[Ahead] | None = None,
     ) -> Future[tuple[int, int]]:
         """Queue events (raw JSON bytes), a source position and idempotency keys for one commit.
 
         The future resolves to the (first, last) `entry_seq` of the appended events ((0, 0) when
         none) once EXEC answered, or raises `JournalFull`. Cursors do not exist on Redis (each
-        consumer is a group): passing any is a programming error.
+        consumer is a group): passing any is a programming error. `ahead` is not kept: the
+        entries are read back from Redis, by whichever process.
         """
+        del ahead
         if cursors:
             raise ValueError("a Redis journal has no cursors: consumers read through groups")
-        names = [e.name for e in events] if events is not None else [_name(b) for b in bodies]
+        if names is None:
+            names = [e.name for e in events] if events is not None else [_name(b) for b in bodies]
         future: Future[tuple[int, int]] = Future()
-        self._queue.put(_Write(bodies, names, position, seen, future))
+        self._queue.put(_Write(bodies, list(names), position, seen, future))
         return future
 
     async def append(
@@ -175,8 +182,12 @@ class RedisJournal:
         bodies: Sequence[bytes],
         position: tuple[str, str] | None = None,
         events: Sequence[TrackingEvent] | None = None,
+        *,
+        names: Sequence[str] | None = None,
+        ahead: Sequence[Ahead] | None = None,
     ) -> tuple[int, int]:
-        return await asyncio.wrap_future(self.submit(bodies, position, None, events))
+        write = self.submit(bodies, position, None, events, names=names, ahead=ahead)
+        return await asyncio.wrap_future(write)
 
     def _write_loop(self) -> None:
         while True:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
+from event_router.journal.base import Ahead
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -71,7 +72,7 @@ class Entry:
     route allows everything, translated in a worker process, never needs it in this one.
     """
 
-    __slots__ = ("_event", "body", "ingested_at", "name", "seq")
+    __slots__ = ("_event", "ahead", "body", "ingested_at", "name", "seq")
 
     def __init__(
         self,
@@ -80,12 +81,14 @@ class Entry:
         event: TrackingEvent | None = None,
         body: bytes = b"",
         name: str | None = None,
+        ahead: Ahead | None = None,
     ) -> None:
         self.seq = seq
         self.ingested_at = ingested_at
         self._event = event
         self.body = body
         self.name = name if name is not None else event.name if event is not None else ""
+        self.ahead = ahead  # translations made at ingest, by (protocol, identity policy)
 
     @property
     def event(self) -> TrackingEvent:
@@ -104,6 +107,23 @@ class _Write:
     cursors: dict[str, int] | None
     future: Future[tuple[int, int]]
     seen: tuple[str, Sequence[str]] | None = None
+    names: Sequence[str] | None = None
+    ahead: Sequence[Ahead] | None = None
+
+
+def _entries(write: _Write, first: int, now: float) -> list[Entry]:
+    """The entries of one write, numbered from `first`; a body given without its event or name
+    is parsed here (sources validate before appending, so it parses; a disk read reports it)."""
+    bodies, events, names, ahead = write.bodies, write.events, write.names, write.ahead
+    out = []
+    for i, body in enumerate(bodies):
+        event = events[i] if events is not None else None
+        name = names[i] if names is not None else None
+        if event is None and name is None:
+            with contextlib.suppress(NormaliseError):
+                event = parse_json(body)
+        out.append(Entry(first + i, now, event, body, name, ahead[i] if ahead else None))
+    return out
 
 
 class SqliteJournal:
@@ -148,6 +168,9 @@ class SqliteJournal:
         cursors: dict[str, int] | None = None,
         events: Sequence[TrackingEvent] | None = None,
         seen: tuple[str, Sequence[str]] | None = None,
+        *,
+        names: Sequence[str] | None = None,
+        ahead: Sequence[Ahead] | None = None,
     ) -> Future[tuple[int, int]]:
         """Queue events (raw JSON bytes) and/or a source position and cursor moves for one commit.
 
@@ -155,10 +178,12 @@ class SqliteJournal:
         raises `JournalFull`. Sources normalise before appending and may pass the parsed `events`
         (parallel to `bodies`) so the in-memory copy costs no second parse. `seen` is (scope,
         keys): idempotency keys (e.g. bus message ids) recorded in the same transaction, so a
-        source that is handed a message again after a crash can tell it is already in.
+        source that is handed a message again after a crash can tell it is already in. Instead
+        of `events`, a source that normalised elsewhere passes their `names`, and `ahead`: the
+        translations it made for them, kept with the in-memory entries for the consumers.
         """
         future: Future[tuple[int, int]] = Future()
-        self._queue.put(_Write(bodies, events, position, cursors, future, seen))
+        self._queue.put(_Write(bodies, events, position, cursors, future, seen, names, ahead))
         return future
 
     async def append(
@@ -166,8 +191,12 @@ class SqliteJournal:
         bodies: Sequence[bytes],
         position: tuple[str, str] | None = None,
         events: Sequence[TrackingEvent] | None = None,
+        *,
+        names: Sequence[str] | None = None,
+        ahead: Sequence[Ahead] | None = None,
     ) -> tuple[int, int]:
-        return await asyncio.wrap_future(self.submit(bodies, position, None, events))
+        write = self.submit(bodies, position, None, events, names=names, ahead=ahead)
+        return await asyncio.wrap_future(write)
 
     async def set_cursor(self, consumer: str, seq: int) -> None:
         await asyncio.wrap_future(self.submit((), None, {consumer: seq}))
@@ -194,25 +223,20 @@ class SqliteJournal:
     def _commit(self, conn: sqlite3.Connection, batch: list[_Write]) -> None:
         now = time.time()
         results: list[tuple[int, int]] = []
-        appended: list[tuple[int, bytes, TrackingEvent | None]] = []
+        appended: list[Entry] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             seq = self._head
             for write in batch:
                 first = seq + 1
                 if write.bodies:
-                    parsed: Sequence[TrackingEvent | None] = write.events or [None] * len(
-                        write.bodies
-                    )
-                    rows = [
-                        (seq + i + 1, body, now, event.name if event is not None else None)
-                        for i, (body, event) in enumerate(zip(write.bodies, parsed, strict=True))
-                    ]
+                    fresh = _entries(write, first, now)
                     conn.executemany(
-                        "INSERT INTO events (seq, body, ingested_at, name) VALUES (?,?,?,?)", rows
+                        "INSERT INTO events (seq, body, ingested_at, name) VALUES (?,?,?,?)",
+                        [(e.seq, e.body, now, e.name or None) for e in fresh],
                     )
-                    appended.extend((r[0], r[1], e) for r, e in zip(rows, parsed, strict=True))
-                    seq += len(rows)
+                    appended += fresh
+                    seq += len(fresh)
                 if write.position is not None:
                     conn.execute(
                         "INSERT INTO positions (source, position, updated_at) VALUES (?,?,?) "
@@ -249,20 +273,11 @@ class SqliteJournal:
         if appended:
             self._notify()
 
-    def _remember(
-        self, appended: list[tuple[int, bytes, TrackingEvent | None]], now: float
-    ) -> None:
-        entries = []
-        for seq, body, event in appended:
-            if event is None:
-                try:
-                    event = parse_json(body)
-                except NormaliseError:
-                    continue  # sources validate before appending; a disk read will report it
-            entries.append(Entry(seq, now, event, body))
+    def _remember(self, appended: list[Entry], now: float) -> None:
         with self._recent_lock:
-            for entry in entries:
-                self._recent[entry.seq] = entry
+            for entry in appended:
+                if entry.name:  # an unreadable body is left to a disk read, which reports it
+                    self._recent[entry.seq] = entry
             while len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)
 

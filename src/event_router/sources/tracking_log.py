@@ -14,29 +14,35 @@ import contextlib
 import gzip
 import logging
 import os
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 from typing import BinaryIO
 
 import orjson
 
-from event_router.events import NormaliseError, TrackingEvent, line_json, parse_json
+from event_router.delivery.workers import Prepared
 from event_router.journal import Journal, JournalFull
+from event_router.sources.intake import Intake
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
+_AHEAD = 3  # chunks being prepared while the oldest commits
 
 
 class TrackingLogSource:
     """One tracking-log path, followed until `stop` is set."""
 
-    def __init__(self, path: Path, journal: Journal, *, poll: float = 0.02) -> None:
+    def __init__(
+        self, path: Path, journal: Journal, *, poll: float = 0.02, intake: Intake | None = None
+    ) -> None:
         self.path = path.resolve()
         self.journal = journal
+        self.intake = intake or Intake(journal)
         self.poll = poll
         self.source_id = f"file:{self.path}"
         self.counts: Counter[str] = Counter()
         self._stop = asyncio.Event()
+        self._ahead: deque[tuple[asyncio.Task[Prepared], str, tuple[str, str]]] = deque()
 
     def _saved(self) -> dict[str, int]:
         saved = self.journal.position(self.source_id)
@@ -75,6 +81,8 @@ class TrackingLogSource:
                     await self._append(data[:cut], inode, offset)
                 continue
             # At the end: rotated, truncated, or just nothing new yet?
+            if not await self._drain():
+                break  # stopping while the journal refuses: those lines are read again
             st: os.stat_result | None
             try:
                 st = os.stat(self.path)
@@ -89,44 +97,54 @@ class TrackingLogSource:
                 offset, pending = 0, b""
                 continue
             await _sleep(stop, self.poll)
+        self._forget_ahead()
         if handle is not None:
             handle.close()
 
     async def _append(self, data: bytes, inode: int, offset: int) -> None:
-        bodies, events = self._parse(data.splitlines(), f"{self.path}@{offset}")
         position = (self.source_id, orjson.dumps({"inode": inode, "offset": offset}).decode())
-        await self._commit(bodies, events, position)
+        await self._queue(data, f"{self.path}@{offset}", position)
 
-    def _parse(self, lines: list[bytes], where: str) -> tuple[list[bytes], list[TrackingEvent]]:
-        bodies, events = [], []
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                body = line_json(line)
-                events.append(parse_json(body))
-                bodies.append(body)
-            except NormaliseError as exc:
-                self.counts["rejected"] += 1
-                if self.counts["rejected"] <= 100 or self.counts["rejected"] % 1000 == 0:
-                    log.warning("%s: rejected line near %s: %s", self.path, where, exc)
-        self.counts["accepted"] += len(bodies)
-        return bodies, events
+    async def _queue(self, data: bytes, where: str, position: tuple[str, str]) -> None:
+        """Start preparing `data` while earlier chunks commit; commits stay in reading order."""
+        self._ahead.append((asyncio.create_task(self.intake.prepare(data)), where, position))
+        if len(self._ahead) >= _AHEAD and not await self._commit_next():
+            self._forget_ahead()
 
-    async def _commit(
-        self, bodies: list[bytes], events: list[TrackingEvent], position: tuple[str, str]
-    ) -> None:
+    async def _drain(self) -> bool:
+        """Commit every chunk read so far; False if stopped while the journal refused one."""
+        while self._ahead:
+            if not await self._commit_next():
+                self._forget_ahead()
+                return False
+        return True
+
+    def _forget_ahead(self) -> None:
+        """Drop chunks read but not committed (their position was not saved: read again)."""
+        for task, _, _ in self._ahead:
+            task.cancel()
+        self._ahead.clear()
+
+    async def _commit_next(self) -> bool:
+        task, where, position = self._ahead.popleft()
+        prepared = await task
+        for _, reason in prepared.rejects:
+            self.counts["rejected"] += 1
+            if self.counts["rejected"] <= 100 or self.counts["rejected"] % 1000 == 0:
+                log.warning("%s: rejected line near %s: %s", self.path, where, reason)
         while True:
             try:
-                await self.journal.append(bodies, position, events)
-                return
+                await self.intake.commit(prepared, position)
+                break
             except JournalFull as exc:
                 # Refuse to move on: the file keeps the events until the journal can take them.
                 log.error("%s: journal refuses events (%s); retrying in 5 s", self.path, exc)
                 self.counts["journal_full"] += 1
                 await _sleep(self._stop, 5)
                 if self._stop.is_set():
-                    return  # not committed: the position stays, these lines are read again
+                    return False  # not committed: the position stays, these lines are read again
+        self.counts["accepted"] += len(prepared.bodies)
+        return True
 
     async def _read_gzip(self, stop: asyncio.Event) -> None:
         done = self._saved().get("lines", 0)
@@ -142,13 +160,15 @@ class TrackingLogSource:
                     await self._gzip_commit(batch, number)
                     batch = []
                     if stop.is_set():
+                        self._forget_ahead()
                         return
         await self._gzip_commit(batch, number)
+        if not await self._drain():
+            return
 
     async def _gzip_commit(self, lines: list[bytes], number: int) -> None:
-        bodies, events = self._parse(lines, f"line {number}")
         position = (self.source_id, orjson.dumps({"lines": number}).decode())
-        await self._commit(bodies, events, position)
+        await self._queue(b"".join(lines), f"line {number}", position)
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -1,0 +1,49 @@
+"""The step every line-reading source shares: normalise raw lines, once, ready for the journal.
+
+With translation workers, the lines go to the worker processes, which normalise them and, in the
+same pass, translate each event for the (protocol, identity policy) pairs of consumers that keep
+up with the journal ("warm" pairs, which the delivery engine keeps current). The event is then
+parsed once in its life instead of twice (at ingest and again to translate), the router's main
+process never parses it at all, and the translations travel with the journal's in-memory entries
+to the consumers. A consumer that lags, or a route that needs the parsed event, still works from
+the journal as before. Without workers, lines are normalised here and nothing is translated
+ahead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from event_router.delivery.workers import Prepared, TranslationPool, Warm, prepare_lines
+from event_router.journal import Journal
+
+
+def _no_warm() -> Warm:
+    return ()
+
+
+class Intake:
+    """Normalise (and translate ahead) in `pool` when it is running; else in this process."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        pool: TranslationPool | None = None,
+        warm: Callable[[], Warm] = _no_warm,
+    ) -> None:
+        self.journal = journal
+        self.pool = pool
+        self.warm = warm
+
+    async def prepare(self, chunk: bytes) -> Prepared:
+        """The lines of `chunk` made ready for `commit`; blank lines are skipped silently."""
+        if self.pool is not None and self.pool.ready:
+            return await self.pool.prepare(chunk, self.warm())
+        return prepare_lines({}, chunk.splitlines(), keep=True)
+
+    async def commit(self, prepared: Prepared, position: tuple[str, str] | None) -> None:
+        """Append the prepared events with the source's position in one transaction (raises
+        `JournalFull` when refused: nothing is then accepted and the position does not move)."""
+        await self.journal.append(
+            prepared.bodies, position, prepared.events, names=prepared.names, ahead=prepared.ahead
+        )
