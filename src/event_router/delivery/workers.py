@@ -125,6 +125,10 @@ def _work(protocol: str, policy: str, bodies: Sequence[bytes]) -> list[Translate
     return translate_bodies(_OPTIONS[policy], protocol, bodies)
 
 
+def _started() -> None:
+    """A task that does nothing: submitting it makes the pool start a worker."""
+
+
 def _prepare(chunk: bytes, warm: Warm) -> Prepared:
     return prepare_lines(_OPTIONS, chunk.splitlines(), warm)
 
@@ -154,6 +158,8 @@ class TranslationPool:
             self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
             initargs=args,
         )  # fmt: skip
+        for _ in range(self.workers):  # start them now, not when the first events wait for them
+            self._pool.submit(_started)
 
     async def translate(
         self, protocol: str, policy: str, bodies: Sequence[bytes]

@@ -7,7 +7,8 @@ parsed once in its life instead of twice (at ingest and again to translate), the
 process never parses it at all, and the translations travel with the journal's in-memory entries
 to the consumers. A consumer that lags, or a route that needs the parsed event, still works from
 the journal as before. Without workers, lines are normalised here and nothing is translated
-ahead.
+ahead. A small chunk (a trickle of events at a quiet moment) is also normalised here: a round
+trip to a worker would cost it more time than the work itself.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Callable
 
 from event_router.delivery.workers import Prepared, TranslationPool, Warm, prepare_lines
 from event_router.journal import Journal
+
+IN_PROCESS_BELOW = 32_768  # bytes: a trickle is quicker done here than by a round trip
 
 
 def _no_warm() -> Warm:
@@ -37,7 +40,7 @@ class Intake:
 
     async def prepare(self, chunk: bytes) -> Prepared:
         """The lines of `chunk` made ready for `commit`; blank lines are skipped silently."""
-        if self.pool is not None and self.pool.ready:
+        if self.pool is not None and self.pool.ready and len(chunk) >= IN_PROCESS_BELOW:
             return await self.pool.prepare(chunk, self.warm())
         return prepare_lines({}, chunk.splitlines(), keep=True)
 

@@ -33,7 +33,7 @@ class TrackingLogSource:
     """One tracking-log path, followed until `stop` is set."""
 
     def __init__(
-        self, path: Path, journal: Journal, *, poll: float = 0.02, intake: Intake | None = None
+        self, path: Path, journal: Journal, *, poll: float = 0.01, intake: Intake | None = None
     ) -> None:
         self.path = path.resolve()
         self.journal = journal
