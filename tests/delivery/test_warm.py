@@ -1,0 +1,49 @@
+"""Which translations the engine asks sources to make at ingest: those of consumers that take
+every event and keep up (a filtered or lagging consumer would make the work wasted)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from event_router.delivery.engine import WARM_LAG, Engine
+from event_router.journal import SqliteJournal
+from event_router.routing.consumer import Consumer, Protocol
+from event_router.routing.identity import Policy
+from event_router.routing.route import Route
+from event_router.store import Store
+
+
+def test_warm_pairs_follow_the_running_consumers(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "journal.db")
+    store = Store.open(f"sqlite:///{tmp_path / 'control.db'}")
+    url = "http://127.0.0.1:9/xapi/statements"
+    for consumer in (
+        Consumer(name="lrs", url=url),
+        Consumer(name="lrs-too", url=url),  # the same pair: translated once
+        Consumer(name="named", url=url, identity=Policy.USERNAME),
+        Consumer(name="videos", url=url, identity=Policy.MBOX, route=Route(allow=["play_video"])),
+        Consumer(name="raw", url=url, protocol=Protocol.EDX, sink="webhook"),
+        Consumer(name="off", url=url, protocol=Protocol.CALIPER, enabled=False),
+    ):
+        store.consumers.add(consumer)
+    engine = Engine(journal, store, lms_url="http://lms", secret_key="s", translation_workers=1)
+
+    async def go() -> tuple[tuple[tuple[str, str], ...], ...]:
+        await engine.sync()
+        warm = engine._warm_pairs()
+        engine._running["lrs"].delivery.stats.cursor = journal.head - WARM_LAG  # far behind
+        engine._running["lrs-too"].delivery.stats.cursor = journal.head - WARM_LAG
+        lagging = engine._warm_pairs()
+        await engine.shutdown()
+        return warm, lagging
+
+    try:
+        warm, lagging = asyncio.run(go())
+    finally:
+        journal.close()
+        store.close()
+    assert warm == (("xapi", "anonymous"), ("xapi", "username"))
+    assert lagging == (("xapi", "username"),)
+    no_pool = Engine(journal, store, lms_url="http://lms", secret_key="s")
+    assert no_pool._warm_pairs() == ()  # nothing translates ahead without workers
