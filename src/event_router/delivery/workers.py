@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import orjson
 
@@ -25,6 +26,7 @@ from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
 from event_router.translate import Options, TranslationError, translate
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 Translated = list[bytes] | str  # the serialised items, or why there are none
 Warm = tuple[tuple[str, str], ...]  # the (protocol, identity policy) pairs to translate ahead
@@ -161,52 +163,48 @@ class TranslationPool:
         for _ in range(self.workers):  # start them now, not when the first events wait for them
             self._pool.submit(_started)
 
-    async def translate(
-        self, protocol: str, policy: str, bodies: Sequence[bytes]
-    ) -> list[Translated]:
-        """Translate in the workers, split so every worker gets a share; order is kept."""
-        if self._pool is None:
-            raise RuntimeError("TranslationPool.configure() was not called")
-        loop = asyncio.get_running_loop()
-        size = max(self.min_chunk, -(-len(bodies) // self.workers))
-        chunks = [bodies[i : i + size] for i in range(0, len(bodies), size)]
-        try:
-            parts = await asyncio.gather(
-                *(loop.run_in_executor(self._pool, _work, protocol, policy, c) for c in chunks)
-            )
-        except BrokenProcessPool:
-            log.error("translation workers died; translating in-process and restarting them")
-            args, self._args = self._args, None
-            if args is not None:
-                self.configure(*args)
-            return translate_bodies(self._fallback[policy], protocol, bodies)
-        return [item for part in parts for item in part]
-
     @property
     def ready(self) -> bool:
         """Whether `configure` has been called (the workers know the identity tables)."""
         return self._pool is not None
 
+    async def translate(
+        self, protocol: str, policy: str, bodies: Sequence[bytes]
+    ) -> list[Translated]:
+        """Translate in the workers, split so every worker gets a share; order is kept."""
+        size = max(self.min_chunk, -(-len(bodies) // self.workers))
+        chunks = [bodies[i : i + size] for i in range(0, len(bodies), size)]
+        parts = await self._map(_work, [(protocol, policy, c) for c in chunks])
+        if parts is None:
+            return translate_bodies(self._fallback[policy], protocol, bodies)
+        return [item for part in parts for item in part]
+
     async def prepare(self, chunk: bytes, warm: Warm) -> Prepared:
         """`prepare_lines` over the lines of `chunk`, in the workers (split between them)."""
+        parts = await self._map(
+            _prepare, [(part, warm) for part in _split_lines(chunk, self.workers)]
+        )
+        if parts is None:
+            return prepare_lines(self._fallback, chunk.splitlines(), warm)
+        out = Prepared(ahead=[] if warm else None)
+        for prepared in parts:
+            out.extend(prepared)
+        return out
+
+    async def _map(self, fn: Callable[..., _T], calls: list[tuple[Any, ...]]) -> list[_T] | None:
+        """`fn(*args)` for each of `calls` in the workers, in order; None if a worker died (the
+        pool is restarted and the caller does the work in-process this once)."""
         if self._pool is None:
             raise RuntimeError("TranslationPool.configure() was not called")
         loop = asyncio.get_running_loop()
-        parts = _split_lines(chunk, self.workers)
         try:
-            done = await asyncio.gather(
-                *(loop.run_in_executor(self._pool, _prepare, part, warm) for part in parts)
-            )
+            return await asyncio.gather(*(loop.run_in_executor(self._pool, fn, *a) for a in calls))
         except BrokenProcessPool:
-            log.error("translation workers died; preparing in-process and restarting them")
+            log.error("translation workers died; working in-process and restarting them")
             args, self._args = self._args, None
             if args is not None:
                 self.configure(*args)
-            return prepare_lines(self._fallback, chunk.splitlines(), warm)
-        out = Prepared(ahead=[] if warm else None)
-        for prepared in done:
-            out.extend(prepared)
-        return out
+            return None
 
     def close(self) -> None:
         if self._pool is not None:
