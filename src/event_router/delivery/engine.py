@@ -13,47 +13,26 @@ import contextlib
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from event_router.delivery.consumer import Delivery, Item
-from event_router.delivery.encoder import Encoder, TranslationCache
+from event_router.delivery.consumer import DeadLetter, Delivery, Item
+from event_router.delivery.encoder import Encoder
+from event_router.delivery.engine_base import BaseEngine, Running
 from event_router.delivery.stats import State, Stats
-from event_router.delivery.workers import TranslationPool, Warm
+from event_router.delivery.workers import Warm
 from event_router.journal import SqliteJournal
 from event_router.routing.consumer import Consumer, Protocol
-from event_router.routing.identity import IdentityPolicy, Policy
 from event_router.sinks.base import SinkError, build_sink
-from event_router.sinks.outcome import Outcome, Verdict
+from event_router.sinks.outcome import Outcome
 from event_router.store import Store
-from event_router.translate import Options
 
 log = logging.getLogger(__name__)
 WARM_LAG = 10_000  # events: half the journal's in-memory tail
 
 
-@dataclass
-class _Running:
-    consumer: Consumer
-    delivery: Delivery
-    task: asyncio.Task[None]
-
-
-async def settle_task(name: str, task: asyncio.Task[None], timeout: float) -> None:
-    """Wait for a stopping delivery to finish its batches in flight; cancel it after `timeout`."""
-    try:
-        await asyncio.wait_for(asyncio.shield(task), timeout)
-    except (TimeoutError, asyncio.CancelledError):
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-    except Exception:
-        log.exception("delivery to %s failed while stopping", name)
-
-
-class Engine:
+class Engine(BaseEngine):
     """Owns the per-consumer deliveries of one router process."""
 
     def __init__(
@@ -67,44 +46,17 @@ class Engine:
         poll_interval: float = 1.0,
         translation_workers: int = 0,
     ) -> None:
+        super().__init__(
+            store,
+            lms_url=lms_url,
+            secret_key=secret_key,
+            retention=retention,
+            poll_interval=poll_interval,
+            translation_workers=translation_workers,
+        )
         self.journal = journal
-        self.store = store
-        self.lms_url = lms_url
-        self.secret_key = secret_key
-        self.retention = retention
-        self.poll_interval = poll_interval
-        self.cache = TranslationCache()
-        self.pool = TranslationPool(translation_workers) if translation_workers > 0 else None
-        self.stats: dict[str, Stats] = {}
-        self._running: dict[str, _Running] = {}
-        self._options: dict[Policy, Options] = {}
-        self._revision = -1
         self._last_trim = 0.0
-        self._last_tables = 0.0
-        self._created: dict[str, float] = {}
         self.warm: Warm = ()  # what sources translate ahead (see `sources.intake`)
-
-    # -- options shared by consumers with the same identity policy --
-
-    def _reload_tables(self) -> None:
-        identities = self.store.identity_table()
-        catalogue = self.store.catalogue()
-        if self.pool is not None:
-            self.pool.configure(self.secret_key, self.lms_url, identities, catalogue)
-        self._options = {
-            policy: Options(
-                lms_url=self.lms_url,
-                identity=IdentityPolicy(self.secret_key, self.lms_url, identities, policy),
-                courses=catalogue,
-            )
-            for policy in Policy
-        }
-        self._last_tables = time.monotonic()
-
-    def options(self, policy: Policy) -> Options:
-        if not self._options:
-            self._reload_tables()
-        return self._options[policy]
 
     # -- lifecycle --
 
@@ -128,12 +80,10 @@ class Engine:
     async def sync(self) -> None:
         """Apply consumer changes from the store (and fresh identity/course tables)."""
         revision = await asyncio.to_thread(self.store.consumers_revision)
-        stale_tables = time.monotonic() - self._last_tables > 60
-        if revision == self._revision and not stale_tables:
+        if revision == self._revision and not self._tables_stale():
             self._reap()
             return
-        if revision != self._revision or stale_tables:
-            await asyncio.to_thread(self._reload_tables)
+        await asyncio.to_thread(self._reload_tables)
         self._revision = revision
         records = await asyncio.to_thread(self.store.consumers.records)
         wanted = {r.consumer.name: r.consumer for r in records}
@@ -174,7 +124,7 @@ class Engine:
         stats.last_error = None
         delivery = Delivery(encoder, sink, self.journal, self._dead_letter_for(consumer), stats)
         task = asyncio.create_task(delivery.run(start), name=f"deliver:{consumer.name}")
-        self._running[consumer.name] = _Running(consumer, delivery, task)
+        self._running[consumer.name] = Running(consumer, delivery, task)
         log.info("delivering to %s from seq %d", consumer.name, start)
 
     def _warm_pairs(self) -> Warm:
@@ -193,63 +143,20 @@ class Engine:
         }
         return tuple(sorted(pairs))
 
-    async def _stop(self, name: str, timeout: float = 10.0) -> None:
-        running = self._running.pop(name)
-        running.delivery.stop()
-        await settle_task(name, running.task, timeout)
-
-    def _reap(self) -> None:
-        """Restart a delivery whose task died of an unexpected error (and say why)."""
-        for name, running in list(self._running.items()):
-            if running.task.done() and not running.task.cancelled():
-                error = running.task.exception()
-                if error is not None:
-                    log.error("delivery to %s crashed: %r; restarting", name, error)
-                    running.delivery.stats.error(f"internal error: {error!r}")
-                    del self._running[name]
-                    self._start(running.consumer, running.delivery.stats)
-
     async def shutdown(self) -> None:
-        for name in list(self._running):
-            await self._stop(name)
+        await self._stop_all()
         self._write_status()
-        if self.pool is not None:
-            self.pool.close()
+        self._close_pool()
 
     # -- dead letters --
 
-    def _dead_letter_for(self, consumer: Consumer) -> Any:
+    def _dead_letter_for(self, consumer: Consumer) -> DeadLetter:
         async def dead_letter(item: Item, outcome: Outcome) -> None:
-            body = self.journal.body(item.seq)
-            await asyncio.to_thread(
-                self.store.add_dead_letter,
-                consumer=consumer.name,
-                event_seq=item.seq,
-                event_name=item.name,
-                event=orjson.loads(body) if body else None,
-                item=orjson.loads(item.payload),
-                status=outcome.status,
-                answer=outcome.detail,
-                reason=f"{outcome.verdict.value}",
+            await self._record_dead_letter(
+                consumer.name, item, self.journal.body(item.seq), outcome
             )
 
         return dead_letter
-
-    async def _replays(self) -> None:
-        for name, running in list(self._running.items()):
-            letters = await asyncio.to_thread(self.store.take_replays, name)
-            for letter in letters:
-                payload = orjson.dumps(letter.item)
-                outcome = await running.delivery.sink.send([payload])
-                if outcome.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
-                    await asyncio.to_thread(self.store.mark_replayed, letter.id)
-                    running.delivery.stats.delivered += 1
-                elif outcome.verdict in (Verdict.RETRY, Verdict.PAUSE):
-                    break  # the endpoint is not taking anything now: try again next round
-                else:
-                    await asyncio.to_thread(
-                        self.store.mark_dead, letter.id, outcome.status, outcome.detail
-                    )
 
     # -- status and retention --
 

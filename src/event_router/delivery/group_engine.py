@@ -20,40 +20,29 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
-from event_router.delivery.encoder import Encoder, TranslationCache
-from event_router.delivery.engine import settle_task
+from event_router.delivery.encoder import Encoder
+from event_router.delivery.engine_base import BaseEngine, Running
 from event_router.delivery.group import GroupDelivery, RecordDeadLetter
 from event_router.delivery.sender import Item
 from event_router.delivery.stats import State, Stats
-from event_router.delivery.workers import TranslationPool
 from event_router.journal.redis import RedisJournal, text
 from event_router.routing.consumer import Consumer
-from event_router.routing.identity import IdentityPolicy, Policy
 from event_router.sinks.base import SinkError, build_sink
-from event_router.sinks.outcome import Outcome, Verdict
+from event_router.sinks.outcome import Outcome
 from event_router.store import Store, StoreError
-from event_router.translate import Options
 
 log = logging.getLogger(__name__)
 _MAX_SEQ = (1 << 64) - 1
 _GONE_AFTER = 3600.0  # a member idle this long with nothing pending is forgotten
 
 
-@dataclass
-class _Running:
-    consumer: Consumer
-    delivery: GroupDelivery
-    task: asyncio.Task[None]
-
-
-class GroupEngine:
+class GroupEngine(BaseEngine):
     """Owns this process's membership in every enabled consumer's group."""
 
     def __init__(
@@ -70,50 +59,24 @@ class GroupEngine:
         trim_interval: float = 60.0,
         translation_workers: int = 0,
     ) -> None:
+        super().__init__(
+            store,
+            lms_url=lms_url,
+            secret_key=secret_key,
+            retention=retention,
+            poll_interval=poll_interval,
+            translation_workers=translation_workers,
+        )
         self.journal = journal
-        self.store = store
         self.member = member
-        self.lms_url = lms_url
-        self.secret_key = secret_key
         self.claim_idle = claim_idle
-        self.retention = retention
-        self.poll_interval = poll_interval
         self.trim_interval = trim_interval
-        self.cache = TranslationCache()
-        self.pool = TranslationPool(translation_workers) if translation_workers > 0 else None
-        self.stats: dict[str, Stats] = {}
         self.counts: dict[str, Counter[str]] = {}  # per consumer: resumed, claimed, lost
         self.groups: dict[str, dict[str, Any]] = {}  # XINFO GROUPS, by group name
         self.cluster: dict[str, dict[str, Any]] = {}  # member -> its last status snapshot
-        self._running: dict[str, _Running] = {}
-        self._options: dict[Policy, Options] = {}
-        self._revision = -1
-        self._last_tables = 0.0
         self._last_trim = 0.0
-        self._created: dict[str, float] = {}
         self._wanted: set[str] = set()
         self._client: aioredis.Redis | None = None
-
-    # -- translation options (as Engine: one per identity policy, tables refreshed each minute) --
-
-    def _reload_tables(self) -> None:
-        identities, catalogue = self.store.identity_table(), self.store.catalogue()
-        if self.pool is not None:
-            self.pool.configure(self.secret_key, self.lms_url, identities, catalogue)
-        self._options = {
-            policy: Options(
-                lms_url=self.lms_url,
-                identity=IdentityPolicy(self.secret_key, self.lms_url, identities, policy),
-                courses=catalogue,
-            )
-            for policy in Policy
-        }
-        self._last_tables = time.monotonic()
-
-    def options(self, policy: Policy) -> Options:
-        if not self._options:
-            self._reload_tables()
-        return self._options[policy]
 
     # -- lifecycle --
 
@@ -138,7 +101,7 @@ class GroupEngine:
     async def sync(self) -> None:
         """Apply consumer changes from the store: join new groups, leave removed ones."""
         revision = await asyncio.to_thread(self.store.consumers_revision)
-        if revision == self._revision and time.monotonic() - self._last_tables < 60:
+        if revision == self._revision and not self._tables_stale():
             self._reap()
             return
         await asyncio.to_thread(self._reload_tables)
@@ -188,7 +151,7 @@ class GroupEngine:
             claim_idle=self.claim_idle,
         )
         task = asyncio.create_task(delivery.run(), name=f"deliver:{consumer.name}")
-        self._running[consumer.name] = _Running(consumer, delivery, task)
+        self._running[consumer.name] = Running(consumer, delivery, task)
         log.info("delivering to %s as member %s of its group", consumer.name, self.member)
 
     async def _ensure_group(self, name: str, created: float) -> None:
@@ -200,33 +163,15 @@ class GroupEngine:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def _stop(self, name: str, timeout: float = 10.0) -> None:
-        running = self._running.pop(name)
-        running.delivery.stop()
-        await settle_task(name, running.task, timeout)
-
-    def _reap(self) -> None:
-        """Restart a delivery whose task died of an unexpected error (and say why)."""
-        for name, running in list(self._running.items()):
-            if running.task.done() and not running.task.cancelled():
-                error = running.task.exception()
-                if error is not None:
-                    log.error("delivery to %s crashed: %r; restarting", name, error)
-                    running.delivery.stats.error(f"internal error: {error!r}")
-                    del self._running[name]
-                    self._revision = -1  # start it again on the next sync
-
     async def shutdown(self) -> None:
-        for name in list(self._running):
-            await self._stop(name)
+        await self._stop_all()
         with contextlib.suppress(RedisError, OSError):
             await self._write_status()
         if self._client is not None:
             with contextlib.suppress(RedisError, OSError):
                 await self._client.aclose()
             self._client = None
-        if self.pool is not None:
-            self.pool.close()
+        self._close_pool()
 
     def _redis(self) -> aioredis.Redis:
         if self._client is None:
@@ -237,34 +182,9 @@ class GroupEngine:
 
     def _recorder(self, consumer: Consumer) -> RecordDeadLetter:
         async def record(item: Item, body: bytes | None, outcome: Outcome) -> None:
-            await asyncio.to_thread(
-                self.store.add_dead_letter,
-                consumer=consumer.name,
-                event_seq=item.seq,
-                event_name=item.name,
-                event=orjson.loads(body) if body else None,
-                item=orjson.loads(item.payload),
-                status=outcome.status,
-                answer=outcome.detail,
-                reason=f"{outcome.verdict.value}",
-            )
+            await self._record_dead_letter(consumer.name, item, body, outcome)
 
         return record
-
-    async def _replays(self) -> None:
-        for name, running in list(self._running.items()):
-            letters = await asyncio.to_thread(self.store.take_replays, name)
-            for letter in letters:
-                outcome = await running.delivery.sink.send([orjson.dumps(letter.item)])
-                if outcome.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
-                    await asyncio.to_thread(self.store.mark_replayed, letter.id)
-                    running.delivery.stats.delivered += 1
-                elif outcome.verdict in (Verdict.RETRY, Verdict.PAUSE):
-                    break  # the endpoint is not taking anything now: try again next round
-                else:
-                    await asyncio.to_thread(
-                        self.store.mark_dead, letter.id, outcome.status, outcome.detail
-                    )
 
     # -- cluster view and status --
 

@@ -1,0 +1,172 @@
+"""What both delivery engines share: translation options per identity policy, the deliveries they
+run, restarting a crashed one, stopping them, dead letters and their replay.
+
+`delivery.engine.Engine` (journal in SQLite, one process) and `delivery.group_engine.GroupEngine`
+(journal on Redis, N processes) differ only in how a delivery reads the journal and where status
+goes; everything here behaves the same in both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import orjson
+
+from event_router.delivery.encoder import TranslationCache
+from event_router.delivery.sender import Item
+from event_router.delivery.stats import Stats
+from event_router.delivery.workers import TranslationPool
+from event_router.routing.consumer import Consumer
+from event_router.routing.identity import IdentityPolicy, Policy
+from event_router.sinks.base import Sink
+from event_router.sinks.outcome import Outcome, Verdict
+from event_router.store import Store
+from event_router.translate import Options
+
+log = logging.getLogger(__name__)
+
+
+class Runnable(Protocol):
+    """A running delivery, whichever journal it reads."""
+
+    stats: Stats
+    sink: Sink
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Running:
+    consumer: Consumer
+    delivery: Runnable
+    task: asyncio.Task[None]
+
+
+async def settle_task(name: str, task: asyncio.Task[None], timeout: float) -> None:
+    """Wait for a stopping delivery to finish its batches in flight; cancel it after `timeout`."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout)
+    except (TimeoutError, asyncio.CancelledError):
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+    except Exception:
+        log.exception("delivery to %s failed while stopping", name)
+
+
+class BaseEngine:
+    """The deliveries of one router process, kept in step with the store by a subclass."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        lms_url: str,
+        secret_key: str,
+        retention: float,
+        poll_interval: float,
+        translation_workers: int,
+    ) -> None:
+        self.store = store
+        self.lms_url = lms_url
+        self.secret_key = secret_key
+        self.retention = retention
+        self.poll_interval = poll_interval
+        self.cache = TranslationCache()
+        self.pool = TranslationPool(translation_workers) if translation_workers > 0 else None
+        self.stats: dict[str, Stats] = {}
+        self._running: dict[str, Running] = {}
+        self._options: dict[Policy, Options] = {}
+        self._revision = -1
+        self._last_tables = 0.0
+        self._created: dict[str, float] = {}
+
+    # -- translation options: one per identity policy, tables refreshed each minute --
+
+    def _reload_tables(self) -> None:
+        identities, catalogue = self.store.identity_table(), self.store.catalogue()
+        if self.pool is not None:
+            self.pool.configure(self.secret_key, self.lms_url, identities, catalogue)
+        self._options = {
+            policy: Options(
+                lms_url=self.lms_url,
+                identity=IdentityPolicy(self.secret_key, self.lms_url, identities, policy),
+                courses=catalogue,
+            )
+            for policy in Policy
+        }
+        self._last_tables = time.monotonic()
+
+    def _tables_stale(self) -> bool:
+        return time.monotonic() - self._last_tables > 60
+
+    def options(self, policy: Policy) -> Options:
+        if not self._options:
+            self._reload_tables()
+        return self._options[policy]
+
+    # -- running deliveries --
+
+    async def _stop(self, name: str, timeout: float = 10.0) -> None:
+        running = self._running.pop(name)
+        running.delivery.stop()
+        await settle_task(name, running.task, timeout)
+
+    async def _stop_all(self) -> None:
+        for name in list(self._running):
+            await self._stop(name)
+
+    def _close_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+    def _reap(self) -> None:
+        """Forget a delivery whose task died of an unexpected error (and say why); the next
+        `sync` starts it again."""
+        for name, running in list(self._running.items()):
+            if running.task.done() and not running.task.cancelled():
+                error = running.task.exception()
+                if error is not None:
+                    log.error("delivery to %s crashed: %r; restarting", name, error)
+                    running.delivery.stats.error(f"internal error: {error!r}")
+                    del self._running[name]
+                    self._revision = -1
+
+    # -- dead letters --
+
+    async def _record_dead_letter(
+        self, consumer: str, item: Item, body: bytes | None, outcome: Outcome
+    ) -> None:
+        """Keep what the endpoint refused, with the event it came from and the answer."""
+        await asyncio.to_thread(
+            self.store.add_dead_letter,
+            consumer=consumer,
+            event_seq=item.seq,
+            event_name=item.name,
+            event=orjson.loads(body) if body else None,
+            item=orjson.loads(item.payload),
+            status=outcome.status,
+            answer=outcome.detail,
+            reason=f"{outcome.verdict.value}",
+        )
+
+    async def _replays(self) -> None:
+        """Re-send the dead letters an operator marked for replay; transient failures wait."""
+        for name, running in list(self._running.items()):
+            letters = await asyncio.to_thread(self.store.take_replays, name)
+            for letter in letters:
+                outcome = await running.delivery.sink.send([orjson.dumps(letter.item)])
+                if outcome.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
+                    await asyncio.to_thread(self.store.mark_replayed, letter.id)
+                    running.delivery.stats.delivered += 1
+                elif outcome.verdict in (Verdict.RETRY, Verdict.PAUSE):
+                    break  # the endpoint is not taking anything now: try again next round
+                else:
+                    await asyncio.to_thread(
+                        self.store.mark_dead, letter.id, outcome.status, outcome.detail
+                    )
