@@ -7,27 +7,21 @@ delivery a `GroupEngine`, whose deliveries are members of each consumer's consum
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
-import signal
 import socket
 from pathlib import Path
 
 import typer
-import uvicorn
 
-from event_router.cli.run import _Server, _until_stop
+from event_router.cli.serving import serve_parts
 from event_router.delivery.group_engine import GroupEngine
 from event_router.journal import JournalFull
 from event_router.journal.redis import RedisJournal
 from event_router.settings import Settings
-from event_router.sources.bus import BusOptions, BusSource
+from event_router.sources.bus import BusOptions
 from event_router.sources.intake import Intake
-from event_router.sources.tracking_log import TrackingLogSource
 from event_router.store import Store, StoreError
-from event_router.web.app import create_app
 
 log = logging.getLogger("event_router")
 
@@ -79,58 +73,8 @@ async def serve_group(
         retention=config.retention_hours * 3600,
         translation_workers=config.translation_workers,
     )
-    web = create_app(
-        journal,
-        engine,
-        ingest_token=config.ingest_token,
-        max_body_bytes=config.max_body_bytes,
-        store=store,
-        secret_key=engine.secret_key,
-        lms_url=config.lms_url,
-    )
-    if config.ingest_token is None:
-        log.warning("EVENT_ROUTER_INGEST_TOKEN is not set: POST /api/v1/events is open")
-    server = _Server(uvicorn.Config(web, host=host, port=port, log_level="warning", lifespan="off"))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    sources_stop = asyncio.Event()
     intake = Intake(journal, engine.pool)  # a Redis journal keeps no translations ahead
-    sources = [TrackingLogSource(path, journal, intake=intake) for path in logs]
-    tasks = [asyncio.create_task(s.run(sources_stop), name=f"source:{s.path}") for s in sources]
-    if bus is not None:
-        reader = BusSource(journal, bus.url, bus.topic, prefix=bus.prefix, group=bus.group)
-        tasks.append(asyncio.create_task(reader.run(sources_stop), name=reader.source_id))
-        web.state.source_counts[reader.source_id] = reader.counts
-    for source in sources:
-        web.state.source_counts[source.source_id] = source.counts
-    server_task = asyncio.create_task(server.serve(), name="http")
-    engine_stop = asyncio.Event()
-    engine_task = asyncio.create_task(engine.run(engine_stop), name="engine")
-    web.state.ready = True
-    log.info(
-        "event router on http://%s:%d, member %s of journal %s (prefix %s)",
-        host,
-        port,
-        engine.member,
-        journal.stream,
-        config.journal_prefix,
+    banner = f"member {engine.member} of journal {journal.stream}, prefix {config.journal_prefix}"
+    await serve_parts(
+        config, journal, store, engine, intake, logs, (host, port), bus=bus, banner=banner
     )
-    try:
-        await _until_stop(stop, [server_task, engine_task, *tasks])
-    finally:
-        web.state.ready = False
-        sources_stop.set()
-        server.should_exit = True
-        for task in tasks:
-            with contextlib.suppress(Exception):
-                await task
-        with contextlib.suppress(Exception):
-            await server_task
-        engine_stop.set()
-        with contextlib.suppress(Exception):
-            await engine_task
-        journal.close()
-        store.close()
-        log.info("event router stopped")

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -85,6 +85,14 @@ class BaseEngine:
         self._revision = -1
         self._last_tables = 0.0
         self._created: dict[str, float] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Keep the deliveries in step with the store until `stop` is set."""
+        raise NotImplementedError
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Per consumer: the figures as status shows them, with `lag`."""
+        raise NotImplementedError
 
     # -- translation options: one per identity policy, tables refreshed each minute --
 

@@ -1,0 +1,114 @@
+"""One router process at work: sources, the delivery engine and the web server, until a signal.
+
+`event-router run` builds a journal, a store and an engine (SQLite and `Engine`, or Redis and
+`GroupEngine` in scale-out mode) and hands them here; what runs around them and how they stop is
+the same in both modes: sources stop reading first, the web server stops, then deliveries settle
+their batches in flight, and only then are the journal and the store closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from event_router.delivery.engine_base import BaseEngine
+from event_router.journal import Journal
+from event_router.settings import Settings
+from event_router.sources.bus import BusOptions, BusSource
+from event_router.sources.intake import Intake
+from event_router.sources.tracking_log import TrackingLogSource
+from event_router.store import Store
+from event_router.web.app import create_app
+
+log = logging.getLogger("event_router")
+
+
+async def serve_parts(
+    config: Settings,
+    journal: Journal,
+    store: Store,
+    engine: BaseEngine,
+    intake: Intake,
+    logs: list[Path],
+    address: tuple[str, int],
+    *,
+    bus: BusOptions | None,
+    banner: str,
+) -> None:
+    """Run everything until SIGINT/SIGTERM (or until a part fails), then stop in order."""
+    host, port = address
+    web = create_app(
+        journal,
+        engine,
+        ingest_token=config.ingest_token,
+        max_body_bytes=config.max_body_bytes,
+        store=store,
+        secret_key=engine.secret_key,
+        lms_url=config.lms_url,
+    )
+    if config.ingest_token is None:
+        log.warning("EVENT_ROUTER_INGEST_TOKEN is not set: POST /api/v1/events is open")
+    server = _Server(uvicorn.Config(web, host=host, port=port, log_level="warning", lifespan="off"))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    sources_stop = asyncio.Event()
+    sources = [TrackingLogSource(path, journal, intake=intake) for path in logs]
+    tasks = [asyncio.create_task(s.run(sources_stop), name=f"source:{s.path}") for s in sources]
+    for source in sources:
+        web.state.source_counts[source.source_id] = source.counts
+    if bus is not None:
+        reader = BusSource(journal, bus.url, bus.topic, prefix=bus.prefix, group=bus.group)
+        tasks.append(asyncio.create_task(reader.run(sources_stop), name=reader.source_id))
+        web.state.source_counts[reader.source_id] = reader.counts
+    server_task = asyncio.create_task(server.serve(), name="http")
+    engine_stop = asyncio.Event()
+    engine_task = asyncio.create_task(engine.run(engine_stop), name="engine")
+    web.state.ready = True
+    gc.freeze()  # start-up objects (modules, tables) stay out of every later collection
+    log.info("event router on http://%s:%d (%s, %d tracking log(s))", host, port, banner, len(logs))
+    try:
+        await _until_stop(stop, [server_task, engine_task, *tasks])
+    finally:
+        web.state.ready = False
+        sources_stop.set()
+        server.should_exit = True
+        for task in tasks:
+            with contextlib.suppress(Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await server_task
+        engine_stop.set()
+        with contextlib.suppress(Exception):
+            await engine_task
+        journal.close()
+        store.close()
+        log.info("event router stopped")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `serve_parts` owns SIGINT/SIGTERM for all."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _until_stop(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """Wait for a signal, or for any part to end unexpectedly (then say why and stop)."""
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    for task in done:
+        if task is not waiter and not task.cancelled() and task.exception() is not None:
+            log.error("%s failed: %r", task.get_name(), task.exception())
+            raise typer.Exit(1)
