@@ -6,6 +6,7 @@ A family module (enrollment, video, ...) describes only what is particular to it
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from event_router.events import TrackingEvent
@@ -32,6 +33,7 @@ def statement(
     context_activities: Json | None = COURSE_PARENT,
     child_id: str | None = None,
     parent_id: str | None = None,
+    object_pruned: bool = False,
 ) -> Json:
     """Assemble one statement, with ERB's deterministic id.
 
@@ -39,6 +41,7 @@ def statement(
     recipe, so an operator moving from ERB produces the same ids and the LRS de-duplicates.
     `context_activities` defaults to the course as parent; pass None for none. `child_id` and
     `parent_id` make a fan-out child statement (its own id namespace and a StatementRef).
+    `object_pruned` says `obj` is already clean (a `shared` one).
     """
     actor = options.identity.xapi_actor(event)
     namespace = (
@@ -62,7 +65,12 @@ def statement(
     if parent_id is not None:
         context["statement"] = {"objectType": "StatementRef", "id": parent_id}
     # Actor and verb are built clean and shared; only the parts families build are pruned.
-    out: Json = {"id": statement_id, "actor": actor.value, "verb": verb.value, "object": prune(obj)}
+    out: Json = {
+        "id": statement_id,
+        "actor": actor.value,
+        "verb": verb.value,
+        "object": obj if object_pruned else prune(obj),
+    }
     if result:
         result = prune(result)
         if result:
@@ -126,18 +134,25 @@ def course_activity(
     course_id = event.course_id
     if course_id is None:
         return None
-    key = (course_id, object_type, language)
-    found = options.cache.get(key)
+    return shared(
+        options,
+        (course_id, object_type, language),
+        lambda: activity(
+            options.iri("course", course_id),
+            v.COURSE,
+            name=options.courses.name(course_id),
+            language=language,
+            object_type="Activity" if object_type else None,
+        ),
+    )
+
+
+def shared(options: Options, key: Hashable, build: Callable[[], Json]) -> Json:
+    """`prune(build())`, made once per `key` for these options and shared by every statement
+    that needs it (read-only: never mutate it). Bounded: cleared when it grows too large."""
+    found: Json | None = options.cache.get(key)
     if found is None:
-        found = prune(
-            activity(
-                options.iri("course", course_id),
-                v.COURSE,
-                name=options.courses.name(course_id),
-                language=language,
-                object_type="Activity" if object_type else None,
-            )
-        )
+        found = prune(build())
         if len(options.cache) >= 100_000:
             options.cache.clear()
         options.cache[key] = found
@@ -187,18 +202,18 @@ def prune(value: Json) -> Json:
     """Drop None, empty strings and empty containers, recursively (xAPI forbids empty values)."""
     out: Json = {}
     for key, item in value.items():
-        kind = type(item)
-        if kind is dict:
-            if not item:
-                continue
-            item = prune(item)
-            if not item:
-                continue
-        elif kind is list:
-            if not item:
-                continue
-            item = [prune(x) if type(x) is dict else x for x in item]
-        elif item is None or (kind is str and not item):
+        if item is None:
             continue
-        out[key] = item
+        kind = type(item)
+        if kind is str:
+            if item:
+                out[key] = item
+        elif kind is dict:
+            if item and (item := prune(item)):
+                out[key] = item
+        elif kind is list:
+            if item:
+                out[key] = [prune(x) if type(x) is dict else x for x in item]
+        else:
+            out[key] = item
     return out

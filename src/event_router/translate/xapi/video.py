@@ -23,9 +23,11 @@ from event_router.translate.xapi.common import (
     block_iri,
     block_usage_key,
     data_of,
+    prune,
     registry,
     require_course,
     seconds,
+    shared,
     statement,
 )
 
@@ -176,7 +178,12 @@ def _result(name: str, data: Json) -> Json | None:
 @registry.register(*_VERBS, *_CAPTIONS_ON)
 def video(event: TrackingEvent, options: Options) -> list[Json]:
     data = data_of(event)
-    obj = activity(video_iri(event, options, data), v.VIDEO)
+    video_id = data.get("id")
+    if type(video_id) is str:  # the usual case: one object per video, shared
+        key = ("video", event.course_id, video_id)
+        obj = shared(options, key, lambda: activity(video_iri(event, options, data), v.VIDEO))
+    else:
+        obj = prune(activity(video_iri(event, options, data), v.VIDEO))
     verb = _VERBS.get(event.name, v.INTERACTED)
     return [
         statement(
@@ -186,5 +193,6 @@ def video(event: TrackingEvent, options: Options) -> list[Json]:
             obj,
             result=_result(event.name, data),
             extensions={v.EXT_VIDEO_LENGTH: video_seconds(data.get("duration"))},
+            object_pruned=True,
         )
     ]

@@ -22,11 +22,16 @@ _ID_SEED = uuid.UUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
 
 def uuid5_text(namespace: uuid.UUID, name: str) -> str:
     """`str(uuid.uuid5(namespace, name))`, without building UUID objects (hot path)."""
-    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    prefix = _NAMESPACE_BYTES.get(namespace)
+    if prefix is None:
+        prefix = _NAMESPACE_BYTES.setdefault(namespace, namespace.bytes)
+    h = hashlib.sha1(prefix + name.encode()).hexdigest()
+    # Version 5 in the 13th hex digit; RFC 4122 variant (10xx) in the 17th.
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_NAMESPACE_BYTES: dict[uuid.UUID, bytes] = {}
+_VARIANT = {c: format(int(c, 16) & 0x3 | 0x8, "x") for c in "0123456789abcdef"}
 
 
 def id_namespace(key: str) -> uuid.UUID:
