@@ -8,7 +8,7 @@ own process:
 * latency: events written at a fixed rate (default 1,000/s) for some seconds; per event, the
   time from the write to the log to its arrival at the receiver; p50 / p99 / p999.
 
-    .venv/bin/python bench/e2e.py [--count 200000] [--rate 1000] [--seconds 10]
+    .venv/bin/python bench/e2e.py [--count 200000] [--repeat 3] [--rate 1000] [--seconds 10]
 
 Results go to bench/results/e2e.json and a table on stdout.
 """
@@ -19,6 +19,7 @@ import argparse
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from harness import cpu_seconds, tree_cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -117,16 +120,42 @@ class Setup:
 
 
 def throughput(count: int, batch_size: int, in_flight: int) -> dict[str, Any]:
+    """One run: `count` events appended at once; events/s and CPU seconds per process."""
     setup = Setup(batch_size, 0.02, in_flight)
     data = b"".join(line(i) for i in range(count))
+    before = tree_cpu_seconds(setup.router.pid), cpu_seconds(setup.receiver.pid)
     start = time.time()
     with setup.log.open("ab") as handle:
         handle.write(data)
     while setup.received() < count:
         time.sleep(0.05)
+    after = tree_cpu_seconds(setup.router.pid), cpu_seconds(setup.receiver.pid)
     arrivals = setup.finish()
     seconds = max(arrivals.values()) - start
-    return {"events": count, "seconds": round(seconds, 3), "events_per_s": round(count / seconds)}
+    workers = [after[0][k] - before[0].get(k, 0.0) for k in after[0] if k != "main"]
+    cpu = {
+        "router_main": round(after[0]["main"] - before[0]["main"], 2),
+        "translation_workers": round(sum(workers), 2),
+        "receiver": round(after[1] - before[1], 2),
+    }
+    return {
+        "events": count,
+        "seconds": round(seconds, 3),
+        "events_per_s": round(count / seconds),
+        "cpu_seconds": cpu,
+    }
+
+
+def throughputs(count: int, batch_size: int, in_flight: int, repeat: int) -> dict[str, Any]:
+    """`repeat` runs (this machine's speed varies from minute to minute): each, and the median."""
+    runs = [throughput(count, batch_size, in_flight) for _ in range(repeat)]
+    rates = sorted(r["events_per_s"] for r in runs)
+    return {
+        "events": count,
+        "runs": runs,
+        "events_per_s": statistics.median(rates),
+        "best_events_per_s": rates[-1],
+    }
 
 
 def latency(rate: int, seconds: float) -> dict[str, Any]:
@@ -174,16 +203,24 @@ def main() -> None:
     parser.add_argument("--max-in-flight", type=int, default=2)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--repeat", type=int, default=3, help="throughput runs (median shown)")
     args = parser.parse_args()
     result = {
-        "throughput": throughput(args.count, args.batch_size, args.max_in_flight),
+        "throughput": throughputs(args.count, args.batch_size, args.max_in_flight, args.repeat),
         "latency": latency(args.rate, args.seconds),
         "cpus": os.cpu_count(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "e2e.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     t, lat = result["throughput"], result["latency"]
-    print(f"throughput: {t['events']} events in {t['seconds']} s = {t['events_per_s']} ev/s")
+    for run in t["runs"]:
+        cpu = ", ".join(f"{k} {v} s" for k, v in run["cpu_seconds"].items())
+        print(f"  run: {run['events']} events in {run['seconds']} s = {run['events_per_s']} ev/s"
+              f" (CPU: {cpu})")  # fmt: skip
+    print(
+        f"throughput: median {t['events_per_s']} ev/s of {len(t['runs'])} runs "
+        f"(best {t['best_events_per_s']})"
+    )
     print(
         f"latency at {lat['rate']} ev/s: p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms, "
         f"p999 {lat['p999_ms']} ms ({lat['received']}/{lat['events']} received)"

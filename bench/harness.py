@@ -112,6 +112,20 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds of the process and of its children (the translation workers), by pid."""
+    return {"main": cpu_seconds(pid)} | {str(c): cpu_seconds(c) for c in children(pid)}
+
+
 def tree_peak_rss_mb(pid: int) -> dict[str, float | None]:
     """Peak RSS of the process, and the sum of its children's (translation workers)."""
     workers = [peak_rss_mb(child) or 0.0 for child in children(pid)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -99,19 +100,19 @@ def prepare_lines(
             out.rejects.append((index, str(exc)))
             continue
         out.bodies.append(body)
-        out.names.append(event.name)
+        out.names.append(sys.intern(event.name))  # a few hundred names: pickled once each
         if out.events is not None:
             out.events.append(event)
         if out.ahead is None:
             continue
         made: Ahead = {}
-        for protocol, policy in warm:
+        for pair in warm:  # the same key objects each time: pickled once per chunk
             try:
-                items = translate(event, protocol, options[policy])
+                items = translate(event, pair[0], options[pair[1]])
             except (TranslationError, NormaliseError) as exc:
-                made[protocol, policy] = exc.reason
+                made[pair] = exc.reason
                 continue
-            made[protocol, policy] = [orjson.dumps(item) for item in items]
+            made[pair] = [orjson.dumps(item) for item in items]
         out.ahead.append(made)
     return out
 
