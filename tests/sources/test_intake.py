@@ -219,3 +219,50 @@ def test_followed_log_through_the_workers_with_a_journal_refusing_nothing(
     assert [e.body for e in entries] == expected
     assert source.counts["accepted"] == len(expected)
     assert source.counts["rejected"] == 4 * 60
+
+
+def test_ndjson_posted_to_ingest_goes_through_the_workers(
+    tmp_path: Path, pool: TranslationPool
+) -> None:
+    """A large NDJSON body: errors numbered by item (blank lines are not items), the valid ones
+    committed in order with their translations made ahead, as in-process for a small body."""
+    from fastapi.testclient import TestClient
+
+    from event_router.web.app import create_app
+
+    events = [
+        orjson.loads((ERB / "events" / f"{n}.json").read_bytes()) for n in erb_fixture_names()
+    ]
+    lines = [orjson.dumps(e) for e in events] * 30
+    lines[5:5] = [b"", b"{broken", b"   "]
+    undated, prefixed = b'{"name": "x", "timestamp": "soon"}', PREFIX + lines[0]
+    lines[40:40] = [undated, prefixed]  # a logger prefix is not NDJSON
+    body = b"\n".join(lines) + b"\n"
+    assert len(body) > IN_PROCESS_BELOW
+    items = [line for line in lines if line.strip()]
+    journal = SqliteJournal(tmp_path / "journal.db")
+    app = create_app(
+        journal, None, ingest_token=None, max_body_bytes=10 << 20,
+        intake=Intake(journal, pool, lambda: XAPI),
+    )  # fmt: skip
+    try:
+        with TestClient(app) as client:
+            big = client.post("/api/v1/events", content=body, headers={"content-type": "x"})
+            small = client.post("/api/v1/events", content=b"\n".join(lines[:12]) + b"\n")
+        entries, _ = journal.read(0, 100_000)
+    finally:
+        journal.close()
+    assert big.status_code == 400, big.text
+    answer = big.json()
+    bad = {items.index(b"{broken"), items.index(undated), items.index(prefixed)}  # not line numbers
+    assert bad == {5, 38, 39}
+    assert {e["index"] for e in answer["errors"]} == bad
+    assert answer["accepted"] == len(items) - 3 and answer["rejected"] == 3
+    assert answer["accepted_indexes"] == [i for i in range(len(items)) if i not in bad]
+    assert "not valid JSON" in answer["errors"][0]["error"]
+    # The small body (in-process) says the same of the same lines.
+    assert small.status_code == 400 and [e["index"] for e in small.json()["errors"]] == [5]
+    good = [line.strip() for i, line in enumerate(items) if i not in bad]
+    assert [e.body for e in entries[: len(good)]] == good
+    assert all(e.ahead and XAPI[0] in e.ahead for e in entries[: len(good)])
+    assert all(e.ahead is None for e in entries[len(good) :])  # the small body: none ahead

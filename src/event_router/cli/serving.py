@@ -53,6 +53,7 @@ async def serve_parts(
         store=store,
         secret_key=engine.secret_key,
         lms_url=config.lms_url,
+        intake=intake,
     )
     if config.ingest_token is None:
         log.warning("EVENT_ROUTER_INGEST_TOKEN is not set: POST /api/v1/events is open")

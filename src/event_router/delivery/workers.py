@@ -72,32 +72,50 @@ class Prepared:
     rejects: list[tuple[int, str]] = field(default_factory=list)
     ahead: list[Ahead] | None = None
     lines: int = 0  # how many lines were read (blank ones included)
+    items: int = 0  # how many of them were not blank
+    strict: bool = False  # rejections are numbered by item (non-blank line), not by line
     events: list[TrackingEvent] | None = None  # the parsed events, when prepared in-process
 
     def extend(self, other: Prepared) -> None:
         self.bodies += other.bodies
         self.names += other.names
-        self.rejects += [(index + self.lines, reason) for index, reason in other.rejects]
+        offset = self.items if other.strict else self.lines
+        self.rejects += [(index + offset, reason) for index, reason in other.rejects]
         self.lines += other.lines
+        self.items += other.items
+        self.strict = other.strict
         if other.ahead is not None:
             self.ahead = (self.ahead or []) + other.ahead
 
 
 def prepare_lines(
-    options: dict[str, Options], lines: Sequence[bytes], warm: Warm = (), *, keep: bool = False
+    options: dict[str, Options],
+    lines: Sequence[bytes],
+    warm: Warm = (),
+    *,
+    keep: bool = False,
+    strict: bool = False,
 ) -> Prepared:
     """Normalise each line (once: the event is not parsed again to translate it) and translate
     it for every `warm` pair; blank lines are skipped silently, as a log writer may leave them.
-    `keep` keeps the parsed events (worth it in-process, not across a process boundary)."""
-    out = Prepared(ahead=[] if warm else None, lines=len(lines), events=[] if keep else None)
-    for index, line in enumerate(lines):
+    `keep` keeps the parsed events (worth it in-process, not across a process boundary).
+
+    A log line may carry a logger prefix before its JSON; with `strict` (NDJSON posted to the
+    ingest endpoint) each line must be exactly one JSON object, and a rejection's index counts
+    only the non-blank lines (the items of the request)."""
+    out = Prepared(
+        ahead=[] if warm else None, lines=len(lines), events=[] if keep else None, strict=strict
+    )
+    index = -1
+    for number, line in enumerate(lines):
         if not line.strip():
             continue
+        index += 1
         try:
-            body = line_json(line)
+            body = line.strip() if strict else line_json(line)
             event = parse_json(body)
         except NormaliseError as exc:
-            out.rejects.append((index, str(exc)))
+            out.rejects.append((index if strict else number, str(exc)))
             continue
         out.bodies.append(body)
         out.names.append(sys.intern(event.name))  # a few hundred names: pickled once each
@@ -114,6 +132,7 @@ def prepare_lines(
                 continue
             made[pair] = [orjson.dumps(item) for item in items]
         out.ahead.append(made)
+    out.items = index + 1
     return out
 
 
@@ -132,8 +151,8 @@ def _started() -> None:
     """A task that does nothing: submitting it makes the pool start a worker."""
 
 
-def _prepare(chunk: bytes, warm: Warm) -> Prepared:
-    return prepare_lines(_OPTIONS, chunk.splitlines(), warm)
+def _prepare(chunk: bytes, warm: Warm, strict: bool) -> Prepared:
+    return prepare_lines(_OPTIONS, chunk.splitlines(), warm, strict=strict)
 
 
 class TranslationPool:
@@ -180,13 +199,12 @@ class TranslationPool:
             return translate_bodies(self._fallback[policy], protocol, bodies)
         return [item for part in parts for item in part]
 
-    async def prepare(self, chunk: bytes, warm: Warm) -> Prepared:
+    async def prepare(self, chunk: bytes, warm: Warm, *, strict: bool = False) -> Prepared:
         """`prepare_lines` over the lines of `chunk`, in the workers (split between them)."""
-        parts = await self._map(
-            _prepare, [(part, warm) for part in _split_lines(chunk, self.workers)]
-        )
+        pieces = _split_lines(chunk, self.workers)
+        parts = await self._map(_prepare, [(piece, warm, strict) for piece in pieces])
         if parts is None:
-            return prepare_lines(self._fallback, chunk.splitlines(), warm)
+            return prepare_lines(self._fallback, chunk.splitlines(), warm, strict=strict)
         out = Prepared(ahead=[] if warm else None)
         for prepared in parts:
             out.extend(prepared)

@@ -38,11 +38,12 @@ class Intake:
         self.pool = pool
         self.warm = warm
 
-    async def prepare(self, chunk: bytes) -> Prepared:
-        """The lines of `chunk` made ready for `commit`; blank lines are skipped silently."""
+    async def prepare(self, chunk: bytes, *, strict: bool = False) -> Prepared:
+        """The lines of `chunk` made ready for `commit`; blank lines are skipped silently.
+        `strict`: each line is exactly one JSON object (NDJSON), see `prepare_lines`."""
         if self.pool is not None and self.pool.ready and len(chunk) >= IN_PROCESS_BELOW:
-            return await self.pool.prepare(chunk, self.warm())
-        return prepare_lines({}, chunk.splitlines(), keep=True)
+            return await self.pool.prepare(chunk, self.warm(), strict=strict)
+        return prepare_lines({}, chunk.splitlines(), keep=True, strict=strict)
 
     async def commit(self, prepared: Prepared, position: tuple[str, str] | None) -> None:
         """Append the prepared events with the source's position in one transaction (raises

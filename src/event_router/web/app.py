@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from event_router import __version__
 from event_router.delivery.view import DeliveryView
 from event_router.journal import Journal
+from event_router.sources.intake import Intake
 from event_router.store import Store
 from event_router.web import admin, auth, ingest
 from event_router.web.status import consumer_status
@@ -24,6 +25,7 @@ def create_app(
     store: Store | None = None,
     secret_key: str | None = None,
     lms_url: str = "http://localhost:18000",
+    intake: Intake | None = None,
 ) -> FastAPI:
     """The app. With a `store` (and the `secret_key` sessions and anonymous ids derive from) it
     also serves the admin API, UI and /metrics, and /api/v1/status needs a signed-in user."""
@@ -33,7 +35,7 @@ def create_app(
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
     )
-    app.state.ingest = ingest.IngestConfig(journal, ingest_token, max_body_bytes)
+    app.state.ingest = ingest.IngestConfig(journal, ingest_token, max_body_bytes, intake)
     app.state.engine = engine
     app.state.ready = False
     app.state.source_counts = {}  # source id -> Counter (accepted, malformed, ...), set by `run`

@@ -9,7 +9,9 @@ the valid ones in the same request are accepted all the same, and the answer say
 from __future__ import annotations
 
 import hmac
+import inspect
 import zlib
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
@@ -18,6 +20,7 @@ from fastapi.responses import JSONResponse
 
 from event_router.events import NormaliseError, TrackingEvent, normalise
 from event_router.journal import Journal, JournalFull
+from event_router.sources.intake import Intake
 
 router = APIRouter()
 
@@ -25,8 +28,11 @@ router = APIRouter()
 class IngestConfig:
     """What the ingest endpoint needs: the journal, the token, the size limit, counters."""
 
-    def __init__(self, journal: Journal, token: str | None, max_bytes: int) -> None:
+    def __init__(
+        self, journal: Journal, token: str | None, max_bytes: int, intake: Intake | None = None
+    ) -> None:
         self.journal = journal
+        self.intake = intake or Intake(journal)
         self.token = token
         self.max_bytes = max_bytes
         self.accepted = 0
@@ -37,28 +43,26 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
-def _items(body: bytes, content_type: str) -> list[tuple[Any, bytes | None, str | None]]:
-    """(value, its JSON bytes or None, parse error) for each item of the body."""
+def _is_ndjson(body: bytes, content_type: str) -> bool:
+    """One JSON object per line (said so, or not a single JSON document)."""
     stripped = body.lstrip()
-    if "ndjson" not in content_type and stripped[:1] in (b"[", b"{"):
+    if "ndjson" in content_type or stripped[:1] not in (b"[", b"{"):
+        return True
+    if stripped[:1] == b"{":
         try:
-            value = orjson.loads(body)
+            orjson.loads(body)
         except orjson.JSONDecodeError:
-            if stripped[:1] == b"[":
-                raise
-        else:
-            if isinstance(value, list):
-                return [(item, None, None) for item in value]
-            return [(value, body, None)]
-    items: list[tuple[Any, bytes | None, str | None]] = []
-    for line in body.splitlines():
-        if not line.strip():
-            continue
-        try:
-            items.append((orjson.loads(line), line, None))
-        except orjson.JSONDecodeError as exc:
-            items.append((None, None, f"not valid JSON ({exc})"))
-    return items
+            return True  # several objects: one per line
+    return False
+
+
+def _items(body: bytes) -> list[tuple[Any, bytes | None]]:
+    """(value, its JSON bytes if the body is that one object) for the body's one object or
+    each item of its array; raises `orjson.JSONDecodeError` for a malformed document."""
+    value = orjson.loads(body)
+    if isinstance(value, list):
+        return [(item, None) for item in value]
+    return [(value, body)]
 
 
 @router.post("/api/v1/events", status_code=202, tags=["ingest"])
@@ -87,33 +91,47 @@ async def ingest(request: Request) -> JSONResponse:
             return _error(413, f"decompressed body larger than {config.max_bytes} bytes")
     if not body.strip():
         return _error(400, "empty body")
+    content_type = request.headers.get("content-type", "")
+    if _is_ndjson(body, content_type):
+        # One event per line, the LMS backend's format: normalised (and translated ahead) by
+        # the intake, in the translation workers when the body is large.
+        prepared = await config.intake.prepare(body, strict=True)
+        errors = [{"index": index, "error": reason} for index, reason in prepared.rejects]
+        return await _answer(config, prepared.items, errors, config.intake.commit(prepared, None))
     try:
-        items = _items(body, request.headers.get("content-type", ""))
+        items = _items(body)
     except orjson.JSONDecodeError as exc:
         return _error(400, f"body is not valid JSON: {exc}")
     bodies: list[bytes] = []
     events: list[TrackingEvent] = []
-    errors: list[dict[str, Any]] = []
-    for index, (value, raw, problem) in enumerate(items):
-        if problem is None:
-            try:
-                events.append(normalise(value))
-                bodies.append(raw if raw is not None else orjson.dumps(value))
-                continue
-            except NormaliseError as exc:
-                problem = str(exc)
-        errors.append({"index": index, "error": problem})
-    if bodies:
+    errors = []
+    for index, (value, raw) in enumerate(items):
         try:
-            await config.journal.append(bodies, None, events)
+            events.append(normalise(value))
+            bodies.append(raw if raw is not None else orjson.dumps(value))
+        except NormaliseError as exc:
+            errors.append({"index": index, "error": str(exc)})
+    return await _answer(config, len(items), errors, config.journal.append(bodies, None, events))
+
+
+async def _answer(
+    config: IngestConfig, total: int, errors: list[dict[str, Any]], commit: Awaitable[object]
+) -> JSONResponse:
+    """Commit the valid items (if any), then say what was accepted and what was not."""
+    accepted = total - len(errors)
+    if accepted:
+        try:
+            await commit
         except JournalFull as exc:
             return _error(507, f"journal cannot accept events: {exc}", accepted=0)
-        config.accepted += len(bodies)
+        config.accepted += accepted
+    elif inspect.iscoroutine(commit):
+        commit.close()  # nothing to commit: the coroutine is never awaited
     config.rejected += len(errors)
-    answer: dict[str, Any] = {"accepted": len(bodies), "rejected": len(errors)}
+    answer: dict[str, Any] = {"accepted": accepted, "rejected": len(errors)}
     if errors:
         answer["errors"] = errors[:1000]
-        accepted_indexes = sorted(set(range(len(items))) - {e["index"] for e in errors})
+        accepted_indexes = sorted(set(range(total)) - {e["index"] for e in errors})
         answer["accepted_indexes"] = accepted_indexes[:10000]
         return JSONResponse(answer, status_code=400)
     return JSONResponse(answer, status_code=202)
