@@ -93,8 +93,8 @@ class Delivery:
                 await asyncio.wait(
                     {take, stopping, reader, settler}, return_when=asyncio.FIRST_COMPLETED
                 )
-                if not take.done():
-                    take.cancel()
+                if not take.done() or self._stopping.is_set() or settler.done():
+                    take.cancel()  # a batch taken now is not sent: read again after a restart
                     slots.release()
                     break
                 batch = take.result()

@@ -1,0 +1,121 @@
+"""One consumer's delivery loop against a real HTTP receiver: batches pipelined, the cursor moved
+only over the settled prefix, in journal order, and a stop that leaves unsettled work unacked."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import orjson
+
+from event_router.delivery.consumer import Delivery
+from event_router.delivery.encoder import Encoder, TranslationCache
+from event_router.delivery.sender import Item
+from event_router.journal import SqliteJournal
+from event_router.routing.consumer import Consumer
+from event_router.sinks.base import build_sink
+from event_router.sinks.outcome import Outcome
+from tests.conftest import erb_options
+from tests.peers.receiver import Receiver
+
+EVENT = {
+    "name": "play_video",
+    "context": {"course_id": "course-v1:edX+DemoX+Demo_Course", "user_id": 7},
+    "data": {"id": "v1", "currentTime": 1},
+}
+
+
+def bodies(count: int) -> list[bytes]:
+    """`count` events, one microsecond apart (a form statements keep as it is)."""
+    stamps = (f"2024-03-01T00:00:00.{i + 1:06d}+00:00" for i in range(count))
+    return [orjson.dumps({**EVENT, "timestamp": stamp}) for stamp in stamps]
+
+
+async def no_dead_letters(item: Item, outcome: Outcome) -> None:
+    raise AssertionError(f"unexpected dead letter {item.seq}: {outcome}")
+
+
+def delivery(journal: SqliteJournal, receiver: Receiver, **settings: object) -> Delivery:
+    consumer = Consumer(
+        name="lrs", url=f"{receiver.url}/xAPI/statements", batch_size=10, linger=0, **settings
+    )
+    encoder = Encoder(consumer, erb_options(), TranslationCache())
+    return Delivery(encoder, build_sink(consumer, secret_key="k"), journal, no_dead_letters)
+
+
+def test_the_cursor_waits_for_a_retried_batch_while_later_ones_land(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    journal = SqliteJournal(tmp_path / "journal.db")
+    receiver.fail_next(2, 503)  # the first batch is refused twice, then stored
+    seen: list[tuple[int, int]] = []  # (items stored, cursor) while it runs
+
+    async def go() -> None:
+        await journal.append(bodies(40))
+        run = delivery(journal, receiver, max_in_flight=4)
+        task = asyncio.create_task(run.run(0))
+        while len(receiver.stored) < 40:
+            seen.append((len(receiver.stored), journal.cursor("lrs") or 0))
+            await asyncio.sleep(0.005)
+        while (journal.cursor("lrs") or 0) < 40:
+            await asyncio.sleep(0.01)
+        run.stop()
+        await task
+
+    try:
+        asyncio.run(go())
+    finally:
+        journal.close()
+    # Later batches were stored while the first was being retried, and meanwhile the cursor
+    # did not move past it.
+    assert any(stored >= 10 and cursor == 0 for stored, cursor in seen), seen
+    assert all(cursor <= 40 for _, cursor in seen)
+    assert len(receiver.stored) == 40 and len(receiver.ids) == 40  # each once
+    assert sum(1 for e in receiver.exchanges if e.status == 503) == 2
+
+
+def test_in_order_with_one_in_flight(tmp_path: Path, receiver: Receiver) -> None:
+    journal = SqliteJournal(tmp_path / "journal.db")
+    receiver.fail_next(1, 500)
+
+    async def go() -> None:
+        await journal.append(bodies(35))
+        run = delivery(journal, receiver, max_in_flight=1)
+        task = asyncio.create_task(run.run(0))
+        while (journal.cursor("lrs") or 0) < 35:
+            await asyncio.sleep(0.01)
+        run.stop()
+        await task
+
+    try:
+        asyncio.run(go())
+        entries, _ = journal.read(0, 100)
+    finally:
+        journal.close()
+    stamps = [orjson.loads(e.body)["timestamp"] for e in entries]
+    assert [receiver.stored[i]["timestamp"] for i in receiver.ids] == stamps  # journal order
+
+
+def test_stop_while_retrying_leaves_the_batch_for_the_next_run(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    journal = SqliteJournal(tmp_path / "journal.db")
+    receiver.fail_next(1000, 503)
+
+    async def go() -> None:
+        await journal.append(bodies(25))
+        run = delivery(journal, receiver, max_in_flight=2)
+        task = asyncio.create_task(run.run(0))
+        while receiver.requests < 3:
+            await asyncio.sleep(0.01)
+        run.stop()
+        with contextlib.suppress(asyncio.CancelledError):  # unsettled batches: it says so
+            await asyncio.wait_for(task, 5)
+
+    try:
+        asyncio.run(go())
+        assert (journal.cursor("lrs") or 0) == 0  # nothing was acknowledged
+    finally:
+        journal.close()
+    assert not receiver.stored
