@@ -30,15 +30,24 @@ __all__ = [
 
 def registry(protocol: str) -> Registry:
     """The name → translation table of one protocol."""
+    found = _REGISTRIES.get(protocol)
+    if found is not None:
+        return found
     if protocol == "xapi":
         from event_router.translate.xapi import registry as xapi
 
-        return xapi
-    if protocol == "caliper":
+        found = xapi
+    elif protocol == "caliper":
         from event_router.translate.caliper import registry as caliper
 
-        return caliper
-    raise ValueError(f"unknown protocol {protocol!r} (expected one of {', '.join(PROTOCOLS)})")
+        found = caliper
+    else:
+        raise ValueError(f"unknown protocol {protocol!r} (expected one of {', '.join(PROTOCOLS)})")
+    _REGISTRIES[protocol] = found
+    return found
+
+
+_REGISTRIES: dict[str, Registry] = {}  # filled on first use: each family module imports lazily
 
 
 def translate(event: TrackingEvent, protocol: str, options: Options) -> list[dict[str, Any]]:

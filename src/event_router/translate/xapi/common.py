@@ -190,7 +190,10 @@ def block_usage_key(course_id: str, block_type: str, block_id: str) -> str:
 
 def seconds(value: Any) -> float | None:
     """A duration in seconds rounded to milliseconds, as ERB reports video times; None if absent."""
-    if value is None or value == "" or isinstance(value, bool):
+    kind = type(value)
+    if kind is int:
+        return float(value)  # already whole: rounding (slow in CPython) changes nothing
+    if value is None or value == "" or kind is bool:
         return None
     try:
         return round(float(value), 3)
