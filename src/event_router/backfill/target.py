@@ -34,7 +34,7 @@ class Refused(RuntimeError):
     """The consumer refused our credentials or configuration: a backfill cannot go on."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LineItem(Item):
     """An item and the input line it came from (`seq` is the line number)."""
 

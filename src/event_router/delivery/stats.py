@@ -39,6 +39,20 @@ class Latencies(deque[float]):
         self.sum += value
         self.observed += 1
 
+    def record(self, now: float, arrivals: list[float]) -> None:
+        """One latency per delivered item: `now` minus each item's arrival. Items of one batch
+        mostly share their arrival (one journal commit), so each run of equal ones is bucketed
+        once."""
+        values = [now - moment for moment in arrivals]
+        self.extend(values)
+        self.sum += sum(values)
+        self.observed += len(values)
+        buckets, last, index = self.buckets, None, 0
+        for value in values:
+            if value != last:
+                last, index = value, bisect_left(LATENCY_BUCKETS, value)
+            buckets[index] += 1
+
 
 @dataclass
 class Stats:
