@@ -44,56 +44,47 @@ def delivery(journal: SqliteJournal, receiver: Receiver, **settings: object) -> 
     return Delivery(encoder, build_sink(consumer, secret_key="k"), journal, no_dead_letters)
 
 
-def test_the_cursor_waits_for_a_retried_batch_while_later_ones_land(
-    tmp_path: Path, receiver: Receiver
-) -> None:
+def deliver_all(
+    tmp_path: Path, receiver: Receiver, count: int, in_flight: int
+) -> tuple[list[tuple[int, int]], list[bytes]]:
+    """Deliver `count` events; (items stored, cursor) as seen while it ran, and the bodies."""
     journal = SqliteJournal(tmp_path / "journal.db")
-    receiver.fail_next(2, 503)  # the first batch is refused twice, then stored
-    seen: list[tuple[int, int]] = []  # (items stored, cursor) while it runs
+    seen: list[tuple[int, int]] = []
 
     async def go() -> None:
-        await journal.append(bodies(40))
-        run = delivery(journal, receiver, max_in_flight=4)
+        await journal.append(bodies(count))
+        run = delivery(journal, receiver, max_in_flight=in_flight)
         task = asyncio.create_task(run.run(0))
-        while len(receiver.stored) < 40:
-            seen.append((len(receiver.stored), journal.cursor("lrs") or 0))
+        while (cursor := journal.cursor("lrs") or 0) < count:
+            seen.append((len(receiver.stored), cursor))
             await asyncio.sleep(0.005)
-        while (journal.cursor("lrs") or 0) < 40:
-            await asyncio.sleep(0.01)
         run.stop()
         await task
 
     try:
         asyncio.run(go())
+        entries, _ = journal.read(0, count)
     finally:
         journal.close()
+    return seen, [e.body for e in entries]
+
+
+def test_the_cursor_waits_for_a_retried_batch_while_later_ones_land(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    receiver.fail_next(2, 503)  # the first batch is refused twice, then stored
+    seen, _ = deliver_all(tmp_path, receiver, 40, in_flight=4)
     # Later batches were stored while the first was being retried, and meanwhile the cursor
     # did not move past it.
     assert any(stored >= 10 and cursor == 0 for stored, cursor in seen), seen
-    assert all(cursor <= 40 for _, cursor in seen)
     assert len(receiver.stored) == 40 and len(receiver.ids) == 40  # each once
     assert sum(1 for e in receiver.exchanges if e.status == 503) == 2
 
 
 def test_in_order_with_one_in_flight(tmp_path: Path, receiver: Receiver) -> None:
-    journal = SqliteJournal(tmp_path / "journal.db")
     receiver.fail_next(1, 500)
-
-    async def go() -> None:
-        await journal.append(bodies(35))
-        run = delivery(journal, receiver, max_in_flight=1)
-        task = asyncio.create_task(run.run(0))
-        while (journal.cursor("lrs") or 0) < 35:
-            await asyncio.sleep(0.01)
-        run.stop()
-        await task
-
-    try:
-        asyncio.run(go())
-        entries, _ = journal.read(0, 100)
-    finally:
-        journal.close()
-    stamps = [orjson.loads(e.body)["timestamp"] for e in entries]
+    _, sent = deliver_all(tmp_path, receiver, 35, in_flight=1)
+    stamps = [orjson.loads(body)["timestamp"] for body in sent]
     assert [receiver.stored[i]["timestamp"] for i in receiver.ids] == stamps  # journal order
 
 

@@ -42,7 +42,7 @@ from redis.exceptions import RedisError
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
 from event_router.journal.base import Ahead
-from event_router.journal.sqlite import Entry, JournalFull
+from event_router.journal.entry import Entry, JournalFull
 
 log = logging.getLogger(__name__)
 
