@@ -79,3 +79,23 @@ def test_payload_that_is_not_an_object_is_refused(data: Any) -> None:
 def test_no_caliper_translation() -> None:
     with pytest.raises(TranslationError):
         translate(erb_event(NAME), "caliper", erb_options())
+
+
+def test_a_completion_json_cannot_carry_is_refused_not_raised() -> None:
+    """2**62 * 100 is beyond what JSON numbers carry here (orjson: 64 bits). Found by the fuzz
+    suite: it used to stop the tracking-log source and crash `transform`."""
+    from event_router.delivery.workers import prepare_lines
+    from event_router.translate import translate_bytes
+
+    raw = _raw()
+    key = "data" if "data" in raw else "event"
+    raw[key] = {**raw[key], "completion": 2**62} if isinstance(raw[key], dict) else raw[key]
+    event = normalise(raw)
+    with pytest.raises(TranslationError, match="cannot be written as JSON"):
+        translate_bytes(event, "xapi", erb_options())
+    prepared = prepare_lines(
+        {"anonymous": erb_options()}, [json.dumps(raw).encode()], (("xapi", "anonymous"),)
+    )
+    assert prepared.ahead is not None
+    (made,) = prepared.ahead
+    assert "cannot be written as JSON" in str(made["xapi", "anonymous"])

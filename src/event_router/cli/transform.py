@@ -208,14 +208,16 @@ def _translate_chunk(chunk: _Chunk | str) -> _Result | str:
             continue
         try:
             results = translate(event, job.protocol, job.options)
-        except TranslationError as exc:
-            skipped[exc.reason] += 1
+            if job.sensor is not None:
+                results = [envelope(results, job.sensor)]
+            written = [orjson.dumps(result) for result in results]
+        except (TranslationError, orjson.JSONEncodeError) as exc:
+            reason = getattr(exc, "reason", f"the translation cannot be written as JSON ({exc})")
+            skipped[reason] += 1
             if not job.quiet:
-                errors.append(f"{item.location} {event.name}: {exc.reason}\n")
+                errors.append(f"{item.location} {event.name}: {reason}\n")
             continue
         translated += 1
-        if job.sensor is not None:
-            results = [envelope(results, job.sensor)]
-        lines.extend(orjson.dumps(result) for result in results)
+        lines.extend(written)
     output = b"\n".join(lines) + b"\n" if lines else b""
     return _Result(output, "".join(errors), len(chunk.items), translated, len(lines), skipped)

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import orjson
 
-from event_router.delivery.workers import Translated, TranslationPool
+from event_router.delivery.workers import Translated, TranslationPool, translated
 from event_router.events import NormaliseError
 from event_router.journal import Entry
 from event_router.routing.consumer import Consumer, Protocol
-from event_router.translate import Options, TranslationError, translate
+from event_router.translate import Options
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +136,13 @@ class Encoder:
         keys = [(entries[i].seq, protocol, policy) for i in missing]
         if self._pool is None or len(missing) < self._pool.min_chunk:
             # Here: use the events already parsed (the journal's in-memory tail has them).
-            translated = [self._translate_here(entries[i]) for i in missing]
+            values = [self._translate_here(entries[i]) for i in missing]
         else:
             future: asyncio.Future[list[Translated]] = asyncio.get_running_loop().create_future()
             for position, key in enumerate(keys):
                 self._cache.put(key, Pending(future, position))
             try:
-                translated = await self._pool.translate(
+                values = await self._pool.translate(
                     protocol, policy, [entries[i].body for i in missing]
                 )
             except BaseException as exc:
@@ -150,17 +150,17 @@ class Encoder:
                 future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))
                 future.exception()  # retrieved: no "never retrieved" warning if nobody waits
                 raise
-            future.set_result(translated)
-        for key, value in zip(keys, translated, strict=True):
+            future.set_result(values)
+        for key, value in zip(keys, values, strict=True):
             self._cache.put(key, value)
-        return translated
+        return values
 
     def _translate_here(self, entry: Entry) -> Translated:
         try:
-            items = translate(entry.event, self._protocol, self.options)
-        except (TranslationError, NormaliseError) as exc:
+            event = entry.event
+        except NormaliseError as exc:
             return exc.reason
-        return [orjson.dumps(item) for item in items]
+        return translated(event, self._protocol, self.options)
 
     def encode(self, entry: Entry) -> list[bytes] | Skip:
         """One entry, translated here and now (the playground's path; delivery uses encode_all)."""
@@ -169,11 +169,7 @@ class Encoder:
             return Skip(decision.rule)
         if self.consumer.protocol is Protocol.EDX:
             return [orjson.dumps(entry.event.as_dict())]
-        try:
-            items = translate(entry.event, self._protocol, self.options)
-        except TranslationError as exc:
-            return Skip(exc.reason, translation_failed=True)
-        return self._finish([orjson.dumps(item) for item in items])
+        return self._finish(translated(entry.event, self._protocol, self.options))
 
     def _finish(self, value: Translated) -> list[bytes] | Skip:
         if isinstance(value, str):

@@ -18,13 +18,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import orjson
-
 from event_router.events import NormaliseError, TrackingEvent, line_json, parse_json
 from event_router.journal import Ahead
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
-from event_router.translate import Options, TranslationError, translate
+from event_router.translate import Options, TranslationError, translate_bytes
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -54,12 +52,25 @@ def translate_bodies(options: Options, protocol: str, bodies: Sequence[bytes]) -
     out: list[Translated] = []
     for body in bodies:
         try:
-            items = translate(parse_json(body), protocol, options)
-        except (TranslationError, NormaliseError) as exc:
+            event = parse_json(body)
+        except NormaliseError as exc:
             out.append(exc.reason)
             continue
-        out.append([orjson.dumps(item) for item in items])
+        out.append(translated(event, protocol, options))
     return out
+
+
+def translated(event: TrackingEvent, protocol: str, options: Options) -> Translated:
+    """The serialised items of `event`, or why there are none. Never raises: a bug in one
+    translation costs that event (skipped with the reason, and logged), not the source or the
+    delivery that asked."""
+    try:
+        return translate_bytes(event, protocol, options)
+    except TranslationError as exc:
+        return exc.reason
+    except Exception as exc:
+        log.exception("translating %s to %s failed", event.name, protocol)
+        return f"internal error ({type(exc).__name__}: {exc})"
 
 
 @dataclass(slots=True)
@@ -125,12 +136,7 @@ def prepare_lines(
             continue
         made: Ahead = {}
         for pair in warm:  # the same key objects each time: pickled once per chunk
-            try:
-                items = translate(event, pair[0], options[pair[1]])
-            except (TranslationError, NormaliseError) as exc:
-                made[pair] = exc.reason
-                continue
-            made[pair] = [orjson.dumps(item) for item in items]
+            made[pair] = translated(event, pair[0], options[pair[1]])
         out.ahead.append(made)
     out.items = index + 1
     return out

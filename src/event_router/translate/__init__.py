@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import orjson
+
 from event_router.events import TrackingEvent
 from event_router.routing.identity import UnknownLearner
 from event_router.translate.errors import TranslationError, Unsupported
@@ -25,6 +27,7 @@ __all__ = [
     "Unsupported",
     "registry",
     "translate",
+    "translate_bytes",
 ]
 
 
@@ -66,5 +69,26 @@ def translate(event: TrackingEvent, protocol: str, options: Options) -> list[dic
         raise TranslationError(str(exc)) from None
     except KeyError as exc:
         raise TranslationError(f"missing field {exc}") from None
-    except (TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
+    except (
+        TypeError,
+        ValueError,
+        AttributeError,
+        IndexError,
+        ArithmeticError,
+        RecursionError,
+    ) as exc:
         raise TranslationError(f"malformed event ({type(exc).__name__}: {exc})") from None
+
+
+_MALFORMED = (TypeError, ValueError, AttributeError, IndexError, ArithmeticError, RecursionError)
+
+
+def translate_bytes(event: TrackingEvent, protocol: str, options: Options) -> list[bytes]:
+    """`translate`, each item serialised to JSON; an item JSON cannot carry (an integer beyond
+    64 bits, say a completion of 2**62 made a percentage) is a `TranslationError` like any other
+    refusal, never an exception that stops a delivery or a source."""
+    items = translate(event, protocol, options)
+    try:
+        return [orjson.dumps(item) for item in items]
+    except orjson.JSONEncodeError as exc:
+        raise TranslationError(f"the translation cannot be written as JSON ({exc})") from None
