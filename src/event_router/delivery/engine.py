@@ -68,8 +68,9 @@ class Engine(BaseEngine):
                 self.warm = self._warm_pairs()
                 await self._replays()
                 try:
-                    self._write_status()
-                    self._maybe_trim()
+                    # On a thread: a status write is a commit (an fsync), a trim may delete a
+                    # minute of events; neither may hold up the loop that ingests and sends.
+                    await asyncio.to_thread(self._housekeeping, self._status(), list(self._running))
                 except sqlite3.Error as exc:  # a full disk: delivery goes on, retried next round
                     log.warning("cannot write status or trim the journal: %s", exc)
                 with contextlib.suppress(TimeoutError):
@@ -169,18 +170,25 @@ class Engine(BaseEngine):
             out[name] = snap
         return out
 
+    def _status(self) -> dict[str, bytes]:
+        return {name: orjson.dumps(snap) for name, snap in self.snapshot().items()}
+
     def _write_status(self) -> None:
-        snapshots = {name: orjson.dumps(snap) for name, snap in self.snapshot().items()}
+        self._housekeeping(self._status(), [], trim=False)
+
+    def _housekeeping(
+        self, snapshots: dict[str, bytes], running: list[str], *, trim: bool = True
+    ) -> None:
+        """Write the status snapshots; once a minute, trim the journal below every running
+        consumer's cursor and the retention window. Runs on a thread (see `run`)."""
         if snapshots:
             self.journal.write_status(snapshots)
-
-    def _maybe_trim(self) -> None:
         now = time.time()
-        if now - self._last_trim < 60:
+        if not trim or now - self._last_trim < 60:
             return
         self._last_trim = now
         cursors = self.journal.cursors()
-        enabled = [cursors.get(name, 0) for name in self._running]
+        enabled = [cursors.get(name, 0) for name in running]
         if not enabled:
             return
         trimmed = self.journal.trim(min(enabled), now - self.retention)

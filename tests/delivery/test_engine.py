@@ -1,5 +1,6 @@
-"""Which translations the engine asks sources to make at ingest: those of consumers that take
-every event and keep up (a filtered or lagging consumer would make the work wasted)."""
+"""The engine's own work: which translations it asks sources to make at ingest (those of
+consumers that take every event and keep up: for a filtered or lagging consumer the work would
+be wasted), and its housekeeping (status, trimming)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,24 @@ def test_warm_pairs_follow_the_running_consumers(tmp_path: Path) -> None:
     assert lagging == (("xapi", "username"),)
     no_pool = Engine(journal, store, lms_url="http://lms", secret_key="s")
     assert no_pool._warm_pairs() == ()  # nothing translates ahead without workers
+
+
+def test_housekeeping_trims_below_the_slowest_running_consumer(tmp_path: Path) -> None:
+    """Status written and the journal trimmed below every running consumer's cursor (once past
+    the retention window), on the thread the engine gives it."""
+    journal = SqliteJournal(tmp_path / "journal.db")
+    store = Store.open(f"sqlite:///{tmp_path / 'control.db'}")
+    engine = Engine(journal, store, lms_url="http://lms", secret_key="s", retention=0)
+    try:
+        journal.submit([b'{"name": "a", "time": "2024-01-01T00:00:00+00:00"}'] * 10).result()
+        journal.submit((), None, {"fast": 8, "slow": 3}).result()
+        engine._housekeeping({"fast": b"{}"}, ["fast", "slow"])
+        assert journal.size()[0] == 7  # seqs 1..3 are gone: "slow" has passed them
+        assert set(journal.read_status()) == {"fast"}
+        engine._housekeeping({}, ["fast", "slow"])  # within the minute: no second trim
+        journal.submit((), None, {"slow": 8}).result()
+        engine._housekeeping({}, ["fast", "slow"])
+        assert journal.size()[0] == 7
+    finally:
+        journal.close()
+        store.close()
