@@ -130,17 +130,17 @@ class Delivery:
         """Move the cursor over each sent batch once it is settled, in the order they were sent."""
         while (done := await sent.get()) is not None:
             try:
-                await self._settle(done, self.consumer.name)
+                await self._settle(done)
             finally:
                 slots.release()
 
-    async def _settle(self, done: tuple[Batch, asyncio.Task[None]], name: str) -> int:
+    async def _settle(self, done: tuple[Batch, asyncio.Task[None]]) -> None:
         batch, task = done
         await task
         attempt = 0
         while True:  # the batch is delivered; only recording that may fail (a full disk)
             try:
-                await self.journal.set_cursor(name, batch.last_seq)
+                await self.journal.set_cursor(self.consumer.name, batch.last_seq)
                 break
             except JournalFull as exc:
                 attempt += 1
@@ -151,7 +151,6 @@ class Delivery:
                     continue
                 raise asyncio.CancelledError from None  # stopping: re-sent after the restart
         self.stats.cursor = batch.last_seq
-        return batch.last_seq
 
     async def _collect(self, after: int, flag: asyncio.Event) -> Batch | None:
         """Gather up to batch_size items after `after`, waiting at most `linger` to fill a batch."""

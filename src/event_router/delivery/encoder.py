@@ -62,12 +62,12 @@ class TranslationCache:
         if len(self._items) > self._size:
             self._items.popitem(last=False)
 
-    def forget(self, keys: Sequence[Key], pending: Pending | None = None) -> None:
-        """Drop `keys` (only those still holding a slot of `pending`'s translation, if given)."""
+    def forget(self, keys: Sequence[Key], future: asyncio.Future[list[Translated]]) -> None:
+        """Drop those of `keys` still waiting on `future` (a translation that failed)."""
         for key in keys:
             value = self._items.get(key)
-            if pending is None or (isinstance(value, Pending) and value.future is pending.future):
-                self._items.pop(key, None)
+            if isinstance(value, Pending) and value.future is future:
+                del self._items[key]
 
 
 class Encoder:
@@ -146,7 +146,7 @@ class Encoder:
                     protocol, policy, [entries[i].body for i in missing]
                 )
             except BaseException as exc:
-                self._cache.forget(keys, Pending(future, 0))
+                self._cache.forget(keys, future)
                 future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))
                 future.exception()  # retrieved: no "never retrieved" warning if nobody waits
                 raise

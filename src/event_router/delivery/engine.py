@@ -146,7 +146,7 @@ class Engine(BaseEngine):
 
     async def shutdown(self) -> None:
         await self._stop_all()
-        self._write_status()
+        self._write_status(self._status())
         self._close_pool()
 
     # -- dead letters --
@@ -173,18 +173,20 @@ class Engine(BaseEngine):
     def _status(self) -> dict[str, bytes]:
         return {name: orjson.dumps(snap) for name, snap in self.snapshot().items()}
 
-    def _write_status(self) -> None:
-        self._housekeeping(self._status(), [], trim=False)
+    def _housekeeping(self, snapshots: dict[str, bytes], running: list[str]) -> None:
+        """Write the status snapshots, and trim the journal once a minute. Runs on a thread
+        (see `run`): it gets what it needs from the loop, and reads nothing the loop changes."""
+        self._write_status(snapshots)
+        self._maybe_trim(running)
 
-    def _housekeeping(
-        self, snapshots: dict[str, bytes], running: list[str], *, trim: bool = True
-    ) -> None:
-        """Write the status snapshots; once a minute, trim the journal below every running
-        consumer's cursor and the retention window. Runs on a thread (see `run`)."""
+    def _write_status(self, snapshots: dict[str, bytes]) -> None:
         if snapshots:
             self.journal.write_status(snapshots)
+
+    def _maybe_trim(self, running: list[str]) -> None:
+        """Trim below every running consumer's cursor and the retention window, once a minute."""
         now = time.time()
-        if not trim or now - self._last_trim < 60:
+        if now - self._last_trim < 60:
             return
         self._last_trim = now
         cursors = self.journal.cursors()

@@ -90,11 +90,10 @@ class Prepared:
     def extend(self, other: Prepared) -> None:
         self.bodies += other.bodies
         self.names += other.names
-        offset = self.items if other.strict else self.lines
+        offset = self.items if self.strict else self.lines
         self.rejects += [(index + offset, reason) for index, reason in other.rejects]
         self.lines += other.lines
         self.items += other.items
-        self.strict = other.strict
         if other.ahead is not None:
             self.ahead = (self.ahead or []) + other.ahead
 
@@ -211,7 +210,7 @@ class TranslationPool:
         parts = await self._map(_prepare, [(piece, warm, strict) for piece in pieces])
         if parts is None:
             return prepare_lines(self._fallback, chunk.splitlines(), warm, strict=strict)
-        out = Prepared(ahead=[] if warm else None)
+        out = Prepared(ahead=[] if warm else None, strict=strict)
         for prepared in parts:
             out.extend(prepared)
         return out

@@ -53,6 +53,10 @@ def registry(protocol: str) -> Registry:
 _REGISTRIES: dict[str, Registry] = {}  # filled on first use: each family module imports lazily
 
 
+# What a translation raises when the payload is not the shape it expects: a refusal, not a bug.
+_MALFORMED = (TypeError, ValueError, AttributeError, IndexError, ArithmeticError, RecursionError)
+
+
 def translate(event: TrackingEvent, protocol: str, options: Options) -> list[dict[str, Any]]:
     """Translate one event; raise `TranslationError` (with a reason) when it cannot be.
 
@@ -69,18 +73,8 @@ def translate(event: TrackingEvent, protocol: str, options: Options) -> list[dic
         raise TranslationError(str(exc)) from None
     except KeyError as exc:
         raise TranslationError(f"missing field {exc}") from None
-    except (
-        TypeError,
-        ValueError,
-        AttributeError,
-        IndexError,
-        ArithmeticError,
-        RecursionError,
-    ) as exc:
+    except _MALFORMED as exc:
         raise TranslationError(f"malformed event ({type(exc).__name__}: {exc})") from None
-
-
-_MALFORMED = (TypeError, ValueError, AttributeError, IndexError, ArithmeticError, RecursionError)
 
 
 def translate_bytes(event: TrackingEvent, protocol: str, options: Options) -> list[bytes]:

@@ -9,9 +9,8 @@ the valid ones in the same request are accepted all the same, and the answer say
 from __future__ import annotations
 
 import hmac
-import inspect
 import zlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -97,7 +96,9 @@ async def ingest(request: Request) -> JSONResponse:
         # the intake, in the translation workers when the body is large.
         prepared = await config.intake.prepare(body, strict=True)
         errors = [{"index": index, "error": reason} for index, reason in prepared.rejects]
-        return await _answer(config, prepared.items, errors, config.intake.commit(prepared, None))
+        return await _answer(
+            config, prepared.items, errors, lambda: config.intake.commit(prepared, None)
+        )
     try:
         items = _items(body)
     except orjson.JSONDecodeError as exc:
@@ -111,22 +112,25 @@ async def ingest(request: Request) -> JSONResponse:
             bodies.append(raw if raw is not None else orjson.dumps(value))
         except NormaliseError as exc:
             errors.append({"index": index, "error": str(exc)})
-    return await _answer(config, len(items), errors, config.journal.append(bodies, None, events))
+    return await _answer(
+        config, len(items), errors, lambda: config.journal.append(bodies, None, events)
+    )
 
 
 async def _answer(
-    config: IngestConfig, total: int, errors: list[dict[str, Any]], commit: Awaitable[object]
+    config: IngestConfig,
+    total: int,
+    errors: list[dict[str, Any]],
+    commit: Callable[[], Awaitable[object]],
 ) -> JSONResponse:
     """Commit the valid items (if any), then say what was accepted and what was not."""
     accepted = total - len(errors)
     if accepted:
         try:
-            await commit
+            await commit()
         except JournalFull as exc:
             return _error(507, f"journal cannot accept events: {exc}", accepted=0)
         config.accepted += accepted
-    elif inspect.iscoroutine(commit):
-        commit.close()  # nothing to commit: the coroutine is never awaited
     config.rejected += len(errors)
     answer: dict[str, Any] = {"accepted": accepted, "rejected": len(errors)}
     if errors:
