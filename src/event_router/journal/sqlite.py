@@ -23,42 +23,8 @@ from pathlib import Path
 from event_router.events import NormaliseError, TrackingEvent, parse_json
 from event_router.journal.base import Ahead
 from event_router.journal.entry import Entry, JournalFull
+from event_router.journal.schema import migrate
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    body BLOB NOT NULL,
-    ingested_at REAL NOT NULL,
-    name TEXT
-);
-CREATE INDEX IF NOT EXISTS events_ingested_at ON events (ingested_at);
-CREATE TABLE IF NOT EXISTS positions (
-    source TEXT PRIMARY KEY,
-    position TEXT NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cursors (
-    consumer TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS status (
-    consumer TEXT PRIMARY KEY,
-    snapshot BLOB NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS seen (
-    scope TEXT NOT NULL,
-    key TEXT NOT NULL,
-    seen_at REAL NOT NULL,
-    PRIMARY KEY (scope, key)
-);
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');
-"""
 _RECENT = 20_000  # events kept in memory for consumers that keep up (memory stays flat)
 
 
@@ -97,10 +63,7 @@ class SqliteJournal:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._synchronous = synchronous
         self._reader = self._connect()
-        self._reader.executescript(_SCHEMA)
-        columns = {row[1] for row in self._reader.execute("PRAGMA table_info(events)")}
-        if "name" not in columns:  # a journal from before names were kept
-            self._reader.execute("ALTER TABLE events ADD COLUMN name TEXT")
+        migrate(self._reader)
         self._read_lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
         self._recent: OrderedDict[int, Entry] = OrderedDict()
@@ -108,6 +71,8 @@ class SqliteJournal:
         self._listeners: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         row = self._reader.execute("SELECT seq FROM sqlite_sequence WHERE name='events'").fetchone()
         self._head = row[0] if row else 0
+        last = self._reader.execute("SELECT max(ingested_at) FROM events").fetchone()[0]
+        self._clock = float(last or 0.0)  # arrival times never go back (see `_first_since`)
         self._writer = threading.Thread(target=self._write_loop, name="journal-writer", daemon=True)
         self._writer.start()
 
@@ -184,7 +149,7 @@ class SqliteJournal:
             self._commit(conn, batch)
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Write]) -> None:
-        now = time.time()
+        now = self._clock = max(time.time(), self._clock)  # a clock stepped back changes nothing
         results: list[tuple[int, int]] = []
         appended: list[Entry] = []
         try:
@@ -351,12 +316,12 @@ class SqliteJournal:
     def seq_before(self, moment: float) -> int:
         """The last seq accepted before `moment` (epoch seconds): where a new consumer starts."""
         with self._read_lock:
-            row = self._reader.execute(
-                "SELECT min(seq) FROM events WHERE ingested_at >= ?", (moment,)
-            ).fetchone()
-        if row[0] is None:
-            return self._head
-        return int(row[0]) - 1
+            self._reader.execute("BEGIN")  # one snapshot for the whole search
+            try:
+                first = _first_since(self._reader, moment)
+            finally:
+                self._reader.execute("COMMIT")
+        return self._head if first is None else first - 1
 
     def pending(self, after: int) -> int:
         """How many retained events have seq > after (a consumer's lag)."""
@@ -395,10 +360,12 @@ class SqliteJournal:
         """Delete events with seq <= below that arrived before `older_than` (epoch seconds)."""
         conn = self._connect()
         try:
-            cur = conn.execute(
-                "DELETE FROM events WHERE seq <= ? AND ingested_at < ?", (below, older_than)
-            )
-            return cur.rowcount
+            conn.execute("BEGIN IMMEDIATE")
+            first = _first_since(conn, older_than)
+            limit = below if first is None else min(below, first - 1)
+            trimmed = conn.execute("DELETE FROM events WHERE seq <= ?", (limit,)).rowcount
+            conn.execute("COMMIT")
+            return trimmed
         finally:
             conn.close()
 
@@ -406,3 +373,32 @@ class SqliteJournal:
         self._queue.put(None)
         self._writer.join(timeout=10)
         self._reader.close()
+
+
+def _first_since(conn: sqlite3.Connection, moment: float) -> int | None:
+    """The first retained seq that arrived at or after `moment`, None if none did.
+
+    Arrival times never decrease along seq (the writer's clock only moves forward), so this
+    bisects on the primary key: some 30 look-ups, where an index on the time cost every append.
+    """
+    low, high = conn.execute("SELECT min(seq), max(seq) FROM events").fetchone()
+    if high is None or _at_or_after(conn, high)[1] < moment:
+        return None
+    found = int(high)
+    while low <= high:
+        middle = (low + high) // 2
+        seq, at = _at_or_after(conn, middle)
+        if seq > high:  # no rows between middle and high
+            high = middle - 1
+        elif at >= moment:
+            found, high = seq, middle - 1
+        else:
+            low = seq + 1
+    return found
+
+
+def _at_or_after(conn: sqlite3.Connection, seq: int) -> tuple[int, float]:
+    row = conn.execute(
+        "SELECT seq, ingested_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1", (seq,)
+    ).fetchone()
+    return int(row[0]), float(row[1])
