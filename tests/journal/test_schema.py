@@ -1,9 +1,12 @@
-"""The journal's schema migrations, and the look-ups by arrival time that replaced its time index."""
+"""The journal's schema migrations, and the look-ups by arrival time that replaced its index."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -11,8 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from event_router.journal import SqliteJournal
-from event_router.journal import schema
+from event_router.journal import SqliteJournal, schema
 from event_router.journal.schema import VERSION, JournalVersionError, migrate
 from event_router.journal.sqlite import _first_since
 
@@ -158,3 +160,19 @@ def test_arrival_times_never_go_back(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:
         times = [row[0] for row in conn.execute("SELECT ingested_at FROM events ORDER BY seq")]
     assert times == [4_000_000_000.0] * 3
+
+
+def test_the_cli_refuses_a_newer_journal_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    SqliteJournal(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {VERSION + 1}")
+    result = subprocess.run(
+        [sys.executable, "-m", "event_router", "status"],
+        env={**os.environ, "EVENT_ROUTER_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: the journal is at schema version")
+    assert "Traceback" not in result.stderr

@@ -67,4 +67,10 @@ def main() -> None:
     # setting), cyclic garbage piled up at ~1 KB per delivered event.
     gc.set_threshold(20_000, 10, 10)
     _register()
-    app()
+    from event_router.journal.schema import JournalVersionError
+
+    try:
+        app()
+    except JournalVersionError as exc:  # a downgrade: say so plainly, not with a traceback
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)

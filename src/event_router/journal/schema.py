@@ -3,10 +3,10 @@
 The journal is the one file that holds accepted events, so it is never rebuilt: a router opening
 a journal written by an older version brings it forward step by step, all steps in one
 transaction (SQLite's DDL is transactional, and so is `user_version`) taken with the write lock,
-so a crash leaves the old version whole and two processes opening one file do not both migrate. A journal written by a newer version
-is refused with a clear error rather than misread. The control plane, a SQLAlchemy database that
-may live on PostgreSQL, has its Alembic migrations (`store/migrations`); the journal is local,
-hot and SQLite-only, so its steps are plain SQL here.
+so a crash leaves the old version whole and two processes opening one file do not both migrate.
+A journal written by a newer version is refused with a clear error rather than misread. The
+control plane, a SQLAlchemy database that may live on PostgreSQL, has Alembic migrations
+(`store/migrations`); the journal is local, hot and SQLite-only, so its steps are plain SQL here.
 """
 
 from __future__ import annotations

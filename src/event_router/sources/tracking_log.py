@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import hashlib
 import logging
 import os
 from collections import Counter, deque
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -26,6 +27,7 @@ from event_router.sources.intake import Intake
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
+_HEAD = 1024  # bytes of the first line that fingerprint a file
 _AHEAD = 3  # chunks being prepared while the oldest commits
 
 
@@ -53,9 +55,8 @@ class TrackingLogSource:
         if self.path.suffix == ".gz":
             await self._read_gzip(stop)
             return
-        saved = self._saved()
-        handle: BinaryIO | None = None
-        inode = offset = 0
+        handle, offset, head = self._resume(self._saved())
+        inode = os.fstat(handle.fileno()).st_ino if handle is not None else 0
         pending = b""
         while not stop.is_set():
             if handle is None:
@@ -64,13 +65,7 @@ class TrackingLogSource:
                 except FileNotFoundError:
                     await _sleep(stop, self.poll * 5)
                     continue
-                opened = os.fstat(handle.fileno())
-                inode, offset = opened.st_ino, 0
-                if saved.get("inode") == inode and saved.get("offset", 0) <= opened.st_size:
-                    offset = saved["offset"]
-                saved = {}
-                handle.seek(offset)
-                pending = b""
+                inode, offset, head, pending = os.fstat(handle.fileno()).st_ino, 0, None, b""
             chunk = handle.read(_CHUNK)
             if chunk:
                 data = pending + chunk
@@ -78,7 +73,8 @@ class TrackingLogSource:
                 pending = data[cut:]
                 if cut:
                     offset += cut
-                    await self._append(data[:cut], inode, offset)
+                    head = head or fingerprint(handle)  # its first line is complete now
+                    await self._append(data[:cut], {"inode": inode, "offset": offset, "head": head})
                 continue
             # At the end: rotated, truncated, or just nothing new yet?
             if not await self._drain():
@@ -94,16 +90,48 @@ class TrackingLogSource:
                 continue
             if st is not None and st.st_size < offset + len(pending):
                 handle.seek(0)
-                offset, pending = 0, b""
+                offset, head, pending = 0, None, b""
                 continue
             await _sleep(stop, self.poll)
         self._forget_ahead()
         if handle is not None:
             handle.close()
 
-    async def _append(self, data: bytes, inode: int, offset: int) -> None:
-        position = (self.source_id, orjson.dumps({"inode": inode, "offset": offset}).decode())
-        await self._queue(data, f"{self.path}@{offset}", position)
+    def _resume(self, saved: dict[str, Any]) -> tuple[BinaryIO | None, int, str | None]:
+        """The file to continue and where: the one we were reading when the router stopped.
+
+        That is the log itself, unless logrotate moved it away meanwhile (to `tracking.log.1`
+        or a dated name) and started a new one: lines written to the old file after our offset
+        are then read from it before the new file is started. A file is recognised by its inode
+        and the fingerprint of its first line, so neither a recycled inode nor a copytruncate
+        while stopped makes us resume a different file in the middle."""
+        if "inode" not in saved:
+            return None, 0, None
+        candidates = [self.path]
+        rotated = (self.path.name + ".", self.path.name + "-")  # tracking.log.1, tracking.log-2026…
+        with contextlib.suppress(OSError), os.scandir(self.path.parent) as entries:
+            candidates += sorted(Path(e.path) for e in entries if e.name.startswith(rotated))
+        for candidate in candidates:
+            try:
+                handle = open(candidate, "rb")  # noqa: SIM115  (the reading loop closes it)
+            except OSError:
+                continue
+            if _is(handle, saved):
+                if candidate != self.path:
+                    log.info("%s was rotated while stopped: finishing %s", self.path, candidate)
+                handle.seek(saved["offset"])
+                return handle, saved["offset"], saved.get("head")
+            handle.close()
+        log.warning(
+            "%s was rotated or truncated while the router was stopped and the file it was "
+            "reading is gone or compressed: lines written to it after offset %s were not read "
+            "(backfill them with `event-router backfill`)", self.path, saved.get("offset", 0),
+        )  # fmt: skip
+        return None, 0, None
+
+    async def _append(self, data: bytes, position: dict[str, Any]) -> None:
+        saved = (self.source_id, orjson.dumps(position).decode())
+        await self._queue(data, f"{self.path}@{position['offset']}", saved)
 
     async def _queue(self, data: bytes, where: str, position: tuple[str, str]) -> None:
         """Start preparing `data` while earlier chunks commit; commits stay in reading order."""
@@ -169,6 +197,22 @@ class TrackingLogSource:
     async def _gzip_commit(self, lines: list[bytes], number: int) -> None:
         position = (self.source_id, orjson.dumps({"lines": number}).decode())
         await self._queue(b"".join(lines), f"line {number}", position)
+
+
+def fingerprint(handle: BinaryIO) -> str:
+    """A short digest of the file's first line (up to 1 KiB): with the inode, what tells the
+    file we were reading from another one given a recycled inode or emptied and rewritten."""
+    first = os.pread(handle.fileno(), _HEAD, 0)
+    return hashlib.sha1(first[: first.find(b"\n") + 1 or _HEAD]).hexdigest()[:16]
+
+
+def _is(handle: BinaryIO, saved: dict[str, Any]) -> bool:
+    """Whether `handle` is the file `saved` was taken on (positions saved before fingerprints
+    were kept match on the inode alone, as they did then)."""
+    st = os.fstat(handle.fileno())
+    if st.st_ino != saved["inode"] or st.st_size < saved.get("offset", 0):
+        return False
+    return "head" not in saved or fingerprint(handle) == saved["head"]
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -76,11 +76,14 @@ async def ingest(request: Request) -> JSONResponse:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > config.max_bytes:
         return _error(413, f"body larger than {config.max_bytes} bytes")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > config.max_bytes:
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():  # joined once: `+=` would copy a large body per chunk
+        parts.append(chunk)
+        size += len(chunk)
+        if size > config.max_bytes:
             return _error(413, f"body larger than {config.max_bytes} bytes")
+    body = b"".join(parts)
     if request.headers.get("content-encoding", "").lower() == "gzip":
         try:
             body = _gunzip(body, config.max_bytes)
