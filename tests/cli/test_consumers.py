@@ -19,7 +19,8 @@ ADD = (
     "--allow", r"edx\.video\..*", "--allow", "edx.course.enrollment.activated",
     "--course", "course-v1:a+b+c", "--match", "context.org_id=^edX$",
     "--match", "context.org_id=^MITx$", "--override", 'context={"platform": "x"}',
-    "--batch-size", "20", "--linger", "0.5",
+    "--batch-size", "20", "--linger", "0.5", "--activity-type", "video",
+    "--activity-type", "http://adlnet.gov/expapi/activities/course",
 )  # fmt: skip
 
 
@@ -41,6 +42,7 @@ def test_add_list_show_update_enable_disable_remove(
     assert consumer.route.match_params == {"context.org_id": ["^edX$", "^MITx$"]}
     assert consumer.override_args == {"context": {"platform": "x"}}
     assert consumer.headers == {"Authorization": "auth-xyz", "X-Tenant": "t1"}
+    assert consumer.route.activity_types == ["video", "http://adlnet.gov/expapi/activities/course"]
 
     listed = cli("consumers", "list")
     assert listed.exit_code == 0 and "lrs" in listed.stdout and "basic" in listed.stdout

@@ -97,6 +97,7 @@ def _changes(options: dict[str, Any]) -> dict[str, Any]:
     for option, field in (
         ("allow", "allow"), ("deny", "deny"), ("course", "courses"),
         ("org", "orgs"), ("site", "sites"), ("user", "users"),
+        ("activity_type", "activity_types"),
     ):  # fmt: skip
         if options[option] is not None:
             route[field] = options[option]
@@ -155,6 +156,13 @@ def _edit(
     org: Annotated[Many, typer.Option(help="Only this organisation; repeatable.")] = None,
     site: Annotated[Many, typer.Option(help="Only this host; repeatable.")] = None,
     user: Annotated[Many, typer.Option(help="Only this user id or username; repeatable.")] = None,
+    activity_type: Annotated[
+        Many,
+        typer.Option(
+            help="Only items about this activity type: xAPI definition.type IRI or its last "
+            "segment (video, cmi.interaction), Caliper object type (VideoObject); repeatable."
+        ),
+    ] = None,
     match: Annotated[
         Many, typer.Option(metavar="PATH=REGEX", help="ERB match_params rule; repeatable.")
     ] = None,

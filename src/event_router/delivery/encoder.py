@@ -172,8 +172,17 @@ class Encoder:
         return self._finish(translated(entry.event, self._protocol, self.options))
 
     def _finish(self, value: Translated) -> list[bytes] | Skip:
+        """The consumer's bytes from a shared translation: its activity types kept, its
+        overrides merged (each item parsed once, and only for consumers that have either)."""
         if isinstance(value, str):
             return Skip(value, translation_failed=True)
+        route = self.consumer.route
+        if not (self._override or route.activity_types):
+            return value
+        items = [orjson.loads(item) for item in value]
+        kept = [(raw, item) for raw, item in zip(value, items, strict=True) if route.keeps(item)]
+        if not kept:
+            return Skip("activity type not in activity_types")
         if self._override:
-            return [orjson.dumps({**orjson.loads(item), **self._override}) for item in value]
-        return value
+            return [orjson.dumps({**item, **self._override}) for _, item in kept]
+        return [raw for raw, _ in kept]

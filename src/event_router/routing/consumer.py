@@ -105,6 +105,10 @@ class Consumer(BaseModel):
             raise ValueError("basic auth needs username and password")
         if self.auth is AuthKind.BEARER and not self.token:
             raise ValueError("bearer auth needs a token")
+        if self.route.activity_types and self.protocol is Protocol.EDX:
+            raise ValueError(
+                "route.activity_types filters xAPI or Caliper translations: not for protocol edx"
+            )
         return self
 
     def public(self) -> dict[str, Any]:

@@ -5,6 +5,10 @@ Names are allowed/denied by exact name or by regular expression (a pattern with 
 only). Restrictions narrow by course, org, site (host) and user. `match_params` is ERB's rule:
 dotted path into the event as received → regex (or list of regexes, any may match, searched
 anywhere in the value); every key must match.
+
+Activity types are the one rule that looks at the translation rather than the event (which
+activity a statement is about is decided by translating it): `keeps` is asked of each item once
+translated, so one problem check fanned out into several statements is filtered item by item.
 """
 
 from __future__ import annotations
@@ -62,6 +66,12 @@ class Route(BaseModel):
     orgs: list[str] = Field(default_factory=list, description="Only these organisations.")
     sites: list[str] = Field(default_factory=list, description="Only these hosts (context.host).")
     users: list[str] = Field(default_factory=list, description="Only these user ids or usernames.")
+    activity_types: list[str] = Field(
+        default_factory=list,
+        description="Only items about these activity types: the xAPI object's definition.type "
+        "(its IRI, or the IRI's last segment such as `video` or `cmi.interaction`), the Caliper "
+        "object's type (such as `VideoObject`).",
+    )
     match_params: dict[str, str | list[str]] = Field(
         default_factory=dict, description="ERB match_params: dotted path → regex or regexes."
     )
@@ -98,7 +108,8 @@ class Route(BaseModel):
 
     @cached_property
     def is_open(self) -> bool:
-        """Nothing restricts this route: every event is allowed (and need not be looked at)."""
+        """No rule on the event restricts this route: `decide` allows every event, so it need
+        not be looked at (activity types, which look at the translation, may still drop items)."""
         return not (
             self.allow
             or self.deny
@@ -132,6 +143,31 @@ class Route(BaseModel):
             if not any(p.search(text) for p in patterns):
                 return Decision(False, f"match_params {'.'.join(path)}")
         return Decision(True, "allowed" if not self.allow else f"allow {matched}")
+
+
+    @cached_property
+    def _activity_types(self) -> frozenset[str]:
+        return frozenset(self.activity_types)
+
+    def keeps(self, item: dict[str, Any]) -> bool:
+        """Whether one translated item (an xAPI statement or a Caliper event) is about one of
+        `activity_types`; always, when there are none."""
+        if not self.activity_types:
+            return True
+        kind = activity_type(item)
+        wanted = self._activity_types
+        return kind is not None and (kind in wanted or kind.rsplit("/", 1)[-1] in wanted)
+
+
+def activity_type(item: dict[str, Any]) -> str | None:
+    """The activity type of an xAPI statement's object (`definition.type`) or of a Caliper
+    event's object (`type`); None when it has none."""
+    obj = item.get("object")
+    if not isinstance(obj, dict):
+        return None
+    definition = obj.get("definition")
+    kind = definition.get("type") if isinstance(definition, dict) else obj.get("type")
+    return kind if isinstance(kind, str) else None
 
 
 def _org(event: TrackingEvent) -> str | None:

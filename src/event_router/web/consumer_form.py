@@ -19,7 +19,7 @@ from event_router.web.secrets_mask import MASK
 
 TEXT_FIELDS = ("name", "protocol", "sink", "url", "auth", "username", "identity", "sensor_id")
 NUMBER_FIELDS = {"batch_size": int, "linger": float, "max_in_flight": int, "timeout": float}
-ROUTE_LISTS = ("allow", "deny", "courses", "orgs", "sites", "users")
+ROUTE_LISTS = ("allow", "deny", "courses", "orgs", "sites", "users", "activity_types")
 DEFAULTS = {
     "protocol": "xapi",
     "sink": "",
