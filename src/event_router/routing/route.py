@@ -144,7 +144,6 @@ class Route(BaseModel):
                 return Decision(False, f"match_params {'.'.join(path)}")
         return Decision(True, "allowed" if not self.allow else f"allow {matched}")
 
-
     @cached_property
     def _activity_types(self) -> frozenset[str]:
         return frozenset(self.activity_types)
