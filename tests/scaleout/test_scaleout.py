@@ -187,6 +187,20 @@ def test_three_processes_share_the_work_and_survive_a_kill(
         snaps = statuses(journal_redis)
         for name in (names[0], names[2]):
             assert snaps[name]["consumers"]["lrs"]["delivered"] > 0, name
+        # `event-router status` in scale-out mode: the cluster's view, from Redis.
+        shown = subprocess.run(
+            [sys.executable, "-m", "event_router", "status", "--json"],
+            env=group[0].env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        report = json.loads(shown.stdout)
+        assert report["journal"]["kind"] == "redis" and report["journal"]["head"] == COUNT
+        # The victim's last figures count until they are 30 s old.
+        listed = report["processes"]
+        assert {names[0], names[2]} <= set(listed) <= set(names)
+        row = report["consumers"]["lrs"]
+        assert row["pending"] == 0 and row["processes"] == len(listed) and row["state"] == "running"
+        snaps = statuses(journal_redis)
+        assert row["delivered"] == sum(snaps[n]["consumers"]["lrs"]["delivered"] for n in listed)
         resent = sum(1 for e in receiver.exchanges if e.status == 409)
         print(f"held by the victim at the kill: {len(held)} (never delivered: "
               f"{len(never_delivered)}); claimed: {claimed()}; 409 answers: {resent}")  # fmt: skip

@@ -13,13 +13,17 @@ from rich.table import Table
 
 from event_router.cli import app
 from event_router.cli.options import HOME, settings
-from event_router.journal import SqliteJournal
+from event_router.journal import JournalFull, SqliteJournal
+from event_router.journal.redis import RedisJournal
+from event_router.settings import Settings
 from event_router.store import Store
 
 
 def collect(home: Path | None = None) -> dict[str, Any]:
     """Status from the home: journal, cursors and the running router's last snapshots."""
     config = settings(home)
+    if config.journal_url:
+        return collect_cluster(config)
     journal_path = config.home / "journal.db"
     if not journal_path.exists():
         raise typer.BadParameter(f"no journal in {config.home} (has the router run here?)")
@@ -56,19 +60,73 @@ def collect(home: Path | None = None) -> dict[str, Any]:
         store.close()
 
 
+_FRESH = 30.0  # seconds: a process that has not published its figures for longer is gone
+_WORST_FIRST = ("paused", "retrying", "running", "stopped")
+
+
+def collect_cluster(config: Settings) -> dict[str, Any]:
+    """Status of the router processes sharing a Redis journal (scale-out mode): each consumer's
+    group lag from Redis, the processes' figures summed from their published snapshots."""
+    try:
+        journal = RedisJournal(config.journal_url or "", config.journal_prefix)
+    except JournalFull as exc:
+        raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_JOURNAL") from None
+    store = Store.open(config.database_url or f"sqlite:///{config.home / 'control.db'}")
+    try:
+        groups, members = journal.cluster()
+        fresh = {m: s for m, s in members.items() if s.get("at", 0) >= time.time() - _FRESH}
+        count, size = journal.size()
+        consumers: dict[str, Any] = {}
+        for consumer in store.list_consumers():
+            name = consumer.name
+            snaps = [s["consumers"][name] for s in fresh.values() if name in s["consumers"]]
+            group = groups.get(name) or {}
+            lag = group.get("lag")
+            states = {snap.get("state") for snap in snaps}
+            latest: dict[str, Any] = max(
+                snaps, key=lambda snap: snap.get("last_error_at") or 0, default={}
+            )
+            consumers[name] = {
+                "enabled": consumer.enabled,
+                "state": "disabled"
+                if not consumer.enabled
+                else next((x for x in _WORST_FIRST if x in states), "not running"),
+                "delivered": sum(snap.get("delivered", 0) for snap in snaps),
+                "pending": None if lag is None else int(lag) + int(group.get("pending") or 0),
+                "in_flight": sum(snap.get("in_flight", 0) for snap in snaps),
+                "dead_letters": store.dead_letters.count(consumer=name, state="dead"),
+                "last_error": latest.get("last_error"),
+                "last_error_at": latest.get("last_error_at"),
+                "processes": len(snaps),
+            }
+        return {
+            "journal": {"kind": "redis", "head": journal.refresh(), "events": count, "bytes": size},
+            "processes": sorted(fresh),
+            "consumers": consumers,
+        }
+    finally:
+        journal.close()
+        store.close()
+
+
 @app.command()
 def status(
     home: Annotated[Path | None, HOME] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Per consumer: delivered, pending (lag), in flight, dead letters, last error, state."""
+    """Per consumer: delivered, pending (lag), in flight, dead letters, last error, state.
+
+    With EVENT_ROUTER_JOURNAL=redis://… (scale-out), the whole cluster: lag per consumer group,
+    figures summed over the router processes that published them in the last 30 s."""
     report = collect(home)
     if as_json:
         typer.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
         return
-    table = Table(
-        title=f"journal: {report['journal']['events']} events, head {report['journal']['head']}"
-    )
+    journal = report["journal"]
+    title = f"journal: {journal['events']} events, head {journal['head']}"
+    if "processes" in report:
+        title += f" (Redis; {len(report['processes'])} router processes reporting)"
+    table = Table(title=title)
     for column in ("consumer", "state", "delivered", "pending", "in flight", "dead", "last error"):
         table.add_column(column)
     for name, row in report["consumers"].items():

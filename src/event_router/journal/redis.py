@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
 import redis
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -288,6 +289,19 @@ class RedisJournal:
         pipe.memory_usage(self.stream, samples=5)
         count, memory = pipe.execute()
         return int(count), int(memory or 0)
+
+    def cluster(self) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """What `event-router status` shows of a running cluster: XINFO GROUPS by consumer
+        (group) name, and each router process's last published snapshot by member name."""
+        try:
+            infos: Any = self._client.xinfo_groups(self.stream)
+        except redis.ResponseError as exc:
+            if "no such key" not in str(exc).lower():
+                raise
+            infos = []  # no event accepted yet
+        members: dict[Any, Any] = self._client.hgetall(self.status_key)
+        groups = {text(g["name"]): {text(k): v for k, v in g.items()} for g in infos}
+        return groups, {text(k): orjson.loads(v) for k, v in members.items()}
 
     def close(self) -> None:
         self._queue.put(None)
