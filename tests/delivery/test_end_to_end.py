@@ -113,6 +113,27 @@ def test_tracking_log_to_receiver_exact_and_in_order(tmp_path: Path, receiver: R
     assert receiver.last().headers["x-experience-api-version"] == "1.0.3"
 
 
+def test_a_gzipped_log_is_read_whole_while_the_live_log_goes_on(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """A `.gz` source finishing is not the router finishing (it used to stop the whole run)."""
+    old, live = tmp_path / "tracking.log-20240101.gz", tmp_path / "tracking.log"
+    history = [play(i) for i in range(200)]
+    old.write_bytes(gzip.compress(b"".join(orjson.dumps(e) + b"\n" for e in history)))
+    router = Router(tmp_path / "home", tracking_logs=[old, live])
+    lrs_consumer(router, receiver)
+    fresh = [play(i) for i in range(200, 300)]
+    with router:
+        receiver.wait_for(200, timeout=60)
+        time.sleep(1.0)  # long past the end of the .gz file
+        assert router.process is not None and router.process.poll() is None
+        write_log(live, fresh)
+        receiver.wait_for(300, timeout=60)
+        assert router.stop() == 0
+    assert sorted(receiver.ids) == sorted(expected_ids(router.home, history + fresh))
+    assert "read to the end" in router.log.read_text()
+
+
 def test_http_ingest_accepts_valid_and_reports_invalid(tmp_path: Path, receiver: Receiver) -> None:
     router = Router(tmp_path / "home", EVENT_ROUTER_INGEST_TOKEN="sekret")
     lrs_consumer(router, receiver)

@@ -90,6 +90,21 @@ def test_file_created_later_rotation_and_truncation(tmp_path: Path) -> None:
     journal.close()
 
 
+def test_a_rotated_file_s_unterminated_last_line_is_kept(tmp_path: Path) -> None:
+    log = tmp_path / "tracking.log"
+    journal = SqliteJournal(tmp_path / "j.db")
+
+    async def scenario() -> None:
+        log.write_text(line(0) + line(1).rstrip("\n"))  # the writer died mid-way: no newline
+        await until(lambda: seen(journal) == [0])
+        os.rename(log, tmp_path / "tracking.log.1")
+        log.write_text(line(2))
+        await until(lambda: seen(journal) == [0, 1, 2])
+
+    follow(log, journal, scenario)
+    journal.close()
+
+
 def test_restart_resumes_without_loss_or_repeat(tmp_path: Path) -> None:
     log = tmp_path / "tracking.log"
     log.write_text("".join(line(i) for i in range(5)))

@@ -78,7 +78,7 @@ async def serve_parts(
     gc.freeze()  # start-up objects (modules, tables) stay out of every later collection
     log.info("event router on http://%s:%d (%s, %d tracking log(s))", host, port, banner, len(logs))
     try:
-        await _until_stop(stop, [server_task, engine_task, *tasks])
+        await _until_stop(stop, [server_task, engine_task], tasks)
     finally:
         web.state.ready = False
         sources_stop.set()
@@ -104,12 +104,25 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _until_stop(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
-    """Wait for a signal, or for any part to end unexpectedly (then say why and stop)."""
+async def _until_stop(
+    stop: asyncio.Event, parts: list[asyncio.Task[None]], sources: list[asyncio.Task[None]]
+) -> None:
+    """Wait for a signal, or for a part to fail (then say why and stop). A source may finish
+    (a `.gz` log is read whole, then done) while the others, ingest and delivery go on; the
+    server or the engine ending on its own is a failure."""
     waiter = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
-    waiter.cancel()
-    for task in done:
-        if task is not waiter and not task.cancelled() and task.exception() is not None:
-            log.error("%s failed: %r", task.get_name(), task.exception())
-            raise typer.Exit(1)
+    running = {waiter, *parts, *sources}
+    try:
+        while True:
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            if waiter in done:
+                return
+            for task in done:
+                error = None if task.cancelled() else task.exception()
+                if task in sources and error is None:
+                    log.info("%s: read to the end", task.get_name())
+                    continue
+                log.error("%s %s", task.get_name(), f"failed: {error!r}" if error else "ended")
+                raise typer.Exit(1)
+    finally:
+        waiter.cancel()

@@ -85,6 +85,12 @@ class TrackingLogSource:
             except FileNotFoundError:
                 st = None
             if st is not None and st.st_ino != inode:
+                if pending:  # the old file's last line, never to be finished by a newline
+                    offset += len(pending)
+                    position = {"inode": inode, "offset": offset, "head": head}
+                    await self._append(pending + b"\n", position)
+                    if not await self._drain():
+                        break
                 handle.close()
                 handle = None  # old file fully read: move to the new one
                 continue
