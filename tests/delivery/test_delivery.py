@@ -8,7 +8,9 @@ import contextlib
 from pathlib import Path
 
 import orjson
+import pytest
 
+from event_router.delivery import backoff
 from event_router.delivery.consumer import Delivery
 from event_router.delivery.encoder import Encoder, TranslationCache
 from event_router.delivery.sender import Item
@@ -110,3 +112,47 @@ def test_stop_while_retrying_leaves_the_batch_for_the_next_run(
     finally:
         journal.close()
     assert not receiver.stored
+
+
+def test_a_paused_consumer_tries_again_by_itself(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """401 pauses the consumer; fixed on the LRS side (no change the router can see), it resumes
+    at the next periodic try, and sooner when an operator's change wakes it."""
+    monkeypatch.setattr(backoff, "PAUSE_RETRY", 0.3)
+    journal = SqliteJournal(tmp_path / "journal.db")
+    receiver.fail_next(1, 401)
+    states: list[str] = []
+
+    async def go() -> None:
+        await journal.append(bodies(5))
+        run = delivery(journal, receiver)
+        task = asyncio.create_task(run.run(0))
+        while (journal.cursor("lrs") or 0) < 5:
+            states.append(run.stats.state.value)
+            await asyncio.sleep(0.01)
+        run.stop()
+        await task
+
+    try:
+        asyncio.run(asyncio.wait_for(go(), 10))
+    finally:
+        journal.close()
+    assert "paused" in states and len(receiver.stored) == 5
+    assert states.count("paused") >= 20  # it waited (0.3 s), rather than hammering the LRS
+
+
+def test_paused_returns_on_resume_or_after_the_retry_interval() -> None:
+    async def go() -> tuple[float, float]:
+        resume = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await backoff.paused(resume, retry=0.2)
+        waited = loop.time() - start
+        loop.call_later(0.05, resume.set)
+        start = loop.time()
+        await backoff.paused(resume, retry=30)
+        return waited, loop.time() - start
+
+    waited, woken = asyncio.run(go())
+    assert 0.19 <= waited < 1.0 and woken < 1.0

@@ -5,9 +5,11 @@ be wasted), and its housekeeping (status, trimming)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from event_router.delivery.engine import WARM_LAG, Engine
+from event_router.events import normalise
 from event_router.journal import SqliteJournal
 from event_router.routing.consumer import Consumer, Protocol
 from event_router.routing.identity import Policy
@@ -69,3 +71,91 @@ def test_housekeeping_trims_below_the_slowest_running_consumer(tmp_path: Path) -
     finally:
         journal.close()
         store.close()
+
+
+def _engine(tmp_path: Path) -> tuple[Engine, SqliteJournal, Store]:
+    journal = SqliteJournal(tmp_path / "journal.db")
+    store = Store.open(f"sqlite:///{tmp_path / 'control.db'}")
+    return Engine(journal, store, lms_url="http://lms", secret_key="s"), journal, store
+
+
+EVENT = b'{"name": "a", "time": "2024-01-01T00:00:00+00:00"}'
+URL = "http://127.0.0.1:9/xapi/statements"
+
+
+def test_a_consumer_added_again_under_an_old_name_starts_afresh(tmp_path: Path) -> None:
+    """The cursor an earlier `lrs` left must not make the new `lrs` receive old events."""
+    engine, journal, store = _engine(tmp_path)
+    try:
+        journal.submit([EVENT] * 5, None, {"lrs": 2}).result()  # an earlier lrs stopped at 2
+        time.sleep(0.01)
+        store.consumers.add(Consumer(name="lrs", url=URL))  # created after that cursor moved
+        journal.submit([EVENT] * 3).result()
+        asyncio.run(_sync_and_stop(engine))
+        # It starts at its creation: seq 5 (nothing before it), not at its predecessor's 2.
+        assert journal.cursor("lrs") == 5
+        # A consumer that merely restarts keeps its own cursor.
+        journal.submit((), None, {"lrs": 7}).result()
+        again = Engine(journal, store, lms_url="http://lms", secret_key="s")
+        asyncio.run(_sync_and_stop(again))
+        assert journal.cursor("lrs") == 7
+    finally:
+        journal.close()
+        store.close()
+
+
+async def _sync_and_stop(engine: Engine) -> None:
+    await engine.sync()
+    await engine.shutdown()
+
+
+def test_an_enabled_consumer_that_cannot_run_still_holds_its_events(tmp_path: Path) -> None:
+    """A webhook without its signing secret is paused (its sink cannot be built) but enabled:
+    trimming must not take the events it has not had."""
+    engine, journal, store = _engine(tmp_path)
+    engine.retention = 0
+    try:
+        store.consumers.add(Consumer(name="lrs", url=URL))
+        store.consumers.add(Consumer(name="hook", url=URL, protocol="edx", sink="webhook"))
+        store.consumers.add(Consumer(name="off", url=URL, enabled=False))
+        asyncio.run(engine.sync())
+        assert "hook" not in engine._running and engine.stats["hook"].state.value == "paused"
+        journal.submit([EVENT] * 10, None, {"lrs": 10, "off": 0}).result()
+        engine._housekeeping({}, engine._enabled())
+        assert journal.size()[0] == 10  # "hook" is at 0: nothing may go
+        journal.submit((), None, {"hook": 4}).result()
+        engine._last_trim = 0.0
+        engine._housekeeping({}, engine._enabled())
+        assert journal.size()[0] == 6  # the disabled "off" (at 0) holds nothing back
+        asyncio.run(engine.shutdown())
+    finally:
+        journal.close()
+        store.close()
+
+
+def test_identities_imported_while_running_reach_the_running_deliveries(tmp_path: Path) -> None:
+    """In-process translation (small batches) uses the new table too, as `transform` would."""
+    engine, journal, store = _engine(tmp_path)
+    event = normalise(
+        {"name": "play_video", "time": "2024-01-01T00:00:00+00:00", "context": {"user_id": 42}}
+    )
+
+    async def go() -> tuple[str, str]:
+        store.consumers.add(Consumer(name="lrs", url=URL))
+        await engine.sync()
+        encoder = engine._running["lrs"].delivery.encoder
+        before = encoder.options.identity.xapi_actor(event).value["account"]["name"]
+        csv = tmp_path / "ids.csv"
+        csv.write_text("user_id,username,kind,anonymous_id\n42,ana,xapi,imported-id-42\n")
+        store.identities.import_csv(csv)
+        engine._reload_tables()
+        after = engine._running["lrs"].delivery.encoder.options.identity.xapi_actor(event)
+        await engine.shutdown()
+        return before, after.value["account"]["name"]
+
+    try:
+        before, after = asyncio.run(go())
+    finally:
+        journal.close()
+        store.close()
+    assert before != "imported-id-42" and after == "imported-id-42"

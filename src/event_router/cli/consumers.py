@@ -280,7 +280,9 @@ def disable(
     name: Annotated[str, typer.Argument(help="Consumer name.")],
     home: Annotated[Path | None, HOME] = None,
 ) -> None:
-    """Pause delivery to a consumer; events keep accumulating for it."""
+    """Stop delivering to a consumer. On `enable` it resumes where it stopped, with the events
+    still in the journal: those of the retention window (EVENT_ROUTER_RETENTION_HOURS, 168 by
+    default); a disabled consumer does not hold older ones back from trimming."""
     _set_enabled(name, False, home)
 
 

@@ -18,6 +18,9 @@ from event_router.journal.redis import RedisJournal
 from event_router.settings import Settings
 from event_router.store import Store
 
+_FRESH = 30.0  # seconds: a router that has not written its figures for longer is not running
+_WORST_FIRST = ("paused", "retrying", "running", "stopped")
+
 
 def collect(home: Path | None = None) -> dict[str, Any]:
     """Status from the home: journal, cursors and the running router's last snapshots."""
@@ -38,9 +41,12 @@ def collect(home: Path | None = None) -> dict[str, Any]:
             raw = snapshots.get(consumer.name)
             snap = orjson.loads(raw[0]) if raw else {}
             cursor = cursors.get(consumer.name)
+            state = snap.get("state", "not started") if consumer.enabled else "disabled"
+            if raw and time.time() - raw[1] > _FRESH and state not in ("stopped", "disabled"):
+                state = f"not running (was {state})"  # killed: its last snapshot is old
             consumers[consumer.name] = {
                 "enabled": consumer.enabled,
-                "state": snap.get("state", "not started") if consumer.enabled else "disabled",
+                "state": state,
                 "delivered": snap.get("delivered", 0),
                 "pending": journal.pending(cursor) if cursor is not None else None,
                 "in_flight": snap.get("in_flight", 0),
@@ -58,10 +64,6 @@ def collect(home: Path | None = None) -> dict[str, Any]:
     finally:
         journal.close()
         store.close()
-
-
-_FRESH = 30.0  # seconds: a process that has not published its figures for longer is gone
-_WORST_FIRST = ("paused", "retrying", "running", "stopped")
 
 
 def collect_cluster(config: Settings) -> dict[str, Any]:

@@ -1,8 +1,13 @@
-"""How long to wait before retrying a transient failure: exponential, jittered, capped."""
+"""How long to wait before trying again: a transient failure (exponential, jittered, capped),
+or a consumer paused because its endpoint refused our credentials or configuration."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
+
+PAUSE_RETRY = 60.0  # seconds: how often a paused consumer tries its endpoint again
 
 
 def backoff(
@@ -19,3 +24,12 @@ def backoff(
     if retry_after is not None:
         delay = max(delay, min(retry_after, 3600.0))
     return delay
+
+
+async def paused(resume: asyncio.Event, retry: float | None = None) -> None:
+    """Wait while a consumer is paused: until an operator's change wakes it (`resume` is set),
+    or `retry` seconds (PAUSE_RETRY) at the latest, since what paused it is often fixed on the
+    endpoint's side (a password reset, a permission granted), which the router cannot see."""
+    resume.clear()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(resume.wait(), PAUSE_RETRY if retry is None else retry)

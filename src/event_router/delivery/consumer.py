@@ -15,7 +15,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from event_router.delivery.backoff import backoff
+from event_router.delivery.backoff import backoff, paused
 from event_router.delivery.encoder import Encoder, Skip
 from event_router.delivery.sender import DeadLetter, Item, Sender
 from event_router.delivery.stats import State, Stats
@@ -65,10 +65,9 @@ class Delivery:
         self._resume.set()
 
     async def _wait_resume(self, outcome: Outcome) -> None:
-        """A paused consumer waits for an operator's change (the engine calls `resume`)."""
+        """A paused consumer waits for an operator's change, or tries again a minute later."""
         del outcome
-        self._resume.clear()
-        await self._resume.wait()
+        await paused(self._resume)
 
     async def run(self, start: int) -> None:
         """Deliver from the cursor `start` until stopped; returns after in-flight batches settle.

@@ -62,6 +62,9 @@ class TranslationCache:
         if len(self._items) > self._size:
             self._items.popitem(last=False)
 
+    def clear(self) -> None:
+        self._items.clear()
+
     def forget(self, keys: Sequence[Key], future: asyncio.Future[list[Translated]]) -> None:
         """Drop those of `keys` still waiting on `future` (a translation that failed)."""
         for key in keys:

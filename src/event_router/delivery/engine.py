@@ -70,7 +70,7 @@ class Engine(BaseEngine):
                 try:
                     # On a thread: a status write is a commit (an fsync), a trim may delete a
                     # minute of events; neither may hold up the loop that ingests and sends.
-                    await asyncio.to_thread(self._housekeeping, self._status(), list(self._running))
+                    await asyncio.to_thread(self._housekeeping, self._status(), self._enabled())
                 except sqlite3.Error as exc:  # a full disk: delivery goes on, retried next round
                     log.warning("cannot write status or trim the journal: %s", exc)
                 with contextlib.suppress(TimeoutError):
@@ -106,13 +106,19 @@ class Engine(BaseEngine):
                 del self.stats[name]
 
     def _start(self, consumer: Consumer, stats: Stats) -> None:
-        start = self.journal.cursor(consumer.name)
-        if start is None:
+        created = self._created.get(consumer.name, time.time())
+        cursor = self.journal.cursor_at(consumer.name)
+        if cursor is not None and cursor[1] < created:
+            # Left by an earlier consumer of the same name, removed since: not this one's.
+            log.info("%s is a new consumer: its name's old cursor is not used", consumer.name)
+            cursor = None
+        if cursor is None:
             # A new consumer receives what was accepted after it was created, even if the
             # router was not running then (or saw the consumer a second later).
-            created = self._created.get(consumer.name, time.time())
             start = self.journal.seq_before(created)
             self.journal.submit((), None, {consumer.name: start}).result()
+        else:
+            start = cursor[0]
         encoder = Encoder(consumer, self.options(consumer.identity), self.cache, self.pool)
         try:
             sink = build_sink(consumer, secret_key=self.secret_key)
@@ -173,26 +179,32 @@ class Engine(BaseEngine):
     def _status(self) -> dict[str, bytes]:
         return {name: orjson.dumps(snap) for name, snap in self.snapshot().items()}
 
-    def _housekeeping(self, snapshots: dict[str, bytes], running: list[str]) -> None:
+    def _enabled(self) -> list[str]:
+        """Every enabled consumer, running or not (one paused because its sink cannot be built
+        still needs its events)."""
+        return [name for name, stats in self.stats.items() if stats.state is not State.DISABLED]
+
+    def _housekeeping(self, snapshots: dict[str, bytes], enabled: list[str]) -> None:
         """Write the status snapshots, and trim the journal once a minute. Runs on a thread
         (see `run`): it gets what it needs from the loop, and reads nothing the loop changes."""
         self._write_status(snapshots)
-        self._maybe_trim(running)
+        self._maybe_trim(enabled)
 
     def _write_status(self, snapshots: dict[str, bytes]) -> None:
         if snapshots:
             self.journal.write_status(snapshots)
 
-    def _maybe_trim(self, running: list[str]) -> None:
-        """Trim below every running consumer's cursor and the retention window, once a minute."""
+    def _maybe_trim(self, enabled: list[str]) -> None:
+        """Trim below every enabled consumer's cursor and the retention window, once a minute
+        (disabled consumers keep their events only for the retention window)."""
         now = time.time()
         if now - self._last_trim < 60:
             return
         self._last_trim = now
         cursors = self.journal.cursors()
-        enabled = [cursors.get(name, 0) for name in running]
-        if not enabled:
+        floors = [cursors.get(name, 0) for name in enabled]
+        if not floors:
             return
-        trimmed = self.journal.trim(min(enabled), now - self.retention)
+        trimmed = self.journal.trim(min(floors), now - self.retention)
         if trimmed:
             log.info("trimmed %d journal events", trimmed)

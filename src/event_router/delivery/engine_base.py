@@ -17,12 +17,13 @@ from typing import Any, Protocol
 
 import orjson
 
-from event_router.delivery.encoder import TranslationCache
+from event_router.delivery.encoder import Encoder, TranslationCache
 from event_router.delivery.sender import Item
 from event_router.delivery.stats import Stats
 from event_router.delivery.workers import TranslationPool
+from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.consumer import Consumer
-from event_router.routing.identity import IdentityPolicy, Policy
+from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
 from event_router.sinks.base import Sink
 from event_router.sinks.outcome import Outcome, Verdict
 from event_router.store import Store
@@ -36,6 +37,7 @@ class Runnable(Protocol):
 
     stats: Stats
     sink: Sink
+    encoder: Encoder
 
     def stop(self) -> None: ...
 
@@ -82,6 +84,7 @@ class BaseEngine:
         self.stats: dict[str, Stats] = {}
         self._running: dict[str, Running] = {}
         self._options: dict[Policy, Options] = {}
+        self._tables: tuple[IdentityTable, CourseCatalogue] | None = None
         self._revision = -1
         self._last_tables = 0.0
         self._created: dict[str, float] = {}
@@ -97,7 +100,14 @@ class BaseEngine:
     # -- translation options: one per identity policy, tables refreshed each minute --
 
     def _reload_tables(self) -> None:
+        """Read the identity and course tables; when they changed, every running delivery
+        translates with the new ones from its next batch (as `transform` would), in this process
+        and in the workers, and translations made with the old ones are forgotten."""
         identities, catalogue = self.store.identity_table(), self.store.catalogue()
+        self._last_tables = time.monotonic()
+        if self._options and self._tables == (identities, catalogue):
+            return
+        self._tables = (identities, catalogue)
         if self.pool is not None:
             self.pool.configure(self.secret_key, self.lms_url, identities, catalogue)
         self._options = {
@@ -108,7 +118,9 @@ class BaseEngine:
             )
             for policy in Policy
         }
-        self._last_tables = time.monotonic()
+        self.cache.clear()
+        for running in self._running.values():
+            running.delivery.encoder.options = self._options[running.consumer.identity]
 
     def _tables_stale(self) -> bool:
         return time.monotonic() - self._last_tables > 60

@@ -30,7 +30,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from event_router.delivery.backoff import backoff
+from event_router.delivery.backoff import backoff, paused
 from event_router.delivery.encoder import Encoder, Skip
 from event_router.delivery.sender import Item, Sender
 from event_router.delivery.stats import State, Stats
@@ -100,9 +100,9 @@ class GroupDelivery:
         self._resume.set()
 
     async def _wait_resume(self, outcome: Outcome) -> None:
+        """A paused consumer waits for an operator's change, or tries again a minute later."""
         del outcome
-        self._resume.clear()
-        await self._resume.wait()
+        await paused(self._resume)
 
     async def _dead_letter(self, item: Item, outcome: Outcome) -> None:
         await self._record(item, self._bodies.get(item.seq), outcome)

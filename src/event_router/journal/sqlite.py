@@ -303,11 +303,16 @@ class SqliteJournal:
             conn.close()
 
     def cursor(self, consumer: str) -> int | None:
+        found = self.cursor_at(consumer)
+        return None if found is None else found[0]
+
+    def cursor_at(self, consumer: str) -> tuple[int, float] | None:
+        """A consumer's cursor and when it last moved (epoch seconds), None if it has none."""
         with self._read_lock:
             row = self._reader.execute(
-                "SELECT seq FROM cursors WHERE consumer = ?", (consumer,)
+                "SELECT seq, updated_at FROM cursors WHERE consumer = ?", (consumer,)
             ).fetchone()
-        return row[0] if row else None
+        return (int(row[0]), float(row[1])) if row else None
 
     def cursors(self) -> dict[str, int]:
         with self._read_lock:
