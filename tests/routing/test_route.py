@@ -85,6 +85,10 @@ def test_match_params_paths_and_regexes() -> None:
     # Paths address the event as received: a tracking-log line's top-level fields too.
     raw = normalise({"event_type": "x", "time": "2024-01-01T00:00:00Z", "host": "a.org"})
     assert Route(match_params={"host": r"\.org$"}).decide(raw).allowed
+    # ERB's paths name the event-tracking layout: `data.*` matches a tracking-log line's `event`.
+    line = normalise({"event_type": "x", "time": "2024-01-01T00:00:00Z", "event": '{"id": "v9"}'})
+    assert Route(match_params={"data.id": "^v9$"}).decide(line).allowed
+    assert Route(match_params={"event": "v9"}).decide(line).allowed  # the raw path still works
 
 
 @pytest.mark.parametrize(

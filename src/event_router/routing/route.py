@@ -4,7 +4,9 @@ Names are allowed/denied by exact name or by regular expression (a pattern with 
 `*?[]()|^$+{}\\` is a full-match regex; a plain name such as `edx.video.played` matches itself
 only). Restrictions narrow by course, org, site (host) and user. `match_params` is ERB's rule:
 dotted path into the event as received → regex (or list of regexes, any may match, searched
-anywhere in the value); every key must match.
+anywhere in the value); every key must match. A path the event as received does not have is
+looked up in its normalised form (`data`, `context` with the tracking-log fields folded in), so
+ERB's `data.*` rules work on tracking-log lines, whose payload arrived as `event`.
 
 Activity types are the one rule that looks at the translation rather than the event (which
 activity a statement is about is decided by translating it): `keeps` is asked of each item once
@@ -139,6 +141,8 @@ class Route(BaseModel):
             return Decision(False, "user not in users")
         for path, patterns in params:
             value = _dotted(event.raw, path)
+            if value is None:  # `data.*` / folded `context.*` of a tracking-log line, say
+                value = _dotted(event.as_dict(), path)
             text = "" if value is None else str(value)
             if not any(p.search(text) for p in patterns):
                 return Decision(False, f"match_params {'.'.join(path)}")
