@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from event_router.journal import SqliteJournal, schema
+from event_router.journal.housekeeping import first_since
 from event_router.journal.schema import VERSION, JournalVersionError, migrate
-from event_router.journal.sqlite import _first_since
 
 # The layout written by releases before the journal recorded a schema version (session 1's).
 _LEGACY = """
@@ -132,7 +132,7 @@ def test_first_since_equals_a_scan(
     conn.execute("DELETE FROM events WHERE seq <= ?", (trimmed,))
     conn.executemany("DELETE FROM events WHERE seq = ?", [(h,) for h in holes])
     scan = conn.execute("SELECT min(seq) FROM events WHERE ingested_at >= ?", (moment,))
-    assert _first_since(conn, moment) == scan.fetchone()[0]
+    assert first_since(conn, moment) == scan.fetchone()[0]
     conn.close()
 
 

@@ -193,3 +193,27 @@ def test_the_bus_source_on_redis_takes_each_message_once(journal_redis: JournalR
     finally:
         journal.close()
         bus.cleanup()
+
+
+BODY = b'{"name": "a", "time": "2024-01-01T00:00:00+00:00"}'
+
+
+def test_a_consumer_group_reads_again_from_a_time(journal_redis: JournalRedis) -> None:
+    """`consumers rewind` in scale-out mode: the group's last-delivered id moves back."""
+    journal = RedisJournal(journal_redis.url, journal_redis.prefix)
+    client = journal_redis.client
+    try:
+        journal.submit([BODY] * 3).result()
+        time.sleep(0.01)
+        moment = time.time()
+        time.sleep(0.01)
+        journal.submit([BODY] * 2).result()
+        client.xgroup_create(journal.stream, "lrs", id="$")  # as if everything was delivered
+        entries = client.xrange(journal.stream)
+        last = journal.rewind_group("lrs", moment)
+        assert last == entries[2][0].decode()  # the last one before the moment
+        again = client.xreadgroup("lrs", "m", {journal.stream: ">"})
+        got = [orjson.loads(fields[b"b"]) for _, fields in again[0][1]]
+        assert len(got) == 2
+    finally:
+        journal.close()

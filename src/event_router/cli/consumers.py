@@ -344,3 +344,6 @@ def export(
     """Every consumer as YAML on standard output, for `consumers import`."""
     with store_errors(), open_store(home) as store:
         typer.echo(store.consumers.export_yaml(with_secrets), nl=False)
+
+
+from event_router.cli import rewind as _rewind  # noqa: E402, F401  (registers `consumers rewind`)

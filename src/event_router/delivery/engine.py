@@ -64,6 +64,7 @@ class Engine(BaseEngine):
         """Run until `stop` is set, then stop every delivery gracefully."""
         try:
             while not stop.is_set():
+                await self._rewinds()
                 await self.sync()
                 self.warm = self._warm_pairs()
                 await self._replays()
@@ -104,6 +105,17 @@ class Engine(BaseEngine):
         for name in list(self.stats):
             if name not in wanted:
                 del self.stats[name]
+
+    async def _rewinds(self) -> None:
+        """Apply the rewinds operators asked for (`consumers rewind`): the consumer's delivery
+        stops (batches in flight settle), its cursor moves back, and `sync` starts it again."""
+        asked = await asyncio.to_thread(self.journal.rewinds)
+        for name in asked:
+            if name in self._running:
+                await self._stop(name)
+            seq = await asyncio.to_thread(self.journal.apply_rewind, name)
+            log.info("%s rewound by an operator: delivering again from seq %s", name, seq)
+            self._revision = -1  # the next sync starts it from there
 
     def _start(self, consumer: Consumer, stats: Stats) -> None:
         created = self._created.get(consumer.name, time.time())

@@ -303,6 +303,14 @@ class RedisJournal:
         groups = {text(g["name"]): {text(k): v for k, v in g.items()} for g in infos}
         return groups, {text(k): orjson.loads(v) for k, v in members.items()}
 
+    def rewind_group(self, group: str, moment: float) -> str:
+        """Set `group`'s last-delivered id to the last entry accepted before `moment`, so its
+        members receive again everything since (`consumers rewind`); returns that id."""
+        before: Any = self._client.xrevrange(self.stream, f"({int(moment * 1000)}-0", "-", count=1)
+        last = text(before[0][0]) if before else "0-0"
+        self._client.xgroup_setid(self.stream, group, last)
+        return last
+
     def close(self) -> None:
         self._queue.put(None)
         self._writer.join(timeout=10)

@@ -49,7 +49,19 @@ def _no_time_index(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS meta")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_initial, _no_time_index)
+def _rewinds(conn: sqlite3.Connection) -> None:
+    """Version 3: operators' requests to move a consumer's cursor back (`consumers rewind`)."""
+    conn.execute(
+        "CREATE TABLE rewinds (consumer TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
+        " requested_at REAL NOT NULL)"
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _initial,
+    _no_time_index,
+    _rewinds,
+)
 VERSION = len(MIGRATIONS)
 
 

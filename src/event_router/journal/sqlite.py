@@ -23,6 +23,7 @@ from pathlib import Path
 from event_router.events import NormaliseError, TrackingEvent, parse_json
 from event_router.journal.base import Ahead
 from event_router.journal.entry import Entry, JournalFull
+from event_router.journal.housekeeping import Housekeeping, first_since
 from event_router.journal.schema import migrate
 
 _RECENT = 20_000  # events kept in memory for consumers that keep up (memory stays flat)
@@ -55,7 +56,7 @@ def _entries(write: _Write, first: int, now: float) -> list[Entry]:
     return out
 
 
-class SqliteJournal:
+class SqliteJournal(Housekeeping):
     """The journal in `<home>/journal.db`. Thread-safe; append and cursor writes are durable."""
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
@@ -289,19 +290,6 @@ class SqliteJournal:
             found.update(row[0] for row in rows)
         return found
 
-    def forget_seen(self, scope: str, keep: int) -> int:
-        """Drop all but the newest `keep` keys of `scope`; returns how many were dropped."""
-        conn = self._connect()
-        try:
-            cur = conn.execute(
-                "DELETE FROM seen WHERE scope = ? AND rowid < (SELECT rowid FROM seen "
-                "WHERE scope = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
-                (scope, scope, max(0, keep - 1)),
-            )
-            return cur.rowcount
-        finally:
-            conn.close()
-
     def cursor(self, consumer: str) -> int | None:
         found = self.cursor_at(consumer)
         return None if found is None else found[0]
@@ -323,7 +311,7 @@ class SqliteJournal:
         with self._read_lock:
             self._reader.execute("BEGIN")  # one snapshot for the whole search
             try:
-                first = _first_since(self._reader, moment)
+                first = first_since(self._reader, moment)
             finally:
                 self._reader.execute("COMMIT")
         return self._head if first is None else first - 1
@@ -341,69 +329,7 @@ class SqliteJournal:
         files = [self.path, self.path.with_name(self.path.name + "-wal")]
         return int(count), sum(f.stat().st_size for f in files if f.exists())
 
-    # -- status snapshots (written by the running router, read by `event-router status`) --------
-
-    def write_status(self, snapshots: dict[str, bytes]) -> None:
-        now = time.time()
-        conn = self._connect()
-        try:
-            conn.executemany(
-                "INSERT OR REPLACE INTO status (consumer, snapshot, updated_at) VALUES (?,?,?)",
-                [(name, snap, now) for name, snap in snapshots.items()],
-            )
-        finally:
-            conn.close()
-
-    def read_status(self) -> dict[str, tuple[bytes, float]]:
-        with self._read_lock:
-            rows = self._reader.execute("SELECT consumer, snapshot, updated_at FROM status")
-            return {name: (bytes(snap), at) for name, snap, at in rows.fetchall()}
-
-    # -- retention --
-
-    def trim(self, below: int, older_than: float) -> int:
-        """Delete events with seq <= below that arrived before `older_than` (epoch seconds)."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            first = _first_since(conn, older_than)
-            limit = below if first is None else min(below, first - 1)
-            trimmed = conn.execute("DELETE FROM events WHERE seq <= ?", (limit,)).rowcount
-            conn.execute("COMMIT")
-            return trimmed
-        finally:
-            conn.close()
-
     def close(self) -> None:
         self._queue.put(None)
         self._writer.join(timeout=10)
         self._reader.close()
-
-
-def _first_since(conn: sqlite3.Connection, moment: float) -> int | None:
-    """The first retained seq that arrived at or after `moment`, None if none did.
-
-    Arrival times never decrease along seq (the writer's clock only moves forward), so this
-    bisects on the primary key: some 30 look-ups, where an index on the time cost every append.
-    """
-    low, high = conn.execute("SELECT min(seq), max(seq) FROM events").fetchone()
-    if high is None or _at_or_after(conn, high)[1] < moment:
-        return None
-    found = int(high)
-    while low <= high:
-        middle = (low + high) // 2
-        seq, at = _at_or_after(conn, middle)
-        if seq > high:  # no rows between middle and high
-            high = middle - 1
-        elif at >= moment:
-            found, high = seq, middle - 1
-        else:
-            low = seq + 1
-    return found
-
-
-def _at_or_after(conn: sqlite3.Connection, seq: int) -> tuple[int, float]:
-    row = conn.execute(
-        "SELECT seq, ingested_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1", (seq,)
-    ).fetchone()
-    return int(row[0]), float(row[1])

@@ -1,0 +1,138 @@
+"""What is done to the SQLite journal besides appending and reading: status snapshots, trimming,
+forgetting old idempotency keys, and an operator's rewinds of a consumer's cursor.
+
+Each runs on a connection of its own, off the writer thread, so none of it holds up ingest: a
+trim may delete a minute of events, a status write is a commit. `SqliteJournal` inherits these.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+
+class Housekeeping:
+    """Mixed into `SqliteJournal`, whose connections these use."""
+
+    _reader: sqlite3.Connection
+    _read_lock: threading.Lock
+
+    def _connect(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    # -- status snapshots (written by the running router, read by `event-router status`) --
+
+    def write_status(self, snapshots: dict[str, bytes]) -> None:
+        now = time.time()
+        conn = self._connect()
+        try:
+            conn.executemany(
+                "INSERT OR REPLACE INTO status (consumer, snapshot, updated_at) VALUES (?,?,?)",
+                [(name, snap, now) for name, snap in snapshots.items()],
+            )
+        finally:
+            conn.close()
+
+    def read_status(self) -> dict[str, tuple[bytes, float]]:
+        with self._read_lock:
+            rows = self._reader.execute("SELECT consumer, snapshot, updated_at FROM status")
+            return {name: (bytes(snap), at) for name, snap, at in rows.fetchall()}
+
+    # -- retention --
+
+    def trim(self, below: int, older_than: float) -> int:
+        """Delete events with seq <= below that arrived before `older_than` (epoch seconds)."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            first = first_since(conn, older_than)
+            limit = below if first is None else min(below, first - 1)
+            trimmed = conn.execute("DELETE FROM events WHERE seq <= ?", (limit,)).rowcount
+            conn.execute("COMMIT")
+            return trimmed
+        finally:
+            conn.close()
+
+    def forget_seen(self, scope: str, keep: int) -> int:
+        """Drop all but the newest `keep` keys of `scope`; returns how many were dropped."""
+        conn = self._connect()
+        try:
+            cur = conn.execute(
+                "DELETE FROM seen WHERE scope = ? AND rowid < (SELECT rowid FROM seen "
+                "WHERE scope = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
+                (scope, scope, max(0, keep - 1)),
+            )
+            return cur.rowcount
+        finally:
+            conn.close()
+
+    # -- rewinds: an operator asks for a consumer to receive again what it already had --
+
+    def request_rewind(self, consumer: str, seq: int) -> None:
+        """Ask the router to move `consumer`'s cursor back to `seq`. The running router does
+        it between two batches (a cursor moved under a running delivery would be moved forward
+        again by its next acknowledgement); a router started later does it before delivering."""
+        conn = self._connect()
+        try:
+            conn.execute(
+                "INSERT OR REPLACE INTO rewinds (consumer, seq, requested_at) VALUES (?,?,?)",
+                (consumer, seq, time.time()),
+            )
+        finally:
+            conn.close()
+
+    def rewinds(self) -> dict[str, int]:
+        """The rewinds asked for and not done yet, by consumer."""
+        with self._read_lock:
+            return dict(self._reader.execute("SELECT consumer, seq FROM rewinds").fetchall())
+
+    def apply_rewind(self, consumer: str) -> int | None:
+        """Move the cursor to the requested seq (back, unlike a delivery's moves) and forget
+        the request, in one transaction; the new cursor, or None if nothing was asked."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute("SELECT seq FROM rewinds WHERE consumer = ?", (consumer,))
+            found = row.fetchone()
+            if found is not None:
+                conn.execute(
+                    "INSERT INTO cursors (consumer, seq, updated_at) VALUES (?,?,?) "
+                    "ON CONFLICT(consumer) DO UPDATE SET seq=excluded.seq, "
+                    "updated_at=excluded.updated_at",
+                    (consumer, found[0], time.time()),
+                )
+                conn.execute("DELETE FROM rewinds WHERE consumer = ?", (consumer,))
+            conn.execute("COMMIT")
+            return None if found is None else int(found[0])
+        finally:
+            conn.close()
+
+
+def first_since(conn: sqlite3.Connection, moment: float) -> int | None:
+    """The first retained seq that arrived at or after `moment`, None if none did.
+
+    Arrival times never decrease along seq (the writer's clock only moves forward), so this
+    bisects on the primary key: some 30 look-ups, where an index on the time cost every append.
+    """
+    low, high = conn.execute("SELECT min(seq), max(seq) FROM events").fetchone()
+    if high is None or _at_or_after(conn, high)[1] < moment:
+        return None
+    found = int(high)
+    while low <= high:
+        middle = (low + high) // 2
+        seq, at = _at_or_after(conn, middle)
+        if seq > high:  # no rows between middle and high
+            high = middle - 1
+        elif at >= moment:
+            found, high = seq, middle - 1
+        else:
+            low = seq + 1
+    return found
+
+
+def _at_or_after(conn: sqlite3.Connection, seq: int) -> tuple[int, float]:
+    row = conn.execute(
+        "SELECT seq, ingested_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1", (seq,)
+    ).fetchone()
+    return int(row[0]), float(row[1])

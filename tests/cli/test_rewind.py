@@ -1,0 +1,113 @@
+"""`event-router consumers rewind`: the time it takes, the request in the journal, the engine
+applying it, and the real router sending the events again."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import typer
+
+from event_router.cli.rewind import parse_since
+from event_router.delivery.engine import Engine
+from event_router.journal import SqliteJournal
+from event_router.routing.consumer import Consumer
+from event_router.store import Store
+from tests.cli.conftest import Invoke
+from tests.delivery.test_end_to_end import expected_ids, lrs_consumer, play, write_log
+from tests.peers.receiver import Receiver
+from tests.peers.router import Router
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+EVENT = b'{"name": "a", "time": "2024-01-01T00:00:00+00:00"}'
+
+
+def test_since_takes_durations_and_iso_times() -> None:
+    assert parse_since("2h", NOW) == NOW - timedelta(hours=2)
+    assert parse_since("90s", NOW) == NOW - timedelta(seconds=90)
+    assert parse_since("1.5d", NOW) == NOW - timedelta(days=1.5)
+    assert parse_since("2026-12-05T10:00:00+01:00", NOW) == datetime(2026, 12, 5, 9, tzinfo=UTC)
+    assert parse_since("2026-12-05 10:00", NOW) == datetime(2026, 12, 5, 10, tzinfo=UTC)  # UTC
+    for bad, message in (("yesterday", "neither a duration"), ("2027-01-01", "in the future")):
+        with pytest.raises(typer.BadParameter, match=message):
+            parse_since(bad, NOW)
+
+
+def test_the_engine_moves_the_cursor_back_between_batches(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "journal.db")
+    store = Store.open(f"sqlite:///{tmp_path / 'control.db'}")
+    store.consumers.add(Consumer(name="lrs", url="http://127.0.0.1:9/x"))
+    engine = Engine(journal, store, lms_url="http://lms", secret_key="s", poll_interval=0.05)
+
+    async def go() -> tuple[int | None, int | None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(engine.run(stop))
+        while "lrs" not in engine._running:
+            await asyncio.sleep(0.01)
+        journal.submit([EVENT] * 10, None, {"lrs": 10}).result()  # as if all delivered
+        journal.request_rewind("lrs", 4)
+        while journal.rewinds():
+            await asyncio.sleep(0.01)
+        while "lrs" not in engine._running:
+            await asyncio.sleep(0.01)
+        cursor = engine._running["lrs"].delivery.stats.cursor
+        stop.set()
+        await task
+        return cursor, journal.cursor("lrs")
+
+    try:
+        running_from, stored = asyncio.run(asyncio.wait_for(go(), 20))
+    finally:
+        journal.close()
+        store.close()
+    assert running_from == 4  # the new delivery starts at the rewound cursor
+    assert stored is not None and stored >= 4
+
+
+def test_a_cursor_already_behind_is_left_alone(cli: Invoke, home: Path, store_url: str) -> None:
+    with Store.open(store_url) as store:
+        store.consumers.add(Consumer(name="lrs", url="http://127.0.0.1:9/x"))
+    journal = SqliteJournal(home / "journal.db")
+    journal.submit([EVENT] * 5, None, {"lrs": 0}).result()
+    journal.close()
+    result = cli("consumers", "rewind", "lrs", "--since", "1h")
+    assert result.exit_code == 0 and "nothing to send again" in result.stdout
+    journal = SqliteJournal(home / "journal.db")
+    assert journal.rewinds() == {}
+    journal.close()
+    unknown = cli("consumers", "rewind", "nobody", "--since", "1h")
+    assert unknown.exit_code != 0 and "nobody" in unknown.output
+
+
+@pytest.mark.timeout(120)
+def test_a_running_router_sends_the_events_again(tmp_path: Path, receiver: Receiver) -> None:
+    log = tmp_path / "tracking.log"
+    router = Router(tmp_path / "home", tracking_logs=[log])
+    lrs_consumer(router, receiver)
+    first, second = [play(i) for i in range(40)], [play(i) for i in range(40, 60)]
+    with router:
+        write_log(log, first)
+        receiver.wait_for(40, timeout=30)
+        time.sleep(1.1)  # the second lot is accepted a clear second later
+        since = datetime.now(UTC)
+        time.sleep(0.1)
+        write_log(log, second)
+        receiver.wait_for(60, timeout=30)
+        rewound = subprocess.run(
+            [sys.executable, "-m", "event_router", "consumers", "rewind", "lrs",
+             "--since", since.isoformat()],
+            env=router.env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert "20 events accepted since" in rewound.stdout
+        deadline = time.monotonic() + 30
+        while receiver.count < 80 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)
+    ids = expected_ids(router.home, first + second)
+    assert receiver.ids == ids + ids[40:]  # the second lot, again, in order; nothing else
+    assert receiver.count == 80
