@@ -47,6 +47,17 @@ def follow(path: Path, journal: SqliteJournal, scenario: Callable[[], Awaitable[
     asyncio.run(go())
 
 
+def follow_until(path: Path, journal: SqliteJournal, count: int) -> None:
+    """Run the follower (as a router run would) until `count` events are in, and a little more
+    (to see that nothing else comes)."""
+
+    async def scenario() -> None:
+        await until(lambda: len(seen(journal)) >= count)
+        await asyncio.sleep(0.1)
+
+    follow(path, journal, scenario)
+
+
 def test_follows_appends_and_waits_for_complete_lines(tmp_path: Path) -> None:
     log = tmp_path / "tracking.log"
     journal = SqliteJournal(tmp_path / "j.db")
@@ -110,18 +121,11 @@ def test_restart_resumes_without_loss_or_repeat(tmp_path: Path) -> None:
     log.write_text("".join(line(i) for i in range(5)))
     journal = SqliteJournal(tmp_path / "j.db")
 
-    async def first() -> None:
-        await until(lambda: len(seen(journal)) == 5)
-
-    follow(log, journal, first)
+    follow_until(log, journal, 5)
     with log.open("a") as handle:
         handle.write("".join(line(i) for i in range(5, 8)))
 
-    async def second() -> None:
-        await until(lambda: len(seen(journal)) >= 8)
-        await asyncio.sleep(0.1)
-
-    follow(log, journal, second)
+    follow_until(log, journal, 8)
     assert seen(journal) == list(range(8))
     journal.close()
 
@@ -132,20 +136,13 @@ def test_rotation_while_stopped_finishes_the_old_file(tmp_path: Path) -> None:
     log.write_text("".join(line(i) for i in range(3)))
     journal = SqliteJournal(tmp_path / "j.db")
 
-    async def first() -> None:
-        await until(lambda: len(seen(journal)) == 3)
-
-    follow(log, journal, first)
+    follow_until(log, journal, 3)
     with log.open("a") as handle:
         handle.write(line(3) + line(4))
     os.rename(log, tmp_path / "tracking.log-20261205")  # logrotate's dateext naming
     log.write_text(line(5))
 
-    async def second() -> None:
-        await until(lambda: len(seen(journal)) >= 6)
-        await asyncio.sleep(0.1)
-
-    follow(log, journal, second)
+    follow_until(log, journal, 6)
     assert seen(journal) == list(range(6))
     journal.close()
 
@@ -157,10 +154,7 @@ def test_rotated_file_gone_while_stopped_is_reported(
     log.write_text(line(0))
     journal = SqliteJournal(tmp_path / "j.db")
 
-    async def first() -> None:
-        await until(lambda: len(seen(journal)) == 1)
-
-    follow(log, journal, first)
+    follow_until(log, journal, 1)
     with log.open("a") as handle:
         handle.write(line(1))
     os.rename(log, tmp_path / "tracking.log.1")
@@ -169,12 +163,8 @@ def test_rotated_file_gone_while_stopped_is_reported(
     (tmp_path / "tracking.log.1").unlink()
     log.write_text(line(2))
 
-    async def second() -> None:
-        await until(lambda: len(seen(journal)) >= 2)
-        await asyncio.sleep(0.1)
-
     with caplog.at_level("WARNING"):
-        follow(log, journal, second)
+        follow_until(log, journal, 2)
     assert seen(journal) == [0, 2]  # line 1 is only in the .gz: said, with the way to recover it
     assert (
         "rotated or truncated while the router was stopped" in caplog.text
@@ -189,21 +179,14 @@ def test_copytruncate_while_stopped_starts_the_rewritten_file_at_the_top(tmp_pat
     log.write_text(line(0) + line(1))
     journal = SqliteJournal(tmp_path / "j.db")
 
-    async def first() -> None:
-        await until(lambda: len(seen(journal)) == 2)
-
-    follow(log, journal, first)
+    follow_until(log, journal, 2)
     inode = log.stat().st_ino
     with log.open("r+") as handle:  # emptied in place, then written again
         handle.truncate(0)
         handle.write("".join(line(i, prefix="") for i in range(10, 14)))
     assert log.stat().st_ino == inode
 
-    async def second() -> None:
-        await until(lambda: len(seen(journal)) >= 6)
-        await asyncio.sleep(0.1)
-
-    follow(log, journal, second)
+    follow_until(log, journal, 6)
     assert seen(journal) == [0, 1, 10, 11, 12, 13]
     journal.close()
 
@@ -216,11 +199,7 @@ def test_a_position_saved_before_fingerprints_still_resumes(tmp_path: Path) -> N
     position = orjson.dumps({"inode": log.stat().st_ino, "offset": first_line}).decode()
     journal.submit((), (f"file:{log.resolve()}", position)).result()
 
-    async def scenario() -> None:
-        await until(lambda: len(seen(journal)) >= 1)
-        await asyncio.sleep(0.1)
-
-    follow(log, journal, scenario)
+    follow_until(log, journal, 1)
     assert seen(journal) == [1]
     journal.close()
 
