@@ -107,6 +107,17 @@ def test_tracking_log_to_receiver_exact_and_in_order(tmp_path: Path, receiver: R
         text=True,
     )
     assert "lrs" in table.stdout and "500" in table.stdout
+    # The totals go on across restarts: they count since the consumer was created.
+    more = [play(i) for i in range(500, 520)]
+    with router:
+        write_log(log, more)
+        receiver.wait_for(520, timeout=60)
+    again = subprocess.run(
+        [sys.executable, "-m", "event_router", "status", "--json", "--home", str(router.home)],
+        capture_output=True,
+        check=True,
+    )
+    assert json.loads(again.stdout)["consumers"]["lrs"]["delivered"] == 520
     # Same bytes as `transform`: compare one statement fully.
     first = receiver.received[0].item
     assert first["verb"]["id"] == "https://w3id.org/xapi/video/verbs/played"

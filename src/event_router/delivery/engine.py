@@ -57,6 +57,7 @@ class Engine(BaseEngine):
         self.journal = journal
         self._last_trim = 0.0
         self.warm: Warm = ()  # what sources translate ahead (see `sources.intake`)
+        self._previous: dict[str, tuple[bytes, float]] | None = None  # last run's snapshots
 
     # -- lifecycle --
 
@@ -96,7 +97,8 @@ class Engine(BaseEngine):
             if current is None or not current.enabled or current != running.consumer:
                 await self._stop(name)
         for name, consumer in wanted.items():
-            stats = self.stats.setdefault(name, Stats())
+            stats = self.stats.get(name) or self._stats_for(name)
+            self.stats[name] = stats
             if not consumer.enabled:
                 stats.state = State.DISABLED
                 continue
@@ -105,6 +107,16 @@ class Engine(BaseEngine):
         for name in list(self.stats):
             if name not in wanted:
                 del self.stats[name]
+
+    def _stats_for(self, name: str) -> Stats:
+        """New figures for a consumer, going on from its last snapshot of an earlier run (not
+        from one left by a removed consumer of the same name)."""
+        if self._previous is None:
+            self._previous = self.journal.read_status()
+        found = self._previous.pop(name, None)
+        if found is None or found[1] < self._created.get(name, 0.0):
+            return Stats()
+        return Stats.carried_over(orjson.loads(found[0]))
 
     async def _rewinds(self) -> None:
         """Apply the rewinds operators asked for (`consumers rewind`): the consumer's delivery

@@ -73,6 +73,15 @@ class Stats:
     skip_reasons: dict[str, int] = field(default_factory=dict)
     latencies: Latencies = field(default_factory=lambda: Latencies(maxlen=4096))
 
+    @classmethod
+    def carried_over(cls, snapshot: dict[str, Any]) -> Stats:
+        """Figures that go on from a previous run's last snapshot: the totals an operator reads
+        in `status` count since the consumer was created, not since the router last started."""
+        totals = ("delivered", "events", "skipped", "untranslatable", "dead_letters", "retries")
+        kept = {k: snapshot[k] for k in totals if isinstance(snapshot.get(k), int)}
+        reasons = snapshot.get("skip_reasons")
+        return cls(**kept, skip_reasons=dict(reasons) if isinstance(reasons, dict) else {})
+
     def error(self, message: str) -> None:
         self.last_error = message[:500]
         self.last_error_at = time.time()
