@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -108,6 +109,16 @@ class Router:
 
     def status(self) -> dict[str, Any]:
         return self.api("GET", "/api/v1/status").json()  # type: ignore[no-any-return]
+
+    def cli_status(self) -> dict[str, Any]:
+        """`event-router status --json` on this router's home (running or not)."""
+        done = subprocess.run(
+            [*ROUTER, "status", "--json", "--home", str(self.home)],
+            capture_output=True,
+            check=True,
+            env=self.env,
+        )
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
 
     def __enter__(self) -> Router:
         self.start()

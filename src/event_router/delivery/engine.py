@@ -196,7 +196,9 @@ class Engine(BaseEngine):
         out = {}
         for name, stats in self.stats.items():
             snap = stats.snapshot()
-            snap["lag"] = max(0, head - stats.cursor) if stats.cursor else None
+            # A running delivery's cursor is known, 0 included (nothing delivered yet on a new
+            # journal: its whole backlog is lag); a consumer not running has none to show.
+            snap["lag"] = max(0, head - stats.cursor) if name in self._running else None
             out[name] = snap
         return out
 
