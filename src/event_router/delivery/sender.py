@@ -3,7 +3,10 @@
 Shared by the live delivery loop (`delivery.consumer.Delivery`) and by `backfill`, so a historic
 replay gets exactly the same guarantees as live traffic: a transient failure (connection error,
 timeout, 429, 5xx) is retried with backoff until it succeeds, a rejected batch is halved until the
-offending items are isolated and dead-lettered, and a duplicate counts as delivered.
+offending items are isolated and dead-lettered, and a duplicate counts as delivered. The one limit
+on transient retries is a poison item: one the endpoint keeps failing (Ralph answers 500 to some
+malformed statements: an account homePage that is not an IRI) while it accepts the other items
+of the same batch (`Sender._lone`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from event_router.delivery.backoff import backoff
 from event_router.delivery.stats import State, Stats
@@ -20,7 +23,7 @@ from event_router.sinks.base import Sink
 from event_router.sinks.outcome import Outcome, Verdict
 
 log = logging.getLogger(__name__)
-SPLIT_AFTER = 5  # transient failures of a multi-item batch before it is split
+SPLIT_AFTER = 5  # transient failures before a batch is split, or before a lone item is judged
 
 
 @dataclass(slots=True)
@@ -40,6 +43,15 @@ DeadLetter = Callable[[Item, Outcome], Awaitable[None]]
 # Called when the endpoint refuses our credentials or configuration; returns when it is worth
 # trying again, or raises to give up on the batch.
 Paused = Callable[[Outcome], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _Batch:
+    """One `deliver` call: its items (parts are lists of positions), and what the endpoint did."""
+
+    items: list[Item]
+    done: set[int] = field(default_factory=set)  # positions settled ahead of their turn (probes)
+    accepted: int = 0  # sends of this batch's items that the endpoint accepted
 
 
 class Sender:
@@ -66,50 +78,135 @@ class Sender:
         self._paused = paused
 
     async def deliver(self, items: list[Item]) -> None:
-        """Settle every item: delivered, duplicate, or dead letter. Never gives up on transient."""
-        if not items:
+        """Settle every item: delivered, duplicate, or dead letter.
+
+        Items are delivered in batch order, except when the endpoint comes back or flaps while a
+        stuck item is judged: the probe it accepted was sent ahead of that item (see `_lone`)."""
+        if items:
+            await self._settle(_Batch(items), list(range(len(items))), None)
+
+    async def _settle(self, batch: _Batch, part: list[int], since: int | None) -> None:
+        """Settle the items at positions `part`. `since` is `batch.accepted` when these items first
+        failed transiently (None: not yet), so a lone item can tell whether others got through."""
+        part = [p for p in part if p not in batch.done]
+        if not part:
             return
+        items = [batch.items[p] for p in part]
         self.stats.in_flight += len(items)
         try:
-            outcome = await self.send(items)
+            if len(items) > 1:
+                outcome: Outcome | None = await self.send(items, tries=SPLIT_AFTER)
+            elif len(batch.items) == 1:  # a batch of one: nothing to compare it with
+                outcome = await self.send(items)
+            else:
+                outcome = await self._lone(
+                    batch, part[0], batch.accepted if since is None else since
+                )
         finally:
             self.stats.in_flight -= len(items)
-        if outcome.verdict is Verdict.RETRY:  # gave up on the whole batch: look for a culprit
-            await self._halves(items)
-            return
+        if outcome is not None:
+            await self._conclude(batch, part, outcome, since)
+
+    async def _conclude(
+        self, batch: _Batch, part: list[int], outcome: Outcome, since: int | None
+    ) -> None:
+        """Act on the answer to `part`: delivered, split to find the culprits, or dead letter."""
         if outcome.verdict is Verdict.DELIVERED or (
-            outcome.verdict is Verdict.DUPLICATE and len(items) == 1
+            outcome.verdict is Verdict.DUPLICATE and len(part) == 1
         ):
-            self._delivered(items)
-            return
-        if len(items) > 1:  # REJECTED or DUPLICATE: find the offending items
-            await self._halves(items)
-            return
-        (item,) = items
-        await self.dead_letter(item, outcome)
-        self.stats.dead_letters += 1
-        self.stats.error(f"dead letter (HTTP {outcome.status}): {outcome.detail[:200]}")
+            self._delivered(batch, [batch.items[p] for p in part])
+        elif len(part) > 1:  # RETRY, REJECTED or DUPLICATE: halve it
+            if since is None and outcome.verdict is Verdict.RETRY:
+                since = batch.accepted
+            middle = len(part) // 2
+            await self._settle(batch, part[:middle], since)
+            await self._settle(batch, part[middle:], since)
+        else:
+            message = f"dead letter (HTTP {outcome.status}): {outcome.detail[:200]}"
+            await self._dead(batch.items[part[0]], outcome, message)
 
-    async def _halves(self, items: list[Item]) -> None:
-        middle = len(items) // 2
-        await self.deliver(items[:middle])
-        await self.deliver(items[middle:])
+    async def _lone(self, batch: _Batch, pos: int, since: int) -> Outcome | None:
+        """Send one item of a split batch; None if it became a dead letter as poison.
 
-    def _delivered(self, items: list[Item]) -> None:
+        Retrying forever is right for a sick endpoint and wrong for a poison item, so after each
+        `SPLIT_AFTER` transient failures it looks for evidence that the endpoint is well: another
+        item of the batch accepted since this one first failed, else a probe (`_probe`). With it,
+        the item gets one last try (the endpoint may just have recovered) and then becomes a dead
+        letter; without, the endpoint is sick and the item retries, in order, without limit.
+        A batch of one has nothing to compare with (`_settle` retries it forever), nor has a
+        batch whose every item fails; and evidence from an earlier half may be seconds old.
+        """
+        item = batch.items[pos]
+        attempt = rounds = 0
+        while True:
+            outcome = await self.send([item], tries=SPLIT_AFTER, attempt=attempt)
+            if outcome.verdict is not Verdict.RETRY:
+                return outcome
+            attempt += SPLIT_AFTER
+            rounds += 1
+            if batch.accepted > since or await self._probe(batch, pos, rounds):
+                break
+            await self._wait(attempt, outcome)
+        outcome = await self.send([item], tries=1, attempt=attempt)
+        if outcome.verdict is not Verdict.RETRY:
+            return outcome  # a flap: delivered after the probe that the endpoint accepted
+        if self.stats.state is State.RETRYING:
+            self.stats.state = State.RUNNING  # the endpoint is well; only this item is not
+        message = (
+            f"dead letter (poison, HTTP {outcome.status}): the endpoint failed item {item.seq} "
+            f"({item.name}) {attempt + 1} times alone while accepting others of its batch: "
+            f"{outcome.detail[:200]}"
+        )
+        await self._dead(item, outcome, message)
+        return None
+
+    async def _probe(self, batch: _Batch, pos: int, count: int) -> bool:
+        """Send up to `count` of the unsettled items after `pos`, once each, in order, and settle
+        those answered; True at the first the endpoint accepts.
+
+        Round n of a stuck item probes up to n items, so a run of poison items is crossed in a few
+        rounds, while a sick endpoint gets one more request per round (up to the rest of the
+        batch) between rounds of growing backoff."""
+        later = [p for p in range(pos + 1, len(batch.items)) if p not in batch.done]
+        for p in later[:count]:
+            if self._stopping.is_set():  # each probe may take a timeout: do not hold up a stop
+                raise asyncio.CancelledError
+            self.stats.in_flight += 1
+            try:
+                outcome = await self.send([batch.items[p]], tries=1)
+            finally:
+                self.stats.in_flight -= 1
+            if outcome.verdict is Verdict.RETRY:
+                continue
+            batch.done.add(p)
+            await self._conclude(batch, [p], outcome, None)
+            if outcome.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
+                return True
+        return False
+
+    def _delivered(self, batch: _Batch, items: list[Item]) -> None:
         now = time.time()
+        batch.accepted += 1
         self.stats.delivered += len(items)
         self.stats.last_delivery_at = now
         self.stats.latencies.record(now, [item.ingested_at for item in items])
 
-    async def send(self, items: list[Item]) -> Outcome:
-        """Send until a terminal answer; transient failures retry forever with backoff.
+    async def _dead(self, item: Item, outcome: Outcome, message: str) -> None:
+        await self.dead_letter(item, outcome)
+        self.stats.dead_letters += 1
+        self.stats.error(message)
 
-        A batch of several items that keeps failing transiently is handed back as RETRY after
-        `SPLIT_AFTER` tries, so `deliver` can split it: some endpoints answer 5xx to one bad
-        statement (Ralph does, for a malformed mbox), and that must not hold up the others.
+    async def send(self, items: list[Item], tries: int | None = None, attempt: int = 0) -> Outcome:
+        """Send until a terminal answer; transient failures retry with backoff.
+
+        After `tries` transient failures (None: never) the RETRY outcome is handed back, so the
+        caller can split the batch or judge a lone item: some endpoints answer 5xx to one bad
+        statement (Ralph 5.1 does, for an account homePage that is not an IRI), and that must
+        not hold up the others.
+        `attempt` counts earlier tries of these items, so the backoff keeps growing across calls.
         """
-        attempt = 0
         payloads = [item.payload for item in items]
+        give_up = None if tries is None else attempt + tries
         while True:
             outcome = await self.sink.send(payloads)
             if outcome.verdict not in (Verdict.RETRY, Verdict.PAUSE):
@@ -127,14 +224,18 @@ class Sender:
                 continue
             self.stats.state = State.RETRYING
             self.stats.retries += 1
-            if len(items) > 1 and attempt >= SPLIT_AFTER:
+            if give_up is not None and attempt >= give_up:
                 return outcome
-            delay = backoff(attempt, retry_after=outcome.retry_after)
-            try:
-                await asyncio.wait_for(self._stopping.wait(), delay)
-            except TimeoutError:
-                continue
-            raise asyncio.CancelledError  # stopping: leave the batch for the next run
+            await self._wait(attempt, outcome)
+
+    async def _wait(self, attempt: int, outcome: Outcome) -> None:
+        """Back off before the next try; a stop meanwhile leaves the batch for the next run."""
+        delay = backoff(attempt, retry_after=outcome.retry_after)
+        try:
+            await asyncio.wait_for(self._stopping.wait(), delay)
+        except TimeoutError:
+            return
+        raise asyncio.CancelledError
 
 
 def describe(outcome: Outcome) -> str:

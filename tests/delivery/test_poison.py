@@ -1,0 +1,284 @@
+"""A poison item (one the endpoint always answers 5xx) against a sick endpoint (5xx to everything).
+
+The sender drives a real LRS sink against a small real HTTP endpoint on 127.0.0.1 that answers 500
+to any batch holding a marked statement, like Ralph does for some malformed statements. Backoff
+waits are shortened (the rules are the sender's, the waits only make tests slow).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import orjson
+import pytest
+
+from event_router.delivery import sender as sender_module
+from event_router.delivery.sender import SPLIT_AFTER, Item, Sender
+from event_router.delivery.stats import State, Stats
+from event_router.routing.consumer import Consumer
+from event_router.sinks import build_sink
+from event_router.sinks.outcome import Outcome
+from tests.peers.payloads import statement
+
+
+class Endpoint:
+    """An xAPI endpoint: 500 to a batch holding a `poison` id, 400 to one holding a `rejected` id,
+    500 to everything for the next `sick_for` requests; otherwise it stores the batch, in order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status, answer = endpoint.answer(body)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/xAPI/statements"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.poison: set[str] = set()
+            self.rejected: set[str] = set()
+            self.sick_for = 0
+            self.stored: list[str] = []
+            self.requests: list[list[str]] = []  # the ids of each request, in arrival order
+
+    def answer(self, body: bytes) -> tuple[int, bytes]:
+        ids = [s["id"] for s in orjson.loads(body)]
+        with self._lock:
+            self.requests.append(ids)
+            if self.sick_for > 0:
+                self.sick_for -= 1
+                return 500, b'{"error": "database unavailable"}'
+            if bad := [i for i in ids if i in self.poison]:
+                return 500, orjson.dumps({"error": "malformed statement", "ids": bad})
+            if bad := [i for i in ids if i in self.rejected]:
+                return 400, orjson.dumps({"error": "invalid statement", "ids": bad})
+            self.stored.extend(ids)
+            return 200, orjson.dumps(ids)
+
+    def alone(self, statement_id: str) -> int:
+        """How many requests carried `statement_id` alone."""
+        with self._lock:
+            return sum(1 for ids in self.requests if ids == [statement_id])
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture(scope="module")
+def endpoint_server() -> Iterator[Endpoint]:
+    server = Endpoint()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def endpoint(endpoint_server: Endpoint) -> Endpoint:
+    endpoint_server.reset()
+    return endpoint_server
+
+
+@pytest.fixture(autouse=True)
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Waits of a millisecond; returns the attempt numbers the sender asked a wait for."""
+    attempts: list[int] = []
+
+    def backoff(attempt: int, *, retry_after: float | None = None) -> float:
+        del retry_after
+        attempts.append(attempt)
+        return 0.001
+
+    monkeypatch.setattr(sender_module, "backoff", backoff)
+    return attempts
+
+
+@dataclass
+class Run:
+    ids: list[str]
+    stats: Stats = field(default_factory=Stats)
+    dead: list[tuple[Item, Outcome]] = field(default_factory=list)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def dead_ids(self) -> list[str]:
+        return [self.ids[item.seq] for item, _ in self.dead]
+
+    async def deliver(self, url: str) -> None:
+        sink = build_sink(Consumer(name="lrs", protocol="xapi", url=url), secret_key="k")
+
+        async def dead_letter(item: Item, outcome: Outcome) -> None:
+            self.dead.append((item, outcome))
+
+        async def paused(outcome: Outcome) -> None:
+            raise AssertionError(f"unexpected pause: {outcome}")
+
+        sender = Sender("lrs", sink, dead_letter, self.stats, self.stopping, paused)
+        items = [
+            Item(seq, "play_video", orjson.dumps(statement(i)), time.time())
+            for seq, i in enumerate(self.ids)
+        ]
+        try:
+            await sender.deliver(items)
+        finally:
+            await sink.close()
+
+
+def deliver(endpoint: Endpoint, count: int, poison: list[int], timeout: float = 10) -> Run:
+    """Deliver a batch of `count` statements, those at positions `poison` poisoned."""
+    run = Run([str(uuid.uuid4()) for _ in range(count)])
+    endpoint.poison.update(run.ids[p] for p in poison)
+
+    async def go() -> None:
+        await asyncio.wait_for(run.deliver(endpoint.url), timeout)
+
+    asyncio.run(go())
+    return run
+
+
+def assert_poisoned(run: Run, endpoint: Endpoint, poison: list[int]) -> None:
+    """The others stored once each, in batch order; each poison item a dead letter with the
+    endpoint's answer and a count of its tries."""
+    bad = [run.ids[p] for p in poison]
+    assert endpoint.stored == [i for i in run.ids if i not in bad]
+    assert sorted(run.dead_ids) == sorted(bad)
+    for item, outcome in run.dead:
+        item_id = run.ids[item.seq]
+        assert outcome.status == 500
+        assert orjson.loads(outcome.detail) == {"error": "malformed statement", "ids": [item_id]}
+        # Tried alone SPLIT_AFTER times, then once more after the evidence.
+        assert endpoint.alone(item_id) == SPLIT_AFTER + 1
+    assert run.stats.dead_letters == len(poison)
+    assert run.stats.delivered == len(run.ids) - len(poison)
+    assert run.stats.last_error is not None
+    last = run.dead[-1][0]
+    assert run.stats.last_error.startswith("dead letter (poison, HTTP 500)")
+    assert (
+        f"failed item {last.seq} (play_video) {SPLIT_AFTER + 1} times alone"
+        " while accepting others of its batch" in run.stats.last_error
+    )
+
+
+@pytest.mark.parametrize("position", [3, 0, 7], ids=["middle", "first", "last"])
+def test_a_poison_item_becomes_a_dead_letter_and_the_others_are_delivered_in_order(
+    endpoint: Endpoint, position: int
+) -> None:
+    run = deliver(endpoint, 8, [position])
+    assert_poisoned(run, endpoint, [position])
+
+
+@pytest.mark.parametrize(
+    "poison",
+    [[2, 5], [0, 7], [0, 1], [6, 7], [0, 1, 2, 3]],
+    ids=["apart", "ends", "adjacent-first", "adjacent-last", "run-first"],
+)
+def test_several_poison_items_in_one_batch(endpoint: Endpoint, poison: list[int]) -> None:
+    run = deliver(endpoint, 8, poison)
+    assert endpoint.stored == [i for n, i in enumerate(run.ids) if n not in poison]
+    assert sorted(run.dead_ids) == sorted(run.ids[p] for p in poison)
+    assert all(outcome.status == 500 for _, outcome in run.dead)
+    assert run.stats.dead_letters == len(poison) and run.stats.delivered == 8 - len(poison)
+
+
+def test_a_probe_the_endpoint_rejects_is_a_dead_letter_and_probing_goes_on(
+    endpoint: Endpoint,
+) -> None:
+    run = Run([str(uuid.uuid4()) for _ in range(6)])
+    endpoint.poison.add(run.ids[0])
+    endpoint.rejected.add(run.ids[1])
+    asyncio.run(asyncio.wait_for(run.deliver(endpoint.url), 10))
+    assert endpoint.stored == run.ids[2:]
+    dead = {run.ids[item.seq]: outcome.status for item, outcome in run.dead}
+    assert dead == {run.ids[0]: 500, run.ids[1]: 400}
+
+
+@pytest.mark.parametrize("sick_for", [0, 1, 5, 21, 26, 27, 28, 35, 48, 60, 90])
+def test_an_endpoint_failing_everything_causes_no_dead_letter(
+    endpoint: Endpoint, sick_for: int
+) -> None:
+    """However long it fails, and whatever it was doing when it recovers, nothing is given up."""
+    endpoint.sick_for = sick_for
+    run = deliver(endpoint, 8, [])
+    assert not run.dead and run.stats.dead_letters == 0
+    assert sorted(endpoint.stored) == sorted(run.ids)  # each once
+    assert len(endpoint.requests) > sick_for
+
+
+def test_a_sick_endpoint_is_retried_in_order_with_growing_backoff(
+    endpoint: Endpoint, quick_backoff: list[int]
+) -> None:
+    # 500 to everything for a while: the batch is split down to its first item, which is retried
+    # alone, probing the next items between rounds of tries; none is accepted until it recovers,
+    # here during the 9th round of the first item's tries (requests 91-95).
+    endpoint.sick_for = 93
+    run = deliver(endpoint, 8, [])
+    assert not run.dead
+    assert endpoint.stored == run.ids  # recovered while the first item was retried: in order
+    first = run.ids[0]
+    assert endpoint.alone(first) > 4 * SPLIT_AFTER  # several rounds of tries...
+    probes = [ids for ids in endpoint.requests[:100] if len(ids) == 1 and ids != [first]]
+    assert probes and all(ids[0] in run.ids[1:] for ids in probes)  # ...with probes between
+    assert max(quick_backoff) > 4 * SPLIT_AFTER  # the backoff kept growing across rounds
+    assert run.stats.state is State.RUNNING
+
+
+@pytest.mark.parametrize("position", [0, 5], ids=["first", "middle"])
+def test_a_stop_while_a_poison_item_is_retried_leaves_the_batch_unsettled(
+    endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch, position: int
+) -> None:
+    monkeypatch.setattr(sender_module, "backoff", lambda attempt, retry_after=None: 0.05)
+    run = Run([str(uuid.uuid4()) for _ in range(8)])
+    endpoint.poison.add(run.ids[position])
+
+    async def go() -> None:
+        task = asyncio.create_task(run.deliver(endpoint.url))
+        while endpoint.alone(run.ids[position]) < 2:  # in its tries alone, before any verdict
+            await asyncio.sleep(0.005)
+        run.stopping.set()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+
+    asyncio.run(go())
+    assert not run.dead and run.stats.dead_letters == 0
+    assert endpoint.alone(run.ids[position]) < SPLIT_AFTER
+    assert endpoint.stored == run.ids[:position]  # nothing after it went out
+
+
+def test_a_batch_of_one_poison_item_is_retried_until_stopped(endpoint: Endpoint) -> None:
+    """The known limit: with no other item to compare with, 5xx reads as a sick endpoint."""
+    run = Run([str(uuid.uuid4())])
+    endpoint.poison.add(run.ids[0])
+
+    async def go() -> None:
+        task = asyncio.create_task(run.deliver(endpoint.url))
+        while endpoint.alone(run.ids[0]) < 4 * SPLIT_AFTER:
+            await asyncio.sleep(0.005)
+        run.stopping.set()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+
+    asyncio.run(go())
+    assert not run.dead and not endpoint.stored
