@@ -23,6 +23,7 @@ from event_router.delivery.sender import SPLIT_AFTER, Item, Sender
 from event_router.delivery.stats import State, Stats
 from event_router.routing.consumer import Consumer
 from event_router.sinks import build_sink
+from event_router.sinks.base import Sink
 from event_router.sinks.outcome import Outcome
 from tests.peers.payloads import statement
 
@@ -282,3 +283,80 @@ def test_a_batch_of_one_poison_item_is_retried_until_stopped(endpoint: Endpoint)
 
     asyncio.run(go())
     assert not run.dead and not endpoint.stored
+
+
+def _sender(url: str, run: Run, sink: str = "lrs") -> tuple[Sender, Sink]:
+    consumer = Consumer(
+        name="c",
+        protocol="xapi" if sink == "lrs" else "edx",
+        url=url,
+        sink=sink,
+        signing_secret="s" if sink == "webhook" else None,
+    )
+    built = build_sink(consumer, secret_key="k")
+
+    async def dead_letter(item: Item, outcome: Outcome) -> None:
+        run.dead.append((item, outcome))
+
+    async def paused(outcome: Outcome) -> None:
+        raise AssertionError(f"unexpected pause: {outcome}")
+
+    return Sender("c", built, dead_letter, run.stats, run.stopping, paused), built
+
+
+def _items(positions: range) -> list[Item]:
+    return [Item(p, "play_video", orjson.dumps(statement(p)), time.time()) for p in positions]
+
+
+@pytest.mark.parametrize("sick_first", [0, 7])
+def test_a_lone_poison_event_after_others_is_a_dead_letter_at_an_lrs(
+    endpoint: Endpoint, sick_first: int
+) -> None:
+    """A quiet moment: the poison event comes alone in its batch. The LRS is asked with the last
+    statement it accepted (a re-send changes nothing there); it answers, so the event is poison.
+    While the LRS fails everything (`sick_first`), that probe fails too: no dead letter yet."""
+    run = Run([])
+
+    async def go() -> None:
+        sender, sink = _sender(endpoint.url, run)
+        try:
+            await sender.deliver(_items(range(3)))  # delivered earlier
+            poison = _items(range(3, 4))
+            endpoint.poison.add(orjson.loads(poison[0].payload)["id"])
+            endpoint.sick_for = sick_first
+            await asyncio.wait_for(sender.deliver(poison), 10)
+            await sender.deliver(_items(range(4, 6)))  # and the flow goes on
+        finally:
+            await sink.close()
+
+    asyncio.run(go())
+    assert [item.seq for item, _ in run.dead] == [3]
+    assert run.dead[0][1].status == 500
+    assert len(endpoint.stored) == 5 + 1  # 0-2, 4-5, and 2 once more (the probe), same id
+    assert len(set(endpoint.stored)) == 5
+    assert run.stats.delivered == 5
+
+
+def test_a_lone_poison_event_at_a_webhook_is_retried_until_stopped(endpoint: Endpoint) -> None:
+    """A webhook receiver may not ignore a re-sent item, so it is never sent one as a probe."""
+    run = Run([])
+    hook_url = endpoint.url.replace("/xAPI/statements", "/hook")
+
+    async def go() -> None:
+        hook, hook_sink = _sender(hook_url, run, sink="webhook")
+        try:
+            await hook.deliver(_items(range(2)))
+            poison = _items(range(2, 3))
+            poison_id = orjson.loads(poison[0].payload)["id"]
+            endpoint.poison.add(poison_id)
+            task = asyncio.create_task(hook.deliver(poison))
+            while endpoint.alone(poison_id) < 4 * SPLIT_AFTER:
+                await asyncio.sleep(0.005)
+            run.stopping.set()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, 5)
+        finally:
+            await hook_sink.close()
+
+    asyncio.run(go())
+    assert not run.dead and len(endpoint.stored) == 2

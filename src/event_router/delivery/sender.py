@@ -76,6 +76,9 @@ class Sender:
         self.stats = stats
         self._stopping = stopping
         self._paused = paused
+        # The last item the endpoint accepted: re-sent as a probe where that changes nothing.
+        self._accepted: bytes | None = None
+        self._idempotent = bool(getattr(sink, "idempotent", False))
 
     async def deliver(self, items: list[Item]) -> None:
         """Settle every item: delivered, duplicate, or dead letter.
@@ -96,7 +99,7 @@ class Sender:
         try:
             if len(items) > 1:
                 outcome: Outcome | None = await self.send(items, tries=SPLIT_AFTER)
-            elif len(batch.items) == 1:  # a batch of one: nothing to compare it with
+            elif len(batch.items) == 1 and not self._can_resend:  # nothing to compare it with
                 outcome = await self.send(items)
             else:
                 outcome = await self._lone(
@@ -133,8 +136,9 @@ class Sender:
         item of the batch accepted since this one first failed, else a probe (`_probe`). With it,
         the item gets one last try (the endpoint may just have recovered) and then becomes a dead
         letter; without, the endpoint is sick and the item retries, in order, without limit.
-        A batch of one has nothing to compare with (`_settle` retries it forever), nor has a
-        batch whose every item fails; and evidence from an earlier half may be seconds old.
+        A batch of one, or one whose every item fails, has nothing to compare with but the last
+        item the endpoint accepted, re-sent where that changes nothing (an LRS); elsewhere it is
+        retried forever. Evidence from an earlier half may be seconds old.
         """
         item = batch.items[pos]
         attempt = rounds = 0
@@ -160,13 +164,19 @@ class Sender:
         await self._dead(item, outcome, message)
         return None
 
+    @property
+    def _can_resend(self) -> bool:
+        """Whether an item the endpoint already accepted can be sent again as a probe."""
+        return self._idempotent and self._accepted is not None
+
     async def _probe(self, batch: _Batch, pos: int, count: int) -> bool:
         """Send up to `count` of the unsettled items after `pos`, once each, in order, and settle
         those answered; True at the first the endpoint accepts.
 
         Round n of a stuck item probes up to n items, so a run of poison items is crossed in a few
         rounds, while a sick endpoint gets one more request per round (up to the rest of the
-        batch) between rounds of growing backoff."""
+        batch) between rounds of growing backoff. With none left to probe, an endpoint where a
+        re-send changes nothing (an LRS) is sent again the last item it accepted."""
         later = [p for p in range(pos + 1, len(batch.items)) if p not in batch.done]
         for p in later[:count]:
             if self._stopping.is_set():  # each probe may take a timeout: do not hold up a stop
@@ -182,11 +192,16 @@ class Sender:
             await self._conclude(batch, [p], outcome, None)
             if outcome.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
                 return True
+        known = self._accepted if self._idempotent else None
+        if known is not None:  # nothing later that got through (a batch of one, or every item
+            outcome = await self.sink.send([known])  # failing): ask with one the endpoint has
+            return outcome.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE)
         return False
 
     def _delivered(self, batch: _Batch, items: list[Item]) -> None:
         now = time.time()
         batch.accepted += 1
+        self._accepted = items[-1].payload
         self.stats.delivered += len(items)
         self.stats.last_delivery_at = now
         self.stats.latencies.record(now, [item.ingested_at for item in items])
