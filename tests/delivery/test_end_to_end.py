@@ -234,6 +234,11 @@ def test_kill_9_mid_stream_then_restart_loses_nothing(tmp_path: Path, receiver: 
     router.stop()
     stored = list(receiver.stored)
     assert sorted(stored) == sorted(expected_ids(router.home, events))
+    # Each re-sent statement answered 409 alone is counted, as delivered and as a duplicate.
+    lone_409 = sum(
+        1 for e in receiver.exchanges if e.status == 409 and len(orjson.loads(e.body)) == 1
+    )
+    assert router.cli_status()["consumers"]["lrs"]["duplicates"] == lone_409
 
 
 def test_config_changes_apply_while_running(tmp_path: Path, receiver: Receiver) -> None:

@@ -48,6 +48,7 @@ def collect(home: Path | None = None) -> dict[str, Any]:
                 "enabled": consumer.enabled,
                 "state": state,
                 "delivered": snap.get("delivered", 0),
+                "duplicates": snap.get("duplicates", 0),
                 "pending": journal.pending(cursor) if cursor is not None else None,
                 "in_flight": snap.get("in_flight", 0),
                 "dead_letters": store.dead_letters.count(consumer=consumer.name, state="dead"),
@@ -94,6 +95,7 @@ def collect_cluster(config: Settings) -> dict[str, Any]:
                 if not consumer.enabled
                 else next((x for x in _WORST_FIRST if x in states), "not running"),
                 "delivered": sum(snap.get("delivered", 0) for snap in snaps),
+                "duplicates": sum(snap.get("duplicates", 0) for snap in snaps),
                 "pending": None if lag is None else int(lag) + int(group.get("pending") or 0),
                 "in_flight": sum(snap.get("in_flight", 0) for snap in snaps),
                 "dead_letters": store.dead_letters.count(consumer=name, state="dead"),

@@ -117,6 +117,9 @@ class Sender:
         if outcome.verdict is Verdict.DELIVERED or (
             outcome.verdict is Verdict.DUPLICATE and len(part) == 1
         ):
+            # A 409 for one statement: the LRS has that id (identical, or from an older
+            # translation it keeps); counted as delivered, and as a duplicate for operators.
+            self.stats.duplicates += outcome.verdict is Verdict.DUPLICATE
             self._delivered(batch, [batch.items[p] for p in part])
         elif len(part) > 1:  # RETRY, REJECTED or DUPLICATE: halve it
             if since is None and outcome.verdict is Verdict.RETRY:

@@ -64,6 +64,7 @@ class Stats:
     skipped: int = 0  # not for this consumer (route)
     untranslatable: int = 0  # translation refused, with a reason
     dead_letters: int = 0
+    duplicates: int = 0  # of `delivered`: answered 409, the endpoint already had that id
     retries: int = 0
     in_flight: int = 0
     cursor: int = 0
@@ -77,7 +78,10 @@ class Stats:
     def carried_over(cls, snapshot: dict[str, Any]) -> Stats:
         """Figures that go on from a previous run's last snapshot: the totals an operator reads
         in `status` count since the consumer was created, not since the router last started."""
-        totals = ("delivered", "events", "skipped", "untranslatable", "dead_letters", "retries")
+        totals = (
+            "delivered", "events", "skipped", "untranslatable", "dead_letters", "duplicates",
+            "retries",
+        )  # fmt: skip
         kept = {k: snapshot[k] for k in totals if isinstance(snapshot.get(k), int)}
         reasons = snapshot.get("skip_reasons")
         return cls(**kept, skip_reasons=dict(reasons) if isinstance(reasons, dict) else {})
@@ -112,6 +116,7 @@ class Stats:
             "skipped": self.skipped,
             "untranslatable": self.untranslatable,
             "dead_letters": self.dead_letters,
+            "duplicates": self.duplicates,
             "retries": self.retries,
             "in_flight": self.in_flight,
             "cursor": self.cursor,
