@@ -19,7 +19,7 @@ import orjson
 from event_router.delivery.workers import Translated, TranslationPool, translated
 from event_router.events import NormaliseError
 from event_router.journal import Entry
-from event_router.routing.consumer import Consumer, Protocol
+from event_router.routing.consumer import Consumer, Protocol, SinkKind
 from event_router.translate import Options
 
 
@@ -89,7 +89,9 @@ class Encoder:
         self._pool = pool
         self._protocol = consumer.protocol.value
         self._policy = consumer.identity.value
-        self._override = consumer.override_args if consumer.protocol is Protocol.XAPI else {}
+        # Merged into each item, except where the Caliper sink merges it into its envelope.
+        envelope = consumer.protocol is Protocol.CALIPER and consumer.sink is SinkKind.CALIPER
+        self._override = {} if envelope else consumer.override_args
 
     async def encode_all(self, entries: Sequence[Entry]) -> list[list[bytes] | Skip]:
         """Each entry's items for this consumer (or why none), in order."""
@@ -110,7 +112,7 @@ class Encoder:
                     results[index] = Skip(decision.rule)
                     continue
             if self.consumer.protocol is Protocol.EDX:
-                results[index] = [orjson.dumps(entry.event.as_dict())]
+                results[index] = self._finish([orjson.dumps(entry.event.as_dict())])
                 continue
             ahead = entry.ahead
             cached: Translated | Pending | None = ahead.get(key) if ahead else None
@@ -171,7 +173,7 @@ class Encoder:
         if not decision.allowed:
             return Skip(decision.rule)
         if self.consumer.protocol is Protocol.EDX:
-            return [orjson.dumps(entry.event.as_dict())]
+            return self._finish([orjson.dumps(entry.event.as_dict())])
         return self._finish(translated(entry.event, self._protocol, self.options))
 
     def _finish(self, value: Translated) -> list[bytes] | Skip:
