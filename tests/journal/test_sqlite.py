@@ -137,3 +137,14 @@ def test_listener_is_woken_by_commits(tmp_path: Path) -> None:
 
     assert asyncio.run(go())
     journal.close()
+
+
+def test_a_burst_of_appends_is_grouped_into_few_commits(tmp_path: Path) -> None:
+    """Group commit: appends queued while a commit is on disk share the next one (one fsync)."""
+    journal = SqliteJournal(tmp_path / "j.db")
+    futures = [journal.submit([body(i)], ("src", str(i))) for i in range(500)]
+    ranges = [f.result() for f in futures]
+    assert ranges == [(i + 1, i + 1) for i in range(500)]  # each its own seq, in order
+    assert journal.position("src") == "499"
+    assert journal.commits < 100, journal.commits
+    journal.close()
