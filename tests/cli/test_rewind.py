@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import typer
+from hypothesis import given
+from hypothesis import strategies as st
 
 from event_router.cli.rewind import parse_since
 from event_router.delivery.engine import Engine
@@ -31,6 +33,7 @@ def test_since_takes_durations_and_iso_times() -> None:
     assert parse_since("2h", NOW) == NOW - timedelta(hours=2)
     assert parse_since("90s", NOW) == NOW - timedelta(seconds=90)
     assert parse_since("1.5d", NOW) == NOW - timedelta(days=1.5)
+    assert parse_since("99999999999d", NOW) == datetime.min.replace(tzinfo=UTC)  # all there is
     assert parse_since("2026-12-05T10:00:00+01:00", NOW) == datetime(2026, 12, 5, 9, tzinfo=UTC)
     assert parse_since("2026-12-05 10:00", NOW) == datetime(2026, 12, 5, 10, tzinfo=UTC)  # UTC
     for bad, message in (("yesterday", "neither a duration"), ("2027-01-01", "in the future")):
@@ -111,3 +114,13 @@ def test_a_running_router_sends_the_events_again(tmp_path: Path, receiver: Recei
     ids = expected_ids(router.home, first + second)
     assert receiver.ids == ids + ids[40:]  # the second lot, again, in order; nothing else
     assert receiver.count == 80
+
+
+@given(text=st.text(max_size=40) | st.from_regex(r"\A\d{1,30}(\.\d{1,5})?[smhd]\Z"))
+def test_any_since_text_is_a_time_or_a_clear_refusal(text: str) -> None:
+    try:
+        moment = parse_since(text, NOW)
+    except typer.BadParameter as exc:
+        assert "--since" in str(exc.param_hint)
+    else:
+        assert moment.tzinfo is not None and moment <= NOW

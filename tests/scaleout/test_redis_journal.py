@@ -215,5 +215,6 @@ def test_a_consumer_group_reads_again_from_a_time(journal_redis: JournalRedis) -
         again = client.xreadgroup("lrs", "m", {journal.stream: ">"})
         got = [orjson.loads(fields[b"b"]) for _, fields in again[0][1]]
         assert len(got) == 2
+        assert journal.rewind_group("lrs", -1e12) == "0-0"  # before anything: from the start
     finally:
         journal.close()

@@ -30,7 +30,10 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     relative = _RELATIVE.match(text)
     if relative:
-        return now - timedelta(**{_UNITS[relative[2]]: float(relative[1])})
+        try:
+            return now - timedelta(**{_UNITS[relative[2]]: float(relative[1])})
+        except OverflowError:  # before year 1: nothing is that old anyway
+            return datetime.min.replace(tzinfo=UTC)
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:

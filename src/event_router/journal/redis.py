@@ -306,7 +306,10 @@ class RedisJournal:
     def rewind_group(self, group: str, moment: float) -> str:
         """Set `group`'s last-delivered id to the last entry accepted before `moment`, so its
         members receive again everything since (`consumers rewind`); returns that id."""
-        before: Any = self._client.xrevrange(self.stream, f"({int(moment * 1000)}-0", "-", count=1)
+        ms = int(moment * 1000)
+        before: Any = (
+            self._client.xrevrange(self.stream, f"({ms}-0", "-", count=1) if ms > 0 else []
+        )
         last = text(before[0][0]) if before else "0-0"
         self._client.xgroup_setid(self.stream, group, last)
         return last
