@@ -148,3 +148,28 @@ def test_a_burst_of_appends_is_grouped_into_few_commits(tmp_path: Path) -> None:
     assert journal.position("src") == "499"
     assert journal.commits < 100, journal.commits
     journal.close()
+
+
+def test_a_write_whose_caller_gave_up_does_not_stop_the_writer(tmp_path: Path) -> None:
+    """A delivery stopped while recording its cursor cancels the wait; the writer must skip that
+    write, not die resolving its future (every later append would then wait forever)."""
+    journal = SqliteJournal(tmp_path / "j.db")
+    guard = journal._connect()
+    guard.execute("BEGIN IMMEDIATE")  # the writer's next commit waits for this lock
+
+    async def go() -> tuple[int, int]:
+        first = asyncio.ensure_future(journal.append([body(1)]))
+        await asyncio.sleep(0.1)  # the writer has taken it and waits for the lock
+        given_up = asyncio.ensure_future(journal.set_cursor("lrs", 1))
+        await asyncio.sleep(0.05)
+        given_up.cancel()
+        guard.execute("COMMIT")
+        assert await first == (1, 1)
+        return await asyncio.wait_for(journal.append([body(2)]), 5)
+
+    try:
+        assert asyncio.run(go()) == (2, 2)
+        assert journal.cursor("lrs") is None  # the abandoned cursor move was not written
+    finally:
+        guard.close()
+        journal.close()

@@ -9,9 +9,10 @@ consumer group per consumer on Redis) and stay with each delivery path.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import queue
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from event_router.events import TrackingEvent
 
@@ -78,3 +79,40 @@ class Journal(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class Write(Protocol):
+    """One caller's request to a journal's writer thread; `future` gets the outcome."""
+
+    @property
+    def future(self) -> Future[tuple[int, int]]: ...
+
+
+W = TypeVar("W", bound=Write)
+
+
+def batches(writes: queue.SimpleQueue[W | None], limit: int) -> Iterator[list[W]]:
+    """The writer thread's work: each group of writes waiting in `writes` (at most `limit`,
+    committed together: a burst costs one fsync), until a None asks it to stop.
+
+    A write whose caller stopped waiting (its future was cancelled: a delivery stopped while
+    recording its cursor, an HTTP client gone before its events were committed) is dropped
+    before anything of it is written — nothing was promised for it — and a future is never
+    resolved twice, which would raise in the writer thread and stop all further commits."""
+    while True:
+        first = writes.get()
+        if first is None:
+            return
+        batch = [first]
+        while len(batch) < limit:
+            try:
+                more = writes.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                writes.put(None)  # seen again by the next round, which then returns
+                break
+            batch.append(more)
+        live = [write for write in batch if write.future.set_running_or_notify_cancel()]
+        if live:
+            yield live

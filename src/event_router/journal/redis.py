@@ -42,7 +42,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
-from event_router.journal.base import Ahead
+from event_router.journal.base import Ahead, batches
 from event_router.journal.entry import Entry, JournalFull
 
 log = logging.getLogger(__name__)
@@ -191,20 +191,7 @@ class RedisJournal:
         return await asyncio.wrap_future(write)
 
     def _write_loop(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            batch = [item]
-            while len(batch) < _MAX_WRITES:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)
-                    break
-                batch.append(more)
+        for batch in batches(self._queue, _MAX_WRITES):
             self._commit(batch)
 
     def _commit(self, batch: list[_Write]) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
-from event_router.journal.base import Ahead
+from event_router.journal.base import Ahead, batches
 from event_router.journal.entry import Entry, JournalFull
 from event_router.journal.housekeeping import Housekeeping, first_since
 from event_router.journal.schema import migrate
@@ -133,22 +133,9 @@ class SqliteJournal(Housekeeping):
 
     def _write_loop(self) -> None:
         conn = self._connect()
-        while True:
-            item = self._queue.get()
-            if item is None:
-                conn.close()
-                return
-            batch = [item]
-            while len(batch) < 1024:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)
-                    break
-                batch.append(more)
+        for batch in batches(self._queue, 1024):
             self._commit(conn, batch)
+        conn.close()
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Write]) -> None:
         now = self._clock = max(time.time(), self._clock)  # a clock stepped back changes nothing
