@@ -147,6 +147,29 @@ def test_rotation_while_stopped_finishes_the_old_file(tmp_path: Path) -> None:
     journal.close()
 
 
+def test_two_rotations_while_stopped_are_read_in_order(tmp_path: Path) -> None:
+    """The file we were reading is now tracking.log.2; tracking.log.1 came after it, and the
+    log after that: all three are read, in that order (the middle one was skipped silently)."""
+    log = tmp_path / "tracking.log"
+    log.write_text(line(0))
+    journal = SqliteJournal(tmp_path / "j.db")
+    follow_until(log, journal, 1)
+    with log.open("a") as handle:
+        handle.write(line(1))
+    os.rename(log, tmp_path / "tracking.log.1")  # first rotation
+    log.write_text(line(2))
+    os.rename(tmp_path / "tracking.log.1", tmp_path / "tracking.log.2")  # second rotation
+    os.rename(log, tmp_path / "tracking.log.1")
+    log.write_text(line(3))
+    old = tmp_path / "tracking.log.3"  # an older rotation, read long ago: left alone
+    old.write_text(line(99))
+    os.utime(old, (1, 1))
+
+    follow_until(log, journal, 4)
+    assert seen(journal) == [0, 1, 2, 3]
+    journal.close()
+
+
 def test_rotated_file_gone_while_stopped_is_reported(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

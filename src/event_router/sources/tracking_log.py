@@ -44,6 +44,7 @@ class TrackingLogSource:
         self.source_id = f"file:{self.path}"
         self.counts: Counter[str] = Counter()
         self._stop = asyncio.Event()
+        self._rotated: list[Path] = []  # rotated while stopped: read these before the log
         self._ahead: deque[tuple[asyncio.Task[Prepared], str, tuple[str, str]]] = deque()
 
     def _saved(self) -> dict[str, int]:
@@ -60,8 +61,9 @@ class TrackingLogSource:
         pending = b""
         while not stop.is_set():
             if handle is None:
+                following = self._rotated.pop(0) if self._rotated else self.path
                 try:
-                    handle = open(self.path, "rb")  # noqa: SIM115  (kept open while following)
+                    handle = open(following, "rb")  # noqa: SIM115  (kept open while following)
                 except FileNotFoundError:
                     await _sleep(stop, self.poll * 5)
                     continue
@@ -125,6 +127,7 @@ class TrackingLogSource:
             if _is(handle, saved):
                 if candidate != self.path:
                     log.info("%s was rotated while stopped: finishing %s", self.path, candidate)
+                    self._rotated = self._newer(candidates[1:], candidate)
                 handle.seek(saved["offset"])
                 return handle, saved["offset"], saved.get("head")
             handle.close()
@@ -134,6 +137,24 @@ class TrackingLogSource:
             "(backfill them with `event-router backfill`)", self.path, saved.get("offset", 0),
         )  # fmt: skip
         return None, 0, None
+
+    def _newer(self, rotated: list[Path], resumed: Path) -> list[Path]:
+        """The files rotated after `resumed` (the log was rotated more than once while the
+        router was stopped), oldest first: each is read whole before the log itself. A
+        compressed one cannot be followed here: it is named, for a backfill."""
+
+        def written(path: Path) -> int:
+            try:
+                return path.stat().st_mtime_ns
+            except OSError:
+                return -1  # gone since the directory was listed
+
+        since = written(resumed)
+        newer = sorted((p for p in rotated if p != resumed and written(p) > since), key=written)
+        for packed in (p for p in newer if p.suffix == ".gz"):
+            log.warning("%s was rotated and compressed while the router was stopped: backfill "
+                        "it with `event-router backfill %s`", self.path, packed)  # fmt: skip
+        return [p for p in newer if p.suffix != ".gz"]
 
     async def _append(self, data: bytes, position: dict[str, Any]) -> None:
         saved = (self.source_id, orjson.dumps(position).decode())
