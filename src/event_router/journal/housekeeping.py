@@ -112,8 +112,9 @@ class Housekeeping:
 def first_since(conn: sqlite3.Connection, moment: float) -> int | None:
     """The first retained seq that arrived at or after `moment`, None if none did.
 
-    Arrival times never decrease along seq (the writer's clock only moves forward), so this
-    bisects on the primary key: some 30 look-ups, where an index on the time cost every append.
+    Arrival times rise with seq (the writer does not follow a clock stepped back by less than a
+    minute), so this bisects on the primary key: some 30 look-ups, where an index on the time
+    cost every append. After a bigger step back it is approximate around that step.
     """
     low, high = conn.execute("SELECT min(seq), max(seq) FROM events").fetchone()
     if high is None or _at_or_after(conn, high)[1] < moment:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import sqlite3
 import threading
@@ -26,6 +27,8 @@ from event_router.journal.entry import Entry, JournalFull
 from event_router.journal.housekeeping import Housekeeping, first_since
 from event_router.journal.schema import migrate
 
+log = logging.getLogger(__name__)
+_CLOCK_SLACK = 60.0  # seconds a clock may step back without arrival times following it
 _RECENT = 20_000  # events kept in memory for consumers that keep up (memory stays flat)
 
 
@@ -137,8 +140,23 @@ class SqliteJournal(Housekeeping):
             self._commit(conn, batch)
         conn.close()
 
+    def _arrival(self) -> float:
+        """The arrival time of the next commit. Times rise with seq, which look-ups by time rely
+        on (`first_since`): a clock stepped back a little (NTP) is not followed. A step back of
+        more than a minute is (or one bad jump ahead would freeze every later time, and with it
+        trimming); look-ups by time around such a step are approximate, and trimming never
+        passes a consumer's cursor whatever the times say."""
+        now = time.time()
+        if now < self._clock:
+            if self._clock - now <= _CLOCK_SLACK:
+                return self._clock
+            log.warning(
+                "the system clock went back %.0f s; arrival times follow", self._clock - now
+            )
+        return now
+
     def _commit(self, conn: sqlite3.Connection, batch: list[_Write]) -> None:
-        now = self._clock = max(time.time(), self._clock)  # a clock stepped back changes nothing
+        now = self._clock = self._arrival()
         results: list[tuple[int, int]] = []
         appended: list[Entry] = []
         try:
