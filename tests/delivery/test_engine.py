@@ -148,7 +148,7 @@ def test_identities_imported_while_running_reach_the_running_deliveries(tmp_path
         csv = tmp_path / "ids.csv"
         csv.write_text("user_id,username,kind,anonymous_id\n42,ana,xapi,imported-id-42\n")
         store.identities.import_csv(csv)
-        engine._reload_tables()
+        await engine._refresh_tables()
         after = engine._running["lrs"].delivery.encoder.options.identity.xapi_actor(event)
         await engine.shutdown()
         return before, after.value["account"]["name"]

@@ -120,7 +120,8 @@ async def _until_stop(
             for task in done:
                 error = None if task.cancelled() else task.exception()
                 if task in sources and error is None:
-                    log.info("%s: read to the end", task.get_name())
+                    if not task.cancelled():
+                        log.info("%s: read to the end", task.get_name())
                     continue
                 log.error("%s %s", task.get_name(), f"failed: {error!r}" if error else "ended")
                 raise typer.Exit(1)

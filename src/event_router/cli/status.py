@@ -70,11 +70,12 @@ def collect(home: Path | None = None) -> dict[str, Any]:
 def collect_cluster(config: Settings) -> dict[str, Any]:
     """Status of the router processes sharing a Redis journal (scale-out mode): each consumer's
     group lag from Redis, the processes' figures summed from their published snapshots."""
+    store = Store.open(config.database_url or f"sqlite:///{config.home / 'control.db'}")
     try:
         journal = RedisJournal(config.journal_url or "", config.journal_prefix)
     except JournalFull as exc:
+        store.close()
         raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_JOURNAL") from None
-    store = Store.open(config.database_url or f"sqlite:///{config.home / 'control.db'}")
     try:
         groups, members = journal.cluster()
         fresh = {m: s for m, s in members.items() if s.get("at", 0) >= time.time() - _FRESH}

@@ -86,7 +86,7 @@ class Engine(BaseEngine):
         if revision == self._revision and not self._tables_stale():
             self._reap()
             return
-        await asyncio.to_thread(self._reload_tables)
+        await self._refresh_tables()
         self._revision = revision
         records = await asyncio.to_thread(self.store.consumers.records)
         wanted = {r.consumer.name: r.consumer for r in records}
@@ -121,13 +121,21 @@ class Engine(BaseEngine):
     async def _rewinds(self) -> None:
         """Apply the rewinds operators asked for (`consumers rewind`): the consumer's delivery
         stops (batches in flight settle), its cursor moves back, and `sync` starts it again."""
-        asked = await asyncio.to_thread(self.journal.rewinds)
+        try:
+            asked = await asyncio.to_thread(self.journal.rewinds)
+        except sqlite3.Error as exc:
+            log.warning("cannot read rewind requests now: %s", exc)
+            return
         for name in asked:
             if name in self._running:
                 await self._stop(name)
-            seq = await asyncio.to_thread(self.journal.apply_rewind, name)
+            self._revision = -1  # the next sync starts it again, rewound or not
+            try:
+                seq = await asyncio.to_thread(self.journal.apply_rewind, name)
+            except sqlite3.Error as exc:  # a full disk, say: the request stays, tried again
+                log.warning("cannot rewind %s now: %s", name, exc)
+                continue
             log.info("%s rewound by an operator: delivering again from seq %s", name, seq)
-            self._revision = -1  # the next sync starts it from there
 
     def _start(self, consumer: Consumer, stats: Stats) -> None:
         created = self._created.get(consumer.name, time.time())

@@ -99,17 +99,29 @@ class BaseEngine:
 
     # -- translation options: one per identity policy, tables refreshed each minute --
 
-    def _reload_tables(self) -> None:
-        """Read the identity and course tables; when they changed, every running delivery
-        translates with the new ones from its next batch (as `transform` would), in this process
-        and in the workers, and translations made with the old ones are forgotten."""
+    async def _refresh_tables(self) -> None:
+        """Read the tables on a thread; use them, if they changed, on the event loop."""
+        changed = await asyncio.to_thread(self._read_tables)
+        if changed is not None:
+            self._use_tables(*changed)
+
+    def _read_tables(self) -> tuple[IdentityTable, CourseCatalogue] | None:
+        """The identity and course tables, if they differ from those in use (the workers are
+        then restarted with them, their work under way finishing with the old ones)."""
         identities, catalogue = self.store.identity_table(), self.store.catalogue()
         self._last_tables = time.monotonic()
         if self._options and self._tables == (identities, catalogue):
-            return
+            return None
         self._tables = (identities, catalogue)
         if self.pool is not None:
             self.pool.configure(self.secret_key, self.lms_url, identities, catalogue)
+        return identities, catalogue
+
+    def _use_tables(self, identities: IdentityTable, catalogue: CourseCatalogue) -> None:
+        """Translate with these tables from now on: every running delivery from its next batch,
+        as `transform` would, and cached translations made with the old ones are dropped. Those
+        made at ingest for the newest events, or under way, still serve the events they were
+        made for (a few seconds' worth). On the event loop, where the deliveries run."""
         self._options = {
             policy: Options(
                 lms_url=self.lms_url,
@@ -127,7 +139,9 @@ class BaseEngine:
 
     def options(self, policy: Policy) -> Options:
         if not self._options:
-            self._reload_tables()
+            tables = self._read_tables()
+            assert tables is not None  # nothing in use yet: they are new
+            self._use_tables(*tables)
         return self._options[policy]
 
     # -- running deliveries --

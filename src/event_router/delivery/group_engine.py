@@ -104,7 +104,7 @@ class GroupEngine(BaseEngine):
         if revision == self._revision and not self._tables_stale():
             self._reap()
             return
-        await asyncio.to_thread(self._reload_tables)
+        await self._refresh_tables()
         records = await asyncio.to_thread(self.store.consumers.records)
         wanted = {r.consumer.name: r.consumer for r in records}
         self._created = {r.consumer.name: r.created_at.timestamp() for r in records}

@@ -67,7 +67,11 @@ class SqliteJournal(Housekeeping):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._synchronous = synchronous
         self._reader = self._connect()
-        migrate(self._reader)
+        try:
+            migrate(self._reader)
+        except BaseException:  # a journal from a newer version, a full disk: nothing stays open
+            self._reader.close()
+            raise
         self._read_lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
         self._recent: OrderedDict[int, Entry] = OrderedDict()
