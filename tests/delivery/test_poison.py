@@ -30,7 +30,13 @@ from tests.peers.payloads import statement
 
 class Endpoint:
     """An xAPI endpoint: 500 to a batch holding a `poison` id, 400 to one holding a `rejected` id,
-    500 to everything for the next `sick_for` requests; otherwise it stores the batch, in order."""
+    500 to everything for the next `sick_for` requests; otherwise it stores the batch, in order.
+
+    `busy` maps an id to a status (429, 503, ...) and a count: that status, with `Retry-After: 0`,
+    answers any batch holding the id, until the id has been sent alone more than `count` times.
+    While `read_only` (an id, a count) is set, it answers 204 to a batch whose ids it all has,
+    without writing (like Ralph), and 500 to any other, until that id has been sent alone more
+    than `count` times; then it writes again. `poison_retry_after` goes with each poison 500."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -43,10 +49,13 @@ class Endpoint:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                status, answer = endpoint.answer(body)
+                status, answer, retry_after = endpoint.answer(body)
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
+                if retry_after:
+                    self.send_header("Retry-After", retry_after)
+                if status != 204:
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
 
@@ -63,27 +72,45 @@ class Endpoint:
             self.poison: set[str] = set()
             self.rejected: set[str] = set()
             self.sick_for = 0
+            self.busy: dict[str, tuple[int, int]] = {}
+            self.read_only: tuple[str, int] | None = None
+            self.poison_retry_after = ""
             self.stored: list[str] = []
             self.requests: list[list[str]] = []  # the ids of each request, in arrival order
 
-    def answer(self, body: bytes) -> tuple[int, bytes]:
+    def answer(self, body: bytes) -> tuple[int, bytes, str]:
+        """Status, body and Retry-After ("" for none) of the answer to a batch."""
         ids = [s["id"] for s in orjson.loads(body)]
         with self._lock:
             self.requests.append(ids)
             if self.sick_for > 0:
                 self.sick_for -= 1
-                return 500, b'{"error": "database unavailable"}'
+                return 500, b'{"error": "database unavailable"}', ""
+            for i in ids:
+                status, count = self.busy.get(i, (0, 0))
+                if status and self._alone(i) <= count:
+                    return status, b'{"error": "busy"}', "0"
+            if self.read_only is not None:
+                if self._alone(self.read_only[0]) <= self.read_only[1]:
+                    if set(ids) <= set(self.stored):
+                        return 204, b"", ""
+                    return 500, b'{"error": "index read-only (flood stage)"}', ""
+                self.read_only = None
             if bad := [i for i in ids if i in self.poison]:
-                return 500, orjson.dumps({"error": "malformed statement", "ids": bad})
+                answer = orjson.dumps({"error": "malformed statement", "ids": bad})
+                return 500, answer, self.poison_retry_after
             if bad := [i for i in ids if i in self.rejected]:
-                return 400, orjson.dumps({"error": "invalid statement", "ids": bad})
+                return 400, orjson.dumps({"error": "invalid statement", "ids": bad}), ""
             self.stored.extend(ids)
-            return 200, orjson.dumps(ids)
+            return 200, orjson.dumps(ids), ""
 
     def alone(self, statement_id: str) -> int:
         """How many requests carried `statement_id` alone."""
         with self._lock:
-            return sum(1 for ids in self.requests if ids == [statement_id])
+            return self._alone(statement_id)
+
+    def _alone(self, statement_id: str) -> int:
+        return sum(1 for ids in self.requests if ids == [statement_id])
 
     def close(self) -> None:
         self._server.shutdown()
@@ -104,17 +131,16 @@ def endpoint(endpoint_server: Endpoint) -> Endpoint:
 
 
 @pytest.fixture(autouse=True)
-def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Waits of a millisecond; returns the attempt numbers the sender asked a wait for."""
-    attempts: list[int] = []
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, float | None]]:
+    """Waits of a millisecond; returns the (attempt, retry_after) of each wait the sender asked."""
+    waits: list[tuple[int, float | None]] = []
 
     def backoff(attempt: int, *, retry_after: float | None = None) -> float:
-        del retry_after
-        attempts.append(attempt)
+        waits.append((attempt, retry_after))
         return 0.001
 
     monkeypatch.setattr(sender_module, "backoff", backoff)
-    return attempts
+    return waits
 
 
 @dataclass
@@ -128,8 +154,16 @@ class Run:
     def dead_ids(self) -> list[str]:
         return [self.ids[item.seq] for item, _ in self.dead]
 
-    async def deliver(self, url: str) -> None:
-        sink = build_sink(Consumer(name="lrs", protocol="xapi", url=url), secret_key="k")
+    def items(self, positions: range | None = None) -> list[Item]:
+        """Items for the statements at `positions` (default: all); seq is the position."""
+        positions = range(len(self.ids)) if positions is None else positions
+        return [
+            Item(p, "play_video", orjson.dumps(statement(self.ids[p])), time.time())
+            for p in positions
+        ]
+
+    def sender(self, url: str) -> tuple[Sender, Sink]:
+        sink = build_sink(Consumer(name="lrs", url=url), secret_key="k")
 
         async def dead_letter(item: Item, outcome: Outcome) -> None:
             self.dead.append((item, outcome))
@@ -137,20 +171,23 @@ class Run:
         async def paused(outcome: Outcome) -> None:
             raise AssertionError(f"unexpected pause: {outcome}")
 
-        sender = Sender("lrs", sink, dead_letter, self.stats, self.stopping, paused)
-        items = [
-            Item(seq, "play_video", orjson.dumps(statement(i)), time.time())
-            for seq, i in enumerate(self.ids)
-        ]
+        return Sender("lrs", sink, dead_letter, self.stats, self.stopping, paused), sink
+
+    async def deliver(self, url: str) -> None:
+        sender, sink = self.sender(url)
         try:
-            await sender.deliver(items)
+            await sender.deliver(self.items())
         finally:
             await sink.close()
 
 
+def new_run(count: int) -> Run:
+    return Run([str(uuid.uuid4()) for _ in range(count)])
+
+
 def deliver(endpoint: Endpoint, count: int, poison: list[int], timeout: float = 10) -> Run:
     """Deliver a batch of `count` statements, those at positions `poison` poisoned."""
-    run = Run([str(uuid.uuid4()) for _ in range(count)])
+    run = new_run(count)
     endpoint.poison.update(run.ids[p] for p in poison)
 
     async def go() -> None:
@@ -207,7 +244,7 @@ def test_several_poison_items_in_one_batch(endpoint: Endpoint, poison: list[int]
 def test_a_probe_the_endpoint_rejects_is_a_dead_letter_and_probing_goes_on(
     endpoint: Endpoint,
 ) -> None:
-    run = Run([str(uuid.uuid4()) for _ in range(6)])
+    run = new_run(6)
     endpoint.poison.add(run.ids[0])
     endpoint.rejected.add(run.ids[1])
     asyncio.run(asyncio.wait_for(run.deliver(endpoint.url), 10))
@@ -229,7 +266,7 @@ def test_an_endpoint_failing_everything_causes_no_dead_letter(
 
 
 def test_a_sick_endpoint_is_retried_in_order_with_growing_backoff(
-    endpoint: Endpoint, quick_backoff: list[int]
+    endpoint: Endpoint, quick_backoff: list[tuple[int, float | None]]
 ) -> None:
     # 500 to everything for a while: the batch is split down to its first item, which is retried
     # alone, probing the next items between rounds of tries; none is accepted until it recovers,
@@ -242,7 +279,7 @@ def test_a_sick_endpoint_is_retried_in_order_with_growing_backoff(
     assert endpoint.alone(first) > 4 * SPLIT_AFTER  # several rounds of tries...
     probes = [ids for ids in endpoint.requests[:100] if len(ids) == 1 and ids != [first]]
     assert probes and all(ids[0] in run.ids[1:] for ids in probes)  # ...with probes between
-    assert max(quick_backoff) > 4 * SPLIT_AFTER  # the backoff kept growing across rounds
+    assert max(a for a, _ in quick_backoff) > 4 * SPLIT_AFTER  # the backoff kept growing
     assert run.stats.state is State.RUNNING
 
 
@@ -251,7 +288,7 @@ def test_a_stop_while_a_poison_item_is_retried_leaves_the_batch_unsettled(
     endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch, position: int
 ) -> None:
     monkeypatch.setattr(sender_module, "backoff", lambda attempt, retry_after=None: 0.05)
-    run = Run([str(uuid.uuid4()) for _ in range(8)])
+    run = new_run(8)
     endpoint.poison.add(run.ids[position])
 
     async def go() -> None:
@@ -270,7 +307,7 @@ def test_a_stop_while_a_poison_item_is_retried_leaves_the_batch_unsettled(
 
 def test_a_batch_of_one_poison_item_is_retried_until_stopped(endpoint: Endpoint) -> None:
     """The known limit: with no other item to compare with, 5xx reads as a sick endpoint."""
-    run = Run([str(uuid.uuid4())])
+    run = new_run(1)
     endpoint.poison.add(run.ids[0])
 
     async def go() -> None:
@@ -285,78 +322,58 @@ def test_a_batch_of_one_poison_item_is_retried_until_stopped(endpoint: Endpoint)
     assert not run.dead and not endpoint.stored
 
 
-def _sender(url: str, run: Run, sink: str = "lrs") -> tuple[Sender, Sink]:
-    consumer = Consumer(
-        name="c",
-        protocol="xapi" if sink == "lrs" else "edx",
-        url=url,
-        sink=sink,
-        signing_secret="s" if sink == "webhook" else None,
-    )
-    built = build_sink(consumer, secret_key="k")
-
-    async def dead_letter(item: Item, outcome: Outcome) -> None:
-        run.dead.append((item, outcome))
-
-    async def paused(outcome: Outcome) -> None:
-        raise AssertionError(f"unexpected pause: {outcome}")
-
-    return Sender("c", built, dead_letter, run.stats, run.stopping, paused), built
-
-
-def _items(positions: range) -> list[Item]:
-    return [Item(p, "play_video", orjson.dumps(statement(p)), time.time()) for p in positions]
-
-
-@pytest.mark.parametrize("sick_first", [0, 7])
-def test_a_lone_poison_event_after_others_is_a_dead_letter_at_an_lrs(
-    endpoint: Endpoint, sick_first: int
+def test_the_last_try_of_a_poison_item_waits_the_backoff_and_its_retry_after(
+    endpoint: Endpoint, quick_backoff: list[tuple[int, float | None]]
 ) -> None:
-    """A quiet moment: the poison event comes alone in its batch. The LRS is asked with the last
-    statement it accepted (a re-send changes nothing there); it answers, so the event is poison.
-    While the LRS fails everything (`sick_first`), that probe fails too: no dead letter yet."""
-    run = Run([])
+    """Evidence found, the last try still comes after a backoff wait, like any retry."""
+    endpoint.poison_retry_after = "7"
+    run = deliver(endpoint, 8, [0])
+    assert_poisoned(run, endpoint, [0])
+    # Only a lone item's rounds wait after their SPLIT_AFTER-th try: here, before the last try.
+    assert [w for w in quick_backoff if w[0] == SPLIT_AFTER] == [(SPLIT_AFTER, 7.0)]
+
+
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+@pytest.mark.parametrize("position", [0, 5], ids=["first", "middle"])
+def test_a_lone_item_refused_for_the_endpoints_state_is_never_a_dead_letter(
+    endpoint: Endpoint, quick_backoff: list[tuple[int, float | None]], status: int, position: int
+) -> None:
+    """429, 502, 503, 504 say the endpoint is busy or down, not that the item is bad: though the
+    endpoint accepts the others (an earlier half, or the next item if probed), the item is retried,
+    honouring Retry-After, until the endpoint lets it through; order is kept."""
+    run = new_run(8)
+    stuck = run.ids[position]
+    endpoint.busy[stuck] = (status, 4 * SPLIT_AFTER)  # four rounds of tries alone
+    asyncio.run(asyncio.wait_for(run.deliver(endpoint.url), 10))
+    assert not run.dead and run.stats.dead_letters == 0
+    assert endpoint.stored == run.ids
+    assert endpoint.alone(stuck) == 4 * SPLIT_AFTER + 1
+    assert (SPLIT_AFTER, 0.0) in quick_backoff  # a round ended, then waited as asked
+    assert run.stats.state is State.RUNNING
+
+
+def test_an_lrs_that_reads_but_cannot_write_causes_no_dead_letter(endpoint: Endpoint) -> None:
+    """The store went read-only (Elasticsearch flood stage): statements the LRS has get 204, any
+    new one 500. Nothing is dead-lettered, neither a batch of one nor a batch of several; both are
+    retried until the LRS can write again, then delivered in order."""
+    run = new_run(10)
+    rounds = 3 * SPLIT_AFTER  # failed tries alone of the first new item of each batch
 
     async def go() -> None:
-        sender, sink = _sender(endpoint.url, run)
+        sender, sink = run.sender(endpoint.url)
         try:
-            await sender.deliver(_items(range(3)))  # delivered earlier
-            poison = _items(range(3, 4))
-            endpoint.poison.add(orjson.loads(poison[0].payload)["id"])
-            endpoint.sick_for = sick_first
-            await asyncio.wait_for(sender.deliver(poison), 10)
-            await sender.deliver(_items(range(4, 6)))  # and the flow goes on
+            await sender.deliver(run.items(range(3)))  # accepted before the store fills up
+            endpoint.read_only = (run.ids[3], rounds)
+            await sender.deliver(run.items(range(3)))  # a replay of what it has: 204, no write
+            assert len(endpoint.stored) == 3 and endpoint.read_only is not None
+            await asyncio.wait_for(sender.deliver(run.items(range(3, 4))), 10)  # a batch of one
+            endpoint.read_only = (run.ids[4], rounds)
+            await asyncio.wait_for(sender.deliver(run.items(range(4, 10))), 10)
         finally:
             await sink.close()
 
     asyncio.run(go())
-    assert [item.seq for item, _ in run.dead] == [3]
-    assert run.dead[0][1].status == 500
-    assert len(endpoint.stored) == 5 + 1  # 0-2, 4-5, and 2 once more (the probe), same id
-    assert len(set(endpoint.stored)) == 5
-    assert run.stats.delivered == 5
-
-
-def test_a_lone_poison_event_at_a_webhook_is_retried_until_stopped(endpoint: Endpoint) -> None:
-    """A webhook receiver may not ignore a re-sent item, so it is never sent one as a probe."""
-    run = Run([])
-    hook_url = endpoint.url.replace("/xAPI/statements", "/hook")
-
-    async def go() -> None:
-        hook, hook_sink = _sender(hook_url, run, sink="webhook")
-        try:
-            await hook.deliver(_items(range(2)))
-            poison = _items(range(2, 3))
-            poison_id = orjson.loads(poison[0].payload)["id"]
-            endpoint.poison.add(poison_id)
-            task = asyncio.create_task(hook.deliver(poison))
-            while endpoint.alone(poison_id) < 4 * SPLIT_AFTER:
-                await asyncio.sleep(0.005)
-            run.stopping.set()
-            with pytest.raises(asyncio.CancelledError):
-                await asyncio.wait_for(task, 5)
-        finally:
-            await hook_sink.close()
-
-    asyncio.run(go())
-    assert not run.dead and len(endpoint.stored) == 2
+    assert not run.dead and run.stats.dead_letters == 0
+    assert endpoint.stored == run.ids
+    assert endpoint.alone(run.ids[3]) == endpoint.alone(run.ids[4]) == rounds + 1
+    assert run.stats.delivered == 3 + 3 + 1 + 6  # the replay counts as delivered

@@ -4,9 +4,9 @@ Shared by the live delivery loop (`delivery.consumer.Delivery`) and by `backfill
 replay gets exactly the same guarantees as live traffic: a transient failure (connection error,
 timeout, 429, 5xx) is retried with backoff until it succeeds, a rejected batch is halved until the
 offending items are isolated and dead-lettered, and a duplicate counts as delivered. The one limit
-on transient retries is a poison item: one the endpoint keeps failing (Ralph answers 500 to some
-malformed statements: an account homePage that is not an IRI) while it accepts the other items
-of the same batch (`Sender._lone`).
+on transient retries is a poison item: one the endpoint keeps answering a 5xx that blames the
+request (Ralph answers 500 to some malformed statements: an account homePage that is not an IRI)
+while it accepts other items of the same batch (`Sender._lone`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from event_router.sinks.outcome import Outcome, Verdict
 
 log = logging.getLogger(__name__)
 SPLIT_AFTER = 5  # transient failures before a batch is split, or before a lone item is judged
+# 5xx that describe the endpoint's state (gateway, unavailable, gateway timeout), not the request:
+# like a connection error, a timeout, 408 or 429, they never make an item poison.
+ENDPOINT_STATE = frozenset({502, 503, 504})
 
 
 @dataclass(slots=True)
@@ -76,9 +79,6 @@ class Sender:
         self.stats = stats
         self._stopping = stopping
         self._paused = paused
-        # The last item the endpoint accepted: re-sent as a probe where that changes nothing.
-        self._accepted: bytes | None = None
-        self._idempotent = bool(getattr(sink, "idempotent", False))
 
     async def deliver(self, items: list[Item]) -> None:
         """Settle every item: delivered, duplicate, or dead letter.
@@ -99,7 +99,7 @@ class Sender:
         try:
             if len(items) > 1:
                 outcome: Outcome | None = await self.send(items, tries=SPLIT_AFTER)
-            elif len(batch.items) == 1 and not self._can_resend:  # nothing to compare it with
+            elif len(batch.items) == 1:  # nothing to compare it with: retried without limit
                 outcome = await self.send(items)
             else:
                 outcome = await self._lone(
@@ -134,43 +134,45 @@ class Sender:
     async def _lone(self, batch: _Batch, pos: int, since: int) -> Outcome | None:
         """Send one item of a split batch; None if it became a dead letter as poison.
 
-        Retrying forever is right for a sick endpoint and wrong for a poison item, so after each
-        `SPLIT_AFTER` transient failures it looks for evidence that the endpoint is well: another
-        item of the batch accepted since this one first failed, else a probe (`_probe`). With it,
-        the item gets one last try (the endpoint may just have recovered) and then becomes a dead
-        letter; without, the endpoint is sick and the item retries, in order, without limit.
-        A batch of one, or one whose every item fails, has nothing to compare with but the last
-        item the endpoint accepted, re-sent where that changes nothing (an LRS); elsewhere it is
-        retried forever. Evidence from an earlier half may be seconds old.
+        Retrying forever is right for a sick endpoint and wrong for a poison item. The item is
+        tried `SPLIT_AFTER` times a round, with backoff. It is judged only when a round ends on
+        a 5xx other than 502, 503 and 504 (`blames_request`): then it looks for evidence that
+        the endpoint is well, another item of the batch accepted since this one first failed,
+        else a probe (`_probe`). With evidence, it waits the backoff and gets one last try (the
+        endpoint may just have recovered); if that too is such a 5xx, it becomes a dead letter.
+        Otherwise (another answer, no evidence) the endpoint is sick: the item retries, in order,
+        without limit. Limits: a batch of one, or one whose every item fails, has no evidence and
+        retries forever; evidence from an earlier half of the batch is trusted though it may be
+        seconds old (or an item the endpoint already had, in a replay), so an endpoint that starts
+        answering 500 to new writes just after accepting that half dead-letters the rest of the
+        batch (replayable).
         """
         item = batch.items[pos]
         attempt = rounds = 0
+        last_try = False
         while True:
-            outcome = await self.send([item], tries=SPLIT_AFTER, attempt=attempt)
+            tries = 1 if last_try else SPLIT_AFTER
+            outcome = await self.send([item], tries=tries, attempt=attempt)
             if outcome.verdict is not Verdict.RETRY:
-                return outcome
-            attempt += SPLIT_AFTER
-            rounds += 1
-            if batch.accepted > since or await self._probe(batch, pos, rounds):
+                return outcome  # delivered, rejected...: the caller concludes
+            attempt += tries
+            if not blames_request(outcome):
+                last_try = False  # the endpoint's state (or no answer): not the item's fault
+            elif last_try:
                 break
+            else:
+                rounds += 1
+                last_try = batch.accepted > since or await self._probe(batch, pos, rounds)
             await self._wait(attempt, outcome)
-        outcome = await self.send([item], tries=1, attempt=attempt)
-        if outcome.verdict is not Verdict.RETRY:
-            return outcome  # a flap: delivered after the probe that the endpoint accepted
         if self.stats.state is State.RETRYING:
             self.stats.state = State.RUNNING  # the endpoint is well; only this item is not
         message = (
             f"dead letter (poison, HTTP {outcome.status}): the endpoint failed item {item.seq} "
-            f"({item.name}) {attempt + 1} times alone while accepting others of its batch: "
+            f"({item.name}) {attempt} times alone while accepting others of its batch: "
             f"{outcome.detail[:200]}"
         )
         await self._dead(item, outcome, message)
         return None
-
-    @property
-    def _can_resend(self) -> bool:
-        """Whether an item the endpoint already accepted can be sent again as a probe."""
-        return self._idempotent and self._accepted is not None
 
     async def _probe(self, batch: _Batch, pos: int, count: int) -> bool:
         """Send up to `count` of the unsettled items after `pos`, once each, in order, and settle
@@ -178,8 +180,9 @@ class Sender:
 
         Round n of a stuck item probes up to n items, so a run of poison items is crossed in a few
         rounds, while a sick endpoint gets one more request per round (up to the rest of the
-        batch) between rounds of growing backoff. With none left to probe, an endpoint where a
-        re-send changes nothing (an LRS) is sent again the last item it accepted."""
+        batch) between rounds of growing backoff. Only a later item is ever sent: an item the
+        endpoint already has proves it can read, not that it can write (Ralph answers 204 to
+        statements it has, without writing)."""
         later = [p for p in range(pos + 1, len(batch.items)) if p not in batch.done]
         for p in later[:count]:
             if self._stopping.is_set():  # each probe may take a timeout: do not hold up a stop
@@ -195,16 +198,11 @@ class Sender:
             await self._conclude(batch, [p], outcome, None)
             if outcome.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
                 return True
-        known = self._accepted if self._idempotent else None
-        if known is not None:  # nothing later that got through (a batch of one, or every item
-            outcome = await self.sink.send([known])  # failing): ask with one the endpoint has
-            return outcome.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE)
         return False
 
     def _delivered(self, batch: _Batch, items: list[Item]) -> None:
         now = time.time()
         batch.accepted += 1
-        self._accepted = items[-1].payload
         self.stats.delivered += len(items)
         self.stats.last_delivery_at = now
         self.stats.latencies.record(now, [item.ingested_at for item in items])
@@ -254,6 +252,15 @@ class Sender:
         except TimeoutError:
             return
         raise asyncio.CancelledError
+
+
+def blames_request(outcome: Outcome) -> bool:
+    """Whether a transient failure may be the request's fault: a 5xx other than 502, 503, 504."""
+    return (
+        outcome.status is not None
+        and outcome.status >= 500
+        and outcome.status not in ENDPOINT_STATE
+    )
 
 
 def describe(outcome: Outcome) -> str:

@@ -15,10 +15,5 @@ XAPI_VERSION = "1.0.3"
 class LrsSink(HttpSink):
     """POST `[statement, ...]` with `X-Experience-API-Version` (overridable through headers)."""
 
-    # Sending a statement the LRS already has changes nothing (xAPI: a statement id is stored
-    # once; an identical one is a success or a 409), so the sender may re-send one it delivered
-    # to ask whether the LRS is well (`Sender._probe`).
-    idempotent = True
-
     def __init__(self, consumer: Consumer) -> None:
         super().__init__(consumer, {"X-Experience-API-Version": XAPI_VERSION})
