@@ -14,17 +14,23 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import orjson
 import pytest
 
 from event_router.delivery import sender as sender_module
+from event_router.delivery.consumer import Delivery
+from event_router.delivery.encoder import Encoder, TranslationCache
 from event_router.delivery.sender import SPLIT_AFTER, Item, Sender
 from event_router.delivery.stats import State, Stats
+from event_router.journal import SqliteJournal
 from event_router.routing.consumer import Consumer
 from event_router.sinks import build_sink
 from event_router.sinks.base import Sink
 from event_router.sinks.outcome import Outcome
+from tests.conftest import erb_options
+from tests.delivery.test_delivery import bodies
 from tests.peers.payloads import statement
 
 
@@ -377,3 +383,76 @@ def test_an_lrs_that_reads_but_cannot_write_causes_no_dead_letter(endpoint: Endp
     assert endpoint.stored == run.ids
     assert endpoint.alone(run.ids[3]) == endpoint.alone(run.ids[4]) == rounds + 1
     assert run.stats.delivered == 3 + 3 + 1 + 6  # the replay counts as delivered
+
+
+def test_a_lone_poison_item_is_judged_with_what_follows_its_batch(endpoint: Endpoint) -> None:
+    """A batch of one has nothing to probe with; `more` hands over the next items: they are the
+    probes, the poison item is a dead letter, and every item handed over is delivered, in order."""
+    run = new_run(5)
+    endpoint.poison.add(run.ids[0])
+    handed: list[list[Item]] = [[], run.items(range(1, 4)), run.items(range(4, 5))]
+
+    async def more() -> list[Item]:
+        return handed.pop(0)  # nothing ready at first, then the next batch (the one after is
+        # not asked for: the first probe is accepted)
+
+    async def go() -> list[Item]:
+        sender, sink = run.sender(endpoint.url)
+        items = run.items(range(0, 1))
+        try:
+            await asyncio.wait_for(sender.deliver(items, more), 10)
+        finally:
+            await sink.close()
+        return items
+
+    items = asyncio.run(go())
+    assert run.dead_ids == [run.ids[0]] and endpoint.stored == run.ids[1:4]
+    assert [item.seq for item in items] == [0, 1, 2, 3]  # what was handed over joined the batch
+    assert run.stats.delivered == 3 and run.stats.dead_letters == 1 and len(handed) == 1
+
+
+def _journal_delivery(
+    tmp_path: Path, endpoint: Endpoint, run: Run, count: int
+) -> tuple[SqliteJournal, Delivery, list[str]]:
+    """`count` events in a journal and a delivery of batches of one, with the ids of their
+    statements (what the endpoint will see)."""
+    journal = SqliteJournal(tmp_path / "journal.db")
+    consumer = Consumer(name="lrs", url=endpoint.url, batch_size=1, linger=0)
+    encoder = Encoder(consumer, erb_options(), TranslationCache())
+    sink = build_sink(consumer, secret_key="k")
+
+    async def dead_letter(item: Item, outcome: Outcome) -> None:
+        run.dead.append((item, outcome))
+
+    journal.submit(bodies(count)).result()
+    entries, _ = journal.read(0, count)
+    encoded = asyncio.run(encoder.encode_all(entries))
+    ids = [orjson.loads(items[0])["id"] for items in encoded if isinstance(items, list)]
+    return journal, Delivery(encoder, sink, journal, dead_letter, run.stats), ids
+
+
+@pytest.mark.parametrize("sick_for", [0, 12])
+def test_in_a_quiet_moment_a_poison_event_does_not_hold_up_the_consumer(
+    tmp_path: Path, endpoint: Endpoint, sick_for: int
+) -> None:
+    """Batches of one (as `linger` makes them when events trickle in): the delivery hands the
+    next batch to the stuck item's probe. A sick endpoint (`sick_for` requests failed first)
+    still causes no dead letter."""
+    run = new_run(0)
+    journal, delivery, ids = _journal_delivery(tmp_path, endpoint, run, 6)
+    endpoint.poison.add(ids[2])
+    endpoint.sick_for = sick_for
+
+    async def go() -> None:
+        task = asyncio.create_task(delivery.run(0))
+        while (journal.cursor("lrs") or 0) < 6:
+            await asyncio.sleep(0.01)
+        delivery.stop()
+        await task
+
+    try:
+        asyncio.run(asyncio.wait_for(go(), 20))
+    finally:
+        journal.close()
+    assert endpoint.stored == ids[:2] + ids[3:]  # the others, once each, in journal order
+    assert [item.seq for item, _ in run.dead] == [3]  # the third event of the journal

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from event_router.delivery.backoff import backoff, paused
 from event_router.delivery.encoder import Encoder, Skip
-from event_router.delivery.sender import DeadLetter, Item, Sender
+from event_router.delivery.sender import DeadLetter, Item, More, Sender
 from event_router.delivery.stats import State, Stats
 from event_router.journal import JournalFull, SqliteJournal
 from event_router.sinks.base import Sink
@@ -97,7 +97,9 @@ class Delivery:
                     slots.release()
                     break
                 batch = take.result()
-                task = asyncio.create_task(self.sender.deliver(batch.items))
+                task = asyncio.create_task(
+                    self.sender.deliver(batch.items, self._more(batch, ready))
+                )
                 in_flight.append(task)
                 sent.put_nowait((batch, task))
                 in_flight = [t for t in in_flight if not t.done()]
@@ -112,6 +114,23 @@ class Delivery:
             await self.sink.close()
             self.stats.state = State.STOPPED
         log.debug("%s stopped at %d", self.consumer.name, self.stats.cursor)
+
+    def _more(self, batch: Batch, ready: asyncio.Queue[Batch]) -> More | None:
+        """With one batch in flight, a lone item of `batch` with nothing after it to probe with
+        (a batch of one, in a quiet moment) may take in the next batch read ahead: its items are
+        settled with this batch, and the cursor then moves over both at once."""
+        if self.consumer.max_in_flight != 1:
+            return None  # the next batch may already be on the wire, and settle on its own
+
+        async def more() -> list[Item]:
+            try:
+                following = ready.get_nowait()
+            except asyncio.QueueEmpty:
+                return []  # nothing read yet: no evidence this round
+            batch.last_seq = following.last_seq
+            return following.items
+
+        return more
 
     async def _read(self, start: int, ready: asyncio.Queue[Batch]) -> None:
         """Collect and translate batches ahead of the sender, at most READ_AHEAD of them."""

@@ -46,6 +46,9 @@ DeadLetter = Callable[[Item, Outcome], Awaitable[None]]
 # Called when the endpoint refuses our credentials or configuration; returns when it is worth
 # trying again, or raises to give up on the batch.
 Paused = Callable[[Outcome], Awaitable[None]]
+# The items that come after a batch (the delivery's next batch, merged into this one; none if
+# there is none yet): asked for when a lone item has nothing after it to probe with.
+More = Callable[[], Awaitable[list[Item]]]
 
 
 @dataclass(slots=True)
@@ -53,6 +56,7 @@ class _Batch:
     """One `deliver` call: its items (parts are lists of positions), and what the endpoint did."""
 
     items: list[Item]
+    more: More | None = None
     done: set[int] = field(default_factory=set)  # positions settled ahead of their turn (probes)
     accepted: int = 0  # sends of this batch's items that the endpoint accepted
 
@@ -80,13 +84,18 @@ class Sender:
         self._stopping = stopping
         self._paused = paused
 
-    async def deliver(self, items: list[Item]) -> None:
-        """Settle every item: delivered, duplicate, or dead letter.
+    async def deliver(self, items: list[Item], more: More | None = None) -> None:
+        """Settle every item: delivered, duplicate, or dead letter. `more` lets a lone item with
+        nothing after it probe with what follows the batch (`_probe`); what it hands over is
+        appended to `items` and settled here too.
 
         Items are delivered in batch order, except when the endpoint comes back or flaps while a
         stuck item is judged: the probe it accepted was sent ahead of that item (see `_lone`)."""
-        if items:
-            await self._settle(_Batch(items), list(range(len(items))), None)
+        batch, start = _Batch(items, more), 0
+        while start < len(batch.items):  # then what probes brought in
+            end = len(batch.items)
+            await self._settle(batch, list(range(start, end)), None)
+            start = end
 
     async def _settle(self, batch: _Batch, part: list[int], since: int | None) -> None:
         """Settle the items at positions `part`. `since` is `batch.accepted` when these items first
@@ -99,8 +108,8 @@ class Sender:
         try:
             if len(items) > 1:
                 outcome: Outcome | None = await self.send(items, tries=SPLIT_AFTER)
-            elif len(batch.items) == 1:  # nothing to compare it with: retried without limit
-                outcome = await self.send(items)
+            elif len(batch.items) == 1 and batch.more is None:  # nothing to compare it with
+                outcome = await self.send(items)  # retried without limit
             else:
                 outcome = await self._lone(
                     batch, part[0], batch.accepted if since is None else since
@@ -141,7 +150,8 @@ class Sender:
         else a probe (`_probe`). With evidence, it waits the backoff and gets one last try (the
         endpoint may just have recovered); if that too is such a 5xx, it becomes a dead letter.
         Otherwise (another answer, no evidence) the endpoint is sick: the item retries, in order,
-        without limit. Limits: a batch of one, or one whose every item fails, has no evidence and
+        without limit. Limits: a batch of one, or one whose every item fails, has no evidence
+        but what follows it (`more`, given by a delivery with one batch in flight), else it
         retries forever; evidence from an earlier half of the batch is trusted though it may be
         seconds old (or an item the endpoint already had, in a replay), so an endpoint that starts
         answering 500 to new writes just after accepting that half dead-letters the rest of the
@@ -180,10 +190,15 @@ class Sender:
 
         Round n of a stuck item probes up to n items, so a run of poison items is crossed in a few
         rounds, while a sick endpoint gets one more request per round (up to the rest of the
-        batch) between rounds of growing backoff. Only a later item is ever sent: an item the
-        endpoint already has proves it can read, not that it can write (Ralph answers 204 to
-        statements it has, without writing)."""
+        batch) between rounds of growing backoff; with nothing after it in the batch, the items
+        that follow it (`more`: the delivery's next batch) are taken in. Only a later item is
+        ever sent: an item the endpoint already has proves it can read, not that it can write
+        (Ralph answers 204 to statements it has, without writing)."""
         later = [p for p in range(pos + 1, len(batch.items)) if p not in batch.done]
+        if not later and batch.more is not None:  # nothing after it here: what comes next
+            extra = await batch.more()
+            later = list(range(len(batch.items), len(batch.items) + len(extra)))
+            batch.items.extend(extra)
         for p in later[:count]:
             if self._stopping.is_set():  # each probe may take a timeout: do not hold up a stop
                 raise asyncio.CancelledError
