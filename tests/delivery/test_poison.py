@@ -222,7 +222,7 @@ def assert_poisoned(run: Run, endpoint: Endpoint, poison: list[int]) -> None:
     assert run.stats.last_error.startswith("dead letter (poison, HTTP 500)")
     assert (
         f"failed item {last.seq} (play_video) {SPLIT_AFTER + 1} times alone"
-        " while accepting others of its batch" in run.stats.last_error
+        " while accepting other items" in run.stats.last_error
     )
 
 
@@ -456,3 +456,24 @@ def test_in_a_quiet_moment_a_poison_event_does_not_hold_up_the_consumer(
         journal.close()
     assert endpoint.stored == ids[:2] + ids[3:]  # the others, once each, in journal order
     assert [item.seq for item, _ in run.dead] == [3]  # the third event of the journal
+
+
+def test_a_batch_in_flight_beside_it_is_evidence_too(endpoint: Endpoint) -> None:
+    """With several batches in flight (throughput mode), another batch stored while a lone item
+    keeps failing shows the endpoint can write: the item is a dead letter."""
+    run = new_run(4)
+    endpoint.poison.add(run.ids[0])
+
+    async def go() -> None:
+        sender, sink = run.sender(endpoint.url)
+        try:
+            stuck = asyncio.create_task(sender.deliver(run.items(range(0, 1))))
+            while endpoint.alone(run.ids[0]) < 1:  # it has begun failing
+                await asyncio.sleep(0.001)
+            await sender.deliver(run.items(range(1, 4)))  # another batch, beside it
+            await asyncio.wait_for(stuck, 10)
+        finally:
+            await sink.close()
+
+    asyncio.run(go())
+    assert run.dead_ids == [run.ids[0]] and endpoint.stored == run.ids[1:]

@@ -83,6 +83,7 @@ class Sender:
         self.stats = stats
         self._stopping = stopping
         self._paused = paused
+        self._accepted = 0  # sends the endpoint accepted, of any batch (others may be in flight)
 
     async def deliver(self, items: list[Item], more: More | None = None) -> None:
         """Settle every item: delivered, duplicate, or dead letter. `more` lets a lone item with
@@ -108,8 +109,6 @@ class Sender:
         try:
             if len(items) > 1:
                 outcome: Outcome | None = await self.send(items, tries=SPLIT_AFTER)
-            elif len(batch.items) == 1 and batch.more is None:  # nothing to compare it with
-                outcome = await self.send(items)  # retried without limit
             else:
                 outcome = await self._lone(
                     batch, part[0], batch.accepted if since is None else since
@@ -141,25 +140,28 @@ class Sender:
             await self._dead(batch.items[part[0]], outcome, message)
 
     async def _lone(self, batch: _Batch, pos: int, since: int) -> Outcome | None:
-        """Send one item of a split batch; None if it became a dead letter as poison.
+        """Send one item alone (a batch of one, or split off a larger batch); None if it became
+        a dead letter as poison.
 
         Retrying forever is right for a sick endpoint and wrong for a poison item. The item is
         tried `SPLIT_AFTER` times a round, with backoff. It is judged only when a round ends on
         a 5xx other than 502, 503 and 504 (`blames_request`): then it looks for evidence that
-        the endpoint is well, another item of the batch accepted since this one first failed,
-        else a probe (`_probe`). With evidence, it waits the backoff and gets one last try (the
-        endpoint may just have recovered); if that too is such a 5xx, it becomes a dead letter.
-        Otherwise (another answer, no evidence) the endpoint is sick: the item retries, in order,
-        without limit. Limits: a batch of one, or one whose every item fails, has no evidence
-        but what follows it (`more`, given by a delivery with one batch in flight), else it
-        retries forever; evidence from an earlier half of the batch is trusted though it may be
-        seconds old (or an item the endpoint already had, in a replay), so an endpoint that starts
-        answering 500 to new writes just after accepting that half dead-letters the rest of the
-        batch (replayable).
+        the endpoint is well: another item of the batch accepted since this one first failed, or
+        of a batch in flight beside it, else a probe (`_probe`). With evidence, it waits the
+        backoff and gets one last try (the endpoint may just have recovered); if that too is
+        such a 5xx, it becomes a dead letter. Otherwise (another answer, no evidence) the
+        endpoint is sick: the item retries, in order, without limit. Limits: a batch of one, or
+        one whose every item fails, has no evidence but what follows it (`more`, given by a
+        delivery with one batch in flight) or batches beside it, else it retries forever;
+        evidence from an earlier half of the batch is trusted though it may be seconds old (or
+        an item the endpoint already had, in a replay), so an endpoint that starts answering
+        500 to new writes just after accepting that half dead-letters the rest of the batch
+        (replayable).
         """
         item = batch.items[pos]
         attempt = rounds = 0
         last_try = False
+        elsewhere = self._accepted  # batches in flight beside this one are evidence too
         while True:
             tries = 1 if last_try else SPLIT_AFTER
             outcome = await self.send([item], tries=tries, attempt=attempt)
@@ -172,13 +174,17 @@ class Sender:
                 break
             else:
                 rounds += 1
-                last_try = batch.accepted > since or await self._probe(batch, pos, rounds)
+                last_try = (
+                    batch.accepted > since
+                    or self._accepted > elsewhere
+                    or await self._probe(batch, pos, rounds)
+                )
             await self._wait(attempt, outcome)
         if self.stats.state is State.RETRYING:
             self.stats.state = State.RUNNING  # the endpoint is well; only this item is not
         message = (
             f"dead letter (poison, HTTP {outcome.status}): the endpoint failed item {item.seq} "
-            f"({item.name}) {attempt} times alone while accepting others of its batch: "
+            f"({item.name}) {attempt} times alone while accepting other items: "
             f"{outcome.detail[:200]}"
         )
         await self._dead(item, outcome, message)
@@ -218,6 +224,7 @@ class Sender:
     def _delivered(self, batch: _Batch, items: list[Item]) -> None:
         now = time.time()
         batch.accepted += 1
+        self._accepted += 1
         self.stats.delivered += len(items)
         self.stats.last_delivery_at = now
         self.stats.latencies.record(now, [item.ingested_at for item in items])
