@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -186,3 +187,28 @@ def test_the_cli_refuses_a_newer_journal_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: the journal is at schema version")
     assert "Traceback" not in result.stderr
+
+
+def test_concurrent_first_opens_of_a_new_journal_all_succeed(tmp_path: Path) -> None:
+    """A router and CLI commands may open a new home at the same moment: each open migrates or
+    finds it migrated, and the switch to WAL mode (which SQLite refuses at once, without waiting,
+    while another connection makes it) is retried."""
+    for attempt in range(20):
+        path = tmp_path / f"j{attempt}.db"
+        errors: list[BaseException] = []
+
+        def open_once(path: Path = path, errors: list[BaseException] = errors) -> None:
+            try:
+                SqliteJournal(path).close()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_once) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == [], attempt
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from event_router.backfill.inputs import digest
+from event_router.walmode import use_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkpoints (
@@ -59,7 +60,7 @@ class Checkpoints:
         self._lock.write(f"{os.getpid()}\n")
         self._lock.flush()
         self._db = sqlite3.connect(folder / "checkpoints.db", isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._pending: dict[tuple[str, str], tuple[int, str, int, bool]] = {}

@@ -26,6 +26,7 @@ from event_router.journal.base import Ahead, batches
 from event_router.journal.entry import Entry, JournalFull
 from event_router.journal.housekeeping import Housekeeping, first_since
 from event_router.journal.schema import migrate
+from event_router.walmode import use_wal
 
 log = logging.getLogger(__name__)
 _CLOCK_SLACK = 60.0  # seconds a clock may step back without arrival times following it
@@ -87,7 +88,7 @@ class SqliteJournal(Housekeeping):
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(conn)
         conn.execute(f"PRAGMA synchronous={self._synchronous}")
         return conn
 

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from event_router.settings import Settings
 from event_router.store.errors import StoreUnavailable
 from event_router.store.schema import control_revision
+from event_router.walmode import use_wal
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -182,7 +183,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        use_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
