@@ -21,6 +21,7 @@ from event_router.journal import SqliteJournal
 from event_router.routing.consumer import Consumer
 from event_router.store import Store
 from tests.cli.conftest import Invoke
+from tests.delivery.test_delivery import bodies
 from tests.delivery.test_end_to_end import expected_ids, lrs_consumer, play, write_log
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
@@ -52,7 +53,8 @@ def test_the_engine_moves_the_cursor_back_between_batches(tmp_path: Path) -> Non
         task = asyncio.create_task(engine.run(stop))
         while "lrs" not in engine._running:
             await asyncio.sleep(0.01)
-        journal.submit([EVENT] * 10, None, {"lrs": 10}).result()  # as if all delivered
+        # As if all delivered; the endpoint is down, so a delivery stays where it starts.
+        journal.submit(bodies(10), None, {"lrs": 10}).result()
         journal.request_rewind("lrs", 4)
         while journal.rewinds():
             await asyncio.sleep(0.01)

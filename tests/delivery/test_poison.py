@@ -293,7 +293,8 @@ def test_a_sick_endpoint_is_retried_in_order_with_growing_backoff(
 def test_a_stop_while_a_poison_item_is_retried_leaves_the_batch_unsettled(
     endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch, position: int
 ) -> None:
-    monkeypatch.setattr(sender_module, "backoff", lambda attempt, retry_after=None: 0.05)
+    # Waits long enough that the stop lands within the item's round, however busy the machine.
+    monkeypatch.setattr(sender_module, "backoff", lambda attempt, retry_after=None: 0.3)
     run = new_run(8)
     endpoint.poison.add(run.ids[position])
 
