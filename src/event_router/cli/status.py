@@ -31,7 +31,7 @@ def collect(home: Path | None = None) -> dict[str, Any]:
     if not journal_path.exists():
         raise typer.BadParameter(f"no journal in {config.home} (has the router run here?)")
     journal = SqliteJournal(journal_path)
-    store = Store.open(config.database_url or f"sqlite:///{config.home / 'control.db'}")
+    store = Store.from_settings(config)
     try:
         snapshots = journal.read_status()
         cursors = journal.cursors()
@@ -70,7 +70,7 @@ def collect(home: Path | None = None) -> dict[str, Any]:
 def collect_cluster(config: Settings) -> dict[str, Any]:
     """Status of the router processes sharing a Redis journal (scale-out mode): each consumer's
     group lag from Redis, the processes' figures summed from their published snapshots."""
-    store = Store.open(config.database_url or f"sqlite:///{config.home / 'control.db'}")
+    store = Store.from_settings(config)
     try:
         journal = RedisJournal(config.journal_url or "", config.journal_prefix)
     except JournalFull as exc:
