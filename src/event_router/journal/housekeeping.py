@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from contextlib import closing
 
 
 class Housekeeping:
@@ -25,14 +26,11 @@ class Housekeeping:
 
     def write_status(self, snapshots: dict[str, bytes]) -> None:
         now = time.time()
-        conn = self._connect()
-        try:
+        with closing(self._connect()) as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO status (consumer, snapshot, updated_at) VALUES (?,?,?)",
                 [(name, snap, now) for name, snap in snapshots.items()],
             )
-        finally:
-            conn.close()
 
     def read_status(self) -> dict[str, tuple[bytes, float]]:
         with self._read_lock:
@@ -43,29 +41,23 @@ class Housekeeping:
 
     def trim(self, below: int, older_than: float) -> int:
         """Delete events with seq <= below that arrived before `older_than` (epoch seconds)."""
-        conn = self._connect()
-        try:
+        with closing(self._connect()) as conn:
             conn.execute("BEGIN IMMEDIATE")
             first = first_since(conn, older_than)
             limit = below if first is None else min(below, first - 1)
             trimmed = conn.execute("DELETE FROM events WHERE seq <= ?", (limit,)).rowcount
             conn.execute("COMMIT")
             return trimmed
-        finally:
-            conn.close()
 
     def forget_seen(self, scope: str, keep: int) -> int:
         """Drop all but the newest `keep` keys of `scope`; returns how many were dropped."""
-        conn = self._connect()
-        try:
+        with closing(self._connect()) as conn:
             cur = conn.execute(
                 "DELETE FROM seen WHERE scope = ? AND rowid < (SELECT rowid FROM seen "
                 "WHERE scope = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
                 (scope, scope, max(0, keep - 1)),
             )
             return cur.rowcount
-        finally:
-            conn.close()
 
     # -- rewinds: an operator asks for a consumer to receive again what it already had --
 
@@ -73,14 +65,11 @@ class Housekeeping:
         """Ask the router to move `consumer`'s cursor back to `seq`. The running router does
         it between two batches (a cursor moved under a running delivery would be moved forward
         again by its next acknowledgement); a router started later does it before delivering."""
-        conn = self._connect()
-        try:
+        with closing(self._connect()) as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO rewinds (consumer, seq, requested_at) VALUES (?,?,?)",
                 (consumer, seq, time.time()),
             )
-        finally:
-            conn.close()
 
     def rewinds(self) -> dict[str, int]:
         """The rewinds asked for and not done yet, by consumer."""
@@ -90,8 +79,7 @@ class Housekeeping:
     def apply_rewind(self, consumer: str) -> int | None:
         """Move the cursor to the requested seq (back, unlike a delivery's moves) and forget
         the request, in one transaction; the new cursor, or None if nothing was asked."""
-        conn = self._connect()
-        try:
+        with closing(self._connect()) as conn:
             conn.execute("BEGIN IMMEDIATE")
             row = conn.execute("SELECT seq FROM rewinds WHERE consumer = ?", (consumer,))
             found = row.fetchone()
@@ -105,8 +93,6 @@ class Housekeeping:
                 conn.execute("DELETE FROM rewinds WHERE consumer = ?", (consumer,))
             conn.execute("COMMIT")
             return None if found is None else int(found[0])
-        finally:
-            conn.close()
 
 
 def first_since(conn: sqlite3.Connection, moment: float) -> int | None:

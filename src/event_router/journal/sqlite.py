@@ -81,7 +81,7 @@ class SqliteJournal(Housekeeping):
         row = self._reader.execute("SELECT seq FROM sqlite_sequence WHERE name='events'").fetchone()
         self._head = row[0] if row else 0
         last = self._reader.execute("SELECT max(ingested_at) FROM events").fetchone()[0]
-        self._clock = float(last or 0.0)  # arrival times never go back (see `first_since`)
+        self._clock = float(last or 0.0)  # the last arrival time (see `_arrival`)
         self.commits = 0  # transactions written: appends and cursor moves are grouped into few
         self._writer = threading.Thread(target=self._write_loop, name="journal-writer", daemon=True)
         self._writer.start()
