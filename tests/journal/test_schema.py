@@ -7,7 +7,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 from event_router.journal import SqliteJournal, schema
 from event_router.journal.housekeeping import first_since
 from event_router.journal.schema import VERSION, JournalVersionError, migrate
+from tests.concurrency import failures_together
 
 # The layout written by releases before the journal recorded a schema version (session 1's).
 _LEGACY = """
@@ -195,20 +195,7 @@ def test_concurrent_first_opens_of_a_new_journal_all_succeed(tmp_path: Path) -> 
     while another connection makes it) is retried."""
     for attempt in range(20):
         path = tmp_path / f"j{attempt}.db"
-        errors: list[BaseException] = []
-
-        def open_once(path: Path = path, errors: list[BaseException] = errors) -> None:
-            try:
-                SqliteJournal(path).close()
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=open_once) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == [], attempt
+        assert failures_together(lambda path=path: SqliteJournal(path).close()) == [], attempt
         with sqlite3.connect(path) as conn:
             assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

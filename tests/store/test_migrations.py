@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from event_router.settings import Settings
 from event_router.store import Store, StoreUnavailable, database_url
 from event_router.store.database import SCHEMA_HEAD, VERSION_TABLE, alembic_config
 from event_router.store.schema import metadata
+from tests.concurrency import failures_together
 
 TABLES = {
     "consumers",
@@ -60,20 +60,7 @@ def test_reopening_keeps_data_and_does_not_migrate_again(database_url: str) -> N
 
 
 def test_concurrent_first_opens_all_succeed(database_url: str) -> None:
-    errors: list[BaseException] = []
-
-    def open_once() -> None:
-        try:
-            Store.open(database_url).close()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=open_once) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert failures_together(lambda: Store.open(database_url).close()) == []
 
 
 def test_a_schema_newer_than_this_version_is_refused(database_url: str) -> None:
@@ -119,17 +106,4 @@ def test_many_concurrent_first_opens_of_new_sqlite_files(tmp_path: Path) -> None
     busy timeout, while another connection makes it (it failed about one time in fifteen)."""
     for attempt in range(40):
         url = f"sqlite:///{tmp_path / f'c{attempt}.db'}"
-        errors: list[BaseException] = []
-
-        def open_once(url: str = url, errors: list[BaseException] = errors) -> None:
-            try:
-                Store.open(url).close()
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=open_once) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == [], attempt
+        assert failures_together(lambda url=url: Store.open(url).close()) == [], attempt
