@@ -58,6 +58,15 @@ def follow_until(path: Path, journal: SqliteJournal, count: int) -> None:
     follow(path, journal, scenario)
 
 
+def followed(tmp_path: Path, count: int) -> tuple[Path, SqliteJournal]:
+    """A log of `count` lines, read to its end by a router run that has stopped since."""
+    log = tmp_path / "tracking.log"
+    log.write_text("".join(line(i) for i in range(count)))
+    journal = SqliteJournal(tmp_path / "j.db")
+    follow_until(log, journal, count)
+    return log, journal
+
+
 def test_follows_appends_and_waits_for_complete_lines(tmp_path: Path) -> None:
     log = tmp_path / "tracking.log"
     journal = SqliteJournal(tmp_path / "j.db")
@@ -117,11 +126,7 @@ def test_a_rotated_file_s_unterminated_last_line_is_kept(tmp_path: Path) -> None
 
 
 def test_restart_resumes_without_loss_or_repeat(tmp_path: Path) -> None:
-    log = tmp_path / "tracking.log"
-    log.write_text("".join(line(i) for i in range(5)))
-    journal = SqliteJournal(tmp_path / "j.db")
-
-    follow_until(log, journal, 5)
+    log, journal = followed(tmp_path, 5)
     with log.open("a") as handle:
         handle.write("".join(line(i) for i in range(5, 8)))
 
@@ -132,11 +137,7 @@ def test_restart_resumes_without_loss_or_repeat(tmp_path: Path) -> None:
 
 def test_rotation_while_stopped_finishes_the_old_file(tmp_path: Path) -> None:
     """Lines written after the router stopped, then rotated away, are read from the old file."""
-    log = tmp_path / "tracking.log"
-    log.write_text("".join(line(i) for i in range(3)))
-    journal = SqliteJournal(tmp_path / "j.db")
-
-    follow_until(log, journal, 3)
+    log, journal = followed(tmp_path, 3)
     with log.open("a") as handle:
         handle.write(line(3) + line(4))
     os.rename(log, tmp_path / "tracking.log-20261205")  # logrotate's dateext naming
@@ -150,10 +151,7 @@ def test_rotation_while_stopped_finishes_the_old_file(tmp_path: Path) -> None:
 def test_two_rotations_while_stopped_are_read_in_order(tmp_path: Path) -> None:
     """The file we were reading is now tracking.log.2; tracking.log.1 came after it, and the
     log after that: all three are read, in that order (the middle one was skipped silently)."""
-    log = tmp_path / "tracking.log"
-    log.write_text(line(0))
-    journal = SqliteJournal(tmp_path / "j.db")
-    follow_until(log, journal, 1)
+    log, journal = followed(tmp_path, 1)
     with log.open("a") as handle:
         handle.write(line(1))
     os.rename(log, tmp_path / "tracking.log.1")  # first rotation
@@ -173,11 +171,7 @@ def test_two_rotations_while_stopped_are_read_in_order(tmp_path: Path) -> None:
 def test_rotated_file_gone_while_stopped_is_reported(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    log = tmp_path / "tracking.log"
-    log.write_text(line(0))
-    journal = SqliteJournal(tmp_path / "j.db")
-
-    follow_until(log, journal, 1)
+    log, journal = followed(tmp_path, 1)
     with log.open("a") as handle:
         handle.write(line(1))
     os.rename(log, tmp_path / "tracking.log.1")
@@ -198,11 +192,7 @@ def test_rotated_file_gone_while_stopped_is_reported(
 
 def test_copytruncate_while_stopped_starts_the_rewritten_file_at_the_top(tmp_path: Path) -> None:
     """Same inode, new content longer than the old offset: not resumed in the middle."""
-    log = tmp_path / "tracking.log"
-    log.write_text(line(0) + line(1))
-    journal = SqliteJournal(tmp_path / "j.db")
-
-    follow_until(log, journal, 2)
+    log, journal = followed(tmp_path, 2)
     inode = log.stat().st_ino
     with log.open("r+") as handle:  # emptied in place, then written again
         handle.truncate(0)
