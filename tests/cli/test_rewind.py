@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from event_router.cli.rewind import parse_since
+from event_router.delivery.cursor import CursorReaders
 from event_router.delivery.engine import Engine
 from event_router.journal import SqliteJournal
 from event_router.routing.consumer import Consumer
@@ -46,7 +47,9 @@ def test_the_engine_moves_the_cursor_back_between_batches(tmp_path: Path) -> Non
     journal = SqliteJournal(tmp_path / "journal.db")
     store = Store.open(f"sqlite:///{tmp_path / 'control.db'}")
     store.consumers.add(Consumer(name="lrs", url="http://127.0.0.1:9/x"))
-    engine = Engine(journal, store, lms_url="http://lms", secret_key="s", poll_interval=0.05)
+    engine = Engine(
+        CursorReaders(journal), store, lms_url="http://lms", secret_key="s", poll_interval=0.05
+    )
 
     async def go() -> tuple[int | None, int | None]:
         stop = asyncio.Event()

@@ -13,6 +13,7 @@ import pytest
 
 from event_router.delivery import backoff
 from event_router.delivery.consumer import Delivery
+from event_router.delivery.cursor import CursorReader
 from event_router.delivery.encoder import Encoder, TranslationCache
 from event_router.delivery.sender import Item
 from event_router.journal import SqliteJournal
@@ -44,7 +45,8 @@ def delivery(journal: SqliteJournal, receiver: Receiver, **settings: object) -> 
         name="lrs", url=f"{receiver.url}/xAPI/statements", batch_size=10, linger=0, **settings
     )
     encoder = Encoder(consumer, erb_options(), TranslationCache())
-    return Delivery(encoder, build_sink(consumer, secret_key="k"), journal, no_dead_letters)
+    sink = build_sink(consumer, secret_key="k")
+    return Delivery(encoder, sink, CursorReader(journal, "lrs", 0), no_dead_letters)
 
 
 def deliver_all(
@@ -57,7 +59,7 @@ def deliver_all(
     async def go() -> None:
         await journal.append(bodies(count))
         run = delivery(journal, receiver, max_in_flight=in_flight)
-        task = asyncio.create_task(run.run(0))
+        task = asyncio.create_task(run.run())
         while (cursor := journal.cursor("lrs") or 0) < count:
             seen.append((len(receiver.stored), cursor))
             await asyncio.sleep(0.005)
@@ -100,7 +102,7 @@ def test_stop_while_retrying_leaves_the_batch_for_the_next_run(
     async def go() -> None:
         await journal.append(bodies(25))
         run = delivery(journal, receiver, max_in_flight=2)
-        task = asyncio.create_task(run.run(0))
+        task = asyncio.create_task(run.run())
         while receiver.requests < 3:
             await asyncio.sleep(0.01)
         run.stop()
@@ -128,7 +130,7 @@ def test_a_paused_consumer_tries_again_by_itself(
     async def go() -> float:
         await journal.append(bodies(5))
         run = delivery(journal, receiver)
-        task = asyncio.create_task(run.run(0))
+        task = asyncio.create_task(run.run())
         while (journal.cursor("lrs") or 0) < 5:
             if run.stats.state.value == "paused" and not paused_at:
                 paused_at.append(time.monotonic())

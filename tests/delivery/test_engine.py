@@ -8,6 +8,7 @@ import asyncio
 import time
 from pathlib import Path
 
+from event_router.delivery.cursor import CursorReaders
 from event_router.delivery.engine import WARM_LAG, Engine
 from event_router.events import normalise
 from event_router.journal import SqliteJournal
@@ -30,7 +31,9 @@ def test_warm_pairs_follow_the_running_consumers(tmp_path: Path) -> None:
         Consumer(name="off", url=url, protocol=Protocol.CALIPER, enabled=False),
     ):
         store.consumers.add(consumer)
-    engine = Engine(journal, store, lms_url="http://lms", secret_key="s", translation_workers=1)
+    engine = Engine(
+        CursorReaders(journal), store, lms_url="http://lms", secret_key="s", translation_workers=1
+    )
 
     async def go() -> tuple[tuple[tuple[str, str], ...], ...]:
         await engine.sync()
@@ -48,7 +51,7 @@ def test_warm_pairs_follow_the_running_consumers(tmp_path: Path) -> None:
         store.close()
     assert warm == (("xapi", "anonymous"), ("xapi", "username"))
     assert lagging == (("xapi", "username"),)
-    no_pool = Engine(journal, store, lms_url="http://lms", secret_key="s")
+    no_pool = Engine(CursorReaders(journal), store, lms_url="http://lms", secret_key="s")
     assert no_pool._warm_pairs() == ()  # nothing translates ahead without workers
 
 
@@ -57,16 +60,20 @@ def test_housekeeping_trims_below_the_slowest_running_consumer(tmp_path: Path) -
     the retention window), on the thread the engine gives it."""
     journal = SqliteJournal(tmp_path / "journal.db")
     store = Store.open(f"sqlite:///{tmp_path / 'control.db'}")
-    engine = Engine(journal, store, lms_url="http://lms", secret_key="s", retention=0)
+    engine = Engine(
+        CursorReaders(journal), store, lms_url="http://lms", secret_key="s", retention=0
+    )
     try:
         journal.submit([b'{"name": "a", "time": "2024-01-01T00:00:00+00:00"}'] * 10).result()
         journal.submit((), None, {"fast": 8, "slow": 3}).result()
-        engine._housekeeping({"fast": b"{}"}, ["fast", "slow"])
+        engine.readers.housekeeping({"fast": b"{}"}, ["fast", "slow"], engine.retention)
         assert journal.size()[0] == 7  # seqs 1..3 are gone: "slow" has passed them
         assert set(journal.read_status()) == {"fast"}
-        engine._housekeeping({}, ["fast", "slow"])  # within the minute: no second trim
+        engine.readers.housekeeping(
+            {}, ["fast", "slow"], engine.retention
+        )  # within the minute: no second trim
         journal.submit((), None, {"slow": 8}).result()
-        engine._housekeeping({}, ["fast", "slow"])
+        engine.readers.housekeeping({}, ["fast", "slow"], engine.retention)
         assert journal.size()[0] == 7
     finally:
         journal.close()
@@ -76,7 +83,11 @@ def test_housekeeping_trims_below_the_slowest_running_consumer(tmp_path: Path) -
 def _engine(tmp_path: Path) -> tuple[Engine, SqliteJournal, Store]:
     journal = SqliteJournal(tmp_path / "journal.db")
     store = Store.open(f"sqlite:///{tmp_path / 'control.db'}")
-    return Engine(journal, store, lms_url="http://lms", secret_key="s"), journal, store
+    return (
+        Engine(CursorReaders(journal), store, lms_url="http://lms", secret_key="s"),
+        journal,
+        store,
+    )
 
 
 EVENT = b'{"name": "a", "time": "2024-01-01T00:00:00+00:00"}'
@@ -96,7 +107,7 @@ def test_a_consumer_added_again_under_an_old_name_starts_afresh(tmp_path: Path) 
         assert journal.cursor("lrs") == 5
         # A consumer that merely restarts keeps its own cursor.
         journal.submit((), None, {"lrs": 7}).result()
-        again = Engine(journal, store, lms_url="http://lms", secret_key="s")
+        again = Engine(CursorReaders(journal), store, lms_url="http://lms", secret_key="s")
         asyncio.run(_sync_and_stop(again))
         assert journal.cursor("lrs") == 7
     finally:
@@ -121,11 +132,11 @@ def test_an_enabled_consumer_that_cannot_run_still_holds_its_events(tmp_path: Pa
         asyncio.run(engine.sync())
         assert "hook" not in engine._running and engine.stats["hook"].state.value == "paused"
         journal.submit([EVENT] * 10, None, {"lrs": 10, "off": 0}).result()
-        engine._housekeeping({}, engine._enabled())
+        engine.readers.housekeeping({}, engine._enabled(), engine.retention)
         assert journal.size()[0] == 10  # "hook" is at 0: nothing may go
         journal.submit((), None, {"hook": 4}).result()
-        engine._last_trim = 0.0
-        engine._housekeeping({}, engine._enabled())
+        engine.readers._last_trim = 0.0
+        engine.readers.housekeeping({}, engine._enabled(), engine.retention)
         assert journal.size()[0] == 6  # the disabled "off" (at 0) holds nothing back
         asyncio.run(engine.shutdown())
     finally:

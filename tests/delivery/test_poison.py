@@ -21,6 +21,7 @@ import pytest
 
 from event_router.delivery import sender as sender_module
 from event_router.delivery.consumer import Delivery
+from event_router.delivery.cursor import CursorReader
 from event_router.delivery.encoder import Encoder, TranslationCache
 from event_router.delivery.sender import SPLIT_AFTER, Item, Sender
 from event_router.delivery.stats import State, Stats
@@ -429,7 +430,8 @@ def _journal_delivery(
     entries, _ = journal.read(0, count)
     encoded = asyncio.run(encoder.encode_all(entries))
     ids = [orjson.loads(items[0])["id"] for items in encoded if isinstance(items, list)]
-    return journal, Delivery(encoder, sink, journal, dead_letter, run.stats), ids
+    reader = CursorReader(journal, "lrs", 0)
+    return journal, Delivery(encoder, sink, reader, dead_letter, run.stats), ids
 
 
 @pytest.mark.parametrize("sick_for", [0, 12])
@@ -445,7 +447,7 @@ def test_in_a_quiet_moment_a_poison_event_does_not_hold_up_the_consumer(
     endpoint.sick_for = sick_for
 
     async def go() -> None:
-        task = asyncio.create_task(delivery.run(0))
+        task = asyncio.create_task(delivery.run())
         while (journal.cursor("lrs") or 0) < 6:
             await asyncio.sleep(0.01)
         delivery.stop()

@@ -1,5 +1,6 @@
-"""The group engine in this process against real Redis, PostgreSQL and an HTTP receiver: where a
-new consumer's group starts, dead letters, cluster status, and trimming below the slowest group."""
+"""The engine on a Redis journal (this process a member of each consumer group) against real
+Redis, PostgreSQL and an HTTP receiver: where a new consumer's group starts, dead letters,
+cluster status, and trimming below the slowest group."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import orjson
 import pytest
 import redis
 
-from event_router.delivery.group_engine import GroupEngine
+from event_router.delivery.engine import Engine
+from event_router.delivery.group_readers import GroupReaders
 from event_router.delivery.stats import State
 from event_router.events import parse_json
 from event_router.journal.redis import RedisJournal
@@ -68,12 +70,18 @@ def pending(journal: JournalRedis, group: str) -> int | None:
     return int(summary["pending"])
 
 
-def engine_for(journal: RedisJournal, store: Store, **options: Any) -> GroupEngine:
+def engine_for(
+    journal: RedisJournal,
+    store: Store,
+    member: str = "member-a",
+    claim_idle: float = 30.0,
+    **options: Any,
+) -> Engine:
     options.setdefault("retention", 0.0)
-    return GroupEngine(
-        journal,
+    readers = GroupReaders(journal, member=member, claim_idle=claim_idle, poll_interval=0.1)
+    return Engine(
+        readers,
         store,
-        member="member-a",
         lms_url="http://localhost:18000",
         secret_key="group-test",
         poll_interval=0.1,
@@ -81,7 +89,7 @@ def engine_for(journal: RedisJournal, store: Store, **options: Any) -> GroupEngi
     )
 
 
-def running(engine: GroupEngine, scenario: Callable[[], Awaitable[None]]) -> None:
+def running(engine: Engine, scenario: Callable[[], Awaitable[None]]) -> None:
     async def go() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(engine.run(stop))
@@ -172,8 +180,7 @@ def test_slow_work_is_not_taken_from_a_live_member(
     time.sleep(0.01)
     receiver.delay = 3.0  # the one request outlasts the claim time below threefold
     first = engine_for(journal, store, claim_idle=1.0)
-    second = engine_for(journal, store, claim_idle=1.0)
-    second.member = "member-b"
+    second = engine_for(journal, store, "member-b", claim_idle=1.0)
 
     async def scenario() -> None:
         stop = asyncio.Event()

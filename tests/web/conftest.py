@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from event_router.delivery.cursor import CursorReaders
 from event_router.delivery.engine import Engine
 from event_router.journal import SqliteJournal
 from event_router.store import Store
@@ -111,7 +112,8 @@ def make_web(home: Path, template: Template, with_engine: bool) -> Web:
     shutil.copy(template.path, home / "control.db")
     store = Store.open(f"sqlite:///{home / 'control.db'}")
     journal = SqliteJournal(home / "journal.db")
-    engine = Engine(journal, store, lms_url=LMS, secret_key=SECRET) if with_engine else None
+    readers = CursorReaders(journal)
+    engine = Engine(readers, store, lms_url=LMS, secret_key=SECRET) if with_engine else None
     app = create_app(
         journal,
         engine,

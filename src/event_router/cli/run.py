@@ -12,6 +12,7 @@ import typer
 from event_router.cli import app
 from event_router.cli.options import HOME, LMS_URL, settings
 from event_router.cli.serving import serve_parts
+from event_router.delivery.cursor import CursorReaders
 from event_router.delivery.engine import Engine
 from event_router.journal import SqliteJournal
 from event_router.settings import Settings
@@ -111,7 +112,7 @@ async def serve(
     journal = SqliteJournal(config.home / "journal.db", synchronous=config.journal_sync)
     store = Store.open(config.database_url or f"sqlite:///{config.home / 'control.db'}")
     engine = Engine(
-        journal,
+        CursorReaders(journal),
         store,
         lms_url=config.lms_url,
         secret_key=config.resolved_secret(),

@@ -2,7 +2,8 @@
 
 Chosen by `EVENT_ROUTER_JOURNAL=redis://…` (see docs/scaling.md). The sources, the web server and
 the signal handling are those of the single-process mode; the journal is a `RedisJournal` and
-delivery a `GroupEngine`, whose deliveries are members of each consumer's consumer group.
+delivery the one `Engine` reading through `GroupReaders`: this process is a member of each
+consumer's consumer group.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 import typer
 
 from event_router.cli.serving import serve_parts
-from event_router.delivery.group_engine import GroupEngine
+from event_router.delivery.engine import Engine
+from event_router.delivery.group_readers import GroupReaders
 from event_router.journal import JournalFull
 from event_router.journal.redis import RedisJournal
 from event_router.settings import Settings
@@ -63,18 +65,17 @@ async def serve_group(
     except StoreError as exc:
         journal.close()
         raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_DATABASE_URL") from None
-    engine = GroupEngine(
-        journal,
+    readers = GroupReaders(journal, member=member_name(config), claim_idle=config.claim_idle)
+    engine = Engine(
+        readers,
         store,
-        member=member_name(config),
         lms_url=config.lms_url,
         secret_key=config.resolved_secret(),
-        claim_idle=config.claim_idle,
         retention=config.retention_hours * 3600,
         translation_workers=config.translation_workers,
     )
     intake = Intake(journal, engine.pool)  # a Redis journal keeps no translations ahead
-    banner = f"member {engine.member} of journal {journal.stream}, prefix {config.journal_prefix}"
+    banner = f"{readers.label}, prefix {config.journal_prefix}"
     await serve_parts(
         config, journal, store, engine, intake, logs, (host, port), bus=bus, banner=banner
     )

@@ -1,9 +1,10 @@
 """One router process at work: sources, the delivery engine and the web server, until a signal.
 
-`event-router run` builds a journal, a store and an engine (SQLite and `Engine`, or Redis and
-`GroupEngine` in scale-out mode) and hands them here; what runs around them and how they stop is
-the same in both modes: sources stop reading first, the web server stops, then deliveries settle
-their batches in flight, and only then are the journal and the store closed.
+`event-router run` builds a journal, a store and the engine (reading the journal through
+`CursorReaders` on SQLite, `GroupReaders` on Redis in scale-out mode) and hands them here; what
+runs around them and how they stop is the same in both modes: sources stop reading first, the web
+server stops, then deliveries settle their batches in flight, and only then are the journal and
+the store closed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from event_router.delivery.engine_base import BaseEngine
+from event_router.delivery.engine import Engine
 from event_router.journal import Journal
 from event_router.settings import Settings
 from event_router.sources.bus import BusOptions, BusSource
@@ -35,7 +36,7 @@ async def serve_parts(
     config: Settings,
     journal: Journal,
     store: Store,
-    engine: BaseEngine,
+    engine: Engine,
     intake: Intake,
     logs: list[Path],
     address: tuple[str, int],

@@ -1,11 +1,13 @@
-"""One consumer's delivery loop: cursor → route → translate → batch → sink → outcome → cursor.
+"""One consumer's delivery loop: read → route → translate → batch → sink → outcome → acknowledge.
 
-The cursor only moves over batches whose every item reached a terminal outcome (delivered,
-duplicate, or dead letter), in journal order, and each move is committed before the next batch is
-acknowledged, so a crash re-sends at most the batches in flight (same ids: the LRS ignores them).
-Transient failures retry forever with backoff; a rejection is split until the offending items are
-isolated and dead-lettered; an auth or configuration refusal pauses the consumer until an operator
-changes something.
+Written once for every journal: it reads through a `delivery.reader.Reader` (a SQLite cursor, a
+Redis consumer group member, ...). A batch is acknowledged only once its every item reached a
+terminal outcome (delivered, duplicate, or dead letter), in the order batches were read, and each
+acknowledgement is recorded before the next, so a crash re-sends at most the batches in flight
+(same ids: the LRS ignores them). Transient failures retry forever with backoff; a rejection is
+split until the offending items are isolated and dead-lettered; an auth or configuration refusal
+pauses the consumer until an operator changes something. A journal that cannot be read or
+acknowledged for a while is waited out.
 """
 
 from __future__ import annotations
@@ -13,25 +15,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from event_router.delivery.backoff import backoff, paused
 from event_router.delivery.encoder import Encoder, Skip
+from event_router.delivery.reader import Read, Reader
 from event_router.delivery.sender import DeadLetter, Item, More, Sender
 from event_router.delivery.stats import State, Stats
-from event_router.journal import JournalFull, SqliteJournal
+from event_router.journal import JournalUnavailable
 from event_router.sinks.base import Sink
 from event_router.sinks.outcome import Outcome
 
 log = logging.getLogger(__name__)
 READ_AHEAD = 2  # translated batches waiting for a free send slot
+BLOCK = 1.0  # seconds a read waits for new entries when there is nothing to send
 __all__ = ["Batch", "DeadLetter", "Delivery", "Item"]
 
 
 @dataclass(slots=True)
 class Batch:
     items: list[Item]
-    last_seq: int  # the cursor may move here once every item is settled (skipped ones included)
+    marks: list[Any] = field(default_factory=list)  # the reads it settles (skipped ones too)
 
 
 class Delivery:
@@ -41,14 +46,14 @@ class Delivery:
         self,
         encoder: Encoder,
         sink: Sink,
-        journal: SqliteJournal,
+        reader: Reader,
         dead_letter: DeadLetter,
         stats: Stats | None = None,
     ) -> None:
         self.encoder = encoder
         self.consumer = encoder.consumer
         self.sink = sink
-        self.journal = journal
+        self.reader = reader
         self.dead_letter = dead_letter
         self.stats = stats or Stats()
         self._stopping = asyncio.Event()
@@ -69,19 +74,19 @@ class Delivery:
         del outcome
         await paused(self._resume)
 
-    async def run(self, start: int) -> None:
-        """Deliver from the cursor `start` until stopped; returns after in-flight batches settle.
+    async def run(self) -> None:
+        """Deliver until stopped; returns after in-flight batches settle.
 
         Three stages joined by bounded queues, so none waits on another's slow step: the reader
         translates the next batches while earlier ones are on the wire (translation workers
         never idle on a round trip or an fsync), the sender keeps up to `max_in_flight` requests
-        out, and the settler records each batch's end as the cursor, strictly in journal order.
+        out, and the settler acknowledges each batch, strictly in the order they were read.
         """
-        self.stats.cursor = start
+        self.stats.cursor = self.reader.position
         ready: asyncio.Queue[Batch] = asyncio.Queue(maxsize=READ_AHEAD)
         sent: asyncio.Queue[tuple[Batch, asyncio.Task[None]] | None] = asyncio.Queue()
         slots = asyncio.Semaphore(self.consumer.max_in_flight)
-        reader = asyncio.create_task(self._read(start, ready), name=f"read:{self.consumer.name}")
+        reader = asyncio.create_task(self._read(ready), name=f"read:{self.consumer.name}")
         settler = asyncio.create_task(self._settle_all(sent, slots))
         stopping = asyncio.create_task(self._stopping.wait())
         in_flight: list[asyncio.Task[None]] = []
@@ -112,6 +117,7 @@ class Delivery:
                 stage.cancel()
             await asyncio.gather(reader, settler, stopping, *in_flight, return_exceptions=True)
             await self.sink.close()
+            await self.reader.close()
             self.stats.state = State.STOPPED
         log.debug("%s stopped at %d", self.consumer.name, self.stats.cursor)
 
@@ -127,25 +133,41 @@ class Delivery:
                 following = ready.get_nowait()
             except asyncio.QueueEmpty:
                 return []  # nothing read yet: no evidence this round
-            batch.last_seq = following.last_seq
+            batch.marks.extend(following.marks)
             return following.items
 
         return more
 
-    async def _read(self, start: int, ready: asyncio.Queue[Batch]) -> None:
-        """Collect and translate batches ahead of the sender, at most READ_AHEAD of them."""
-        flag = self.journal.listener()
-        read_pos = start
+    async def _read(self, ready: asyncio.Queue[Batch]) -> None:
+        """Collect and translate batches ahead of the sender, at most READ_AHEAD of them; a
+        journal that cannot be read is tried again with backoff."""
+        attempt = 0
         while not self._stopping.is_set():
-            batch = await self._collect(read_pos, flag)
+            try:
+                batch = await self._collect()
+            except JournalUnavailable as exc:
+                attempt += 1
+                self.stats.state = State.RETRYING
+                self.stats.error(f"journal unavailable: {exc}")
+                log.warning("%s: journal unavailable (%s); retrying", self.consumer.name, exc)
+                await self._pause(backoff(attempt, cap=10.0))
+                continue
+            attempt = 0
             if batch is not None:
-                read_pos = batch.last_seq
                 await ready.put(batch)
+
+    async def _pause(self, seconds: float) -> bool:
+        """Wait `seconds` unless stopping; whether we are stopping."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def _settle_all(
         self, sent: asyncio.Queue[tuple[Batch, asyncio.Task[None]] | None], slots: asyncio.Semaphore
     ) -> None:
-        """Move the cursor over each sent batch once it is settled, in the order they were sent."""
+        """Acknowledge each sent batch once it is settled, in the order they were sent."""
         while (done := await sent.get()) is not None:
             try:
                 await self._settle(done)
@@ -158,58 +180,62 @@ class Delivery:
         attempt = 0
         while True:  # the batch is delivered; only recording that may fail (a full disk)
             try:
-                await self.journal.set_cursor(self.consumer.name, batch.last_seq)
+                await self.reader.ack(batch.marks)
                 break
-            except JournalFull as exc:
+            except JournalUnavailable as exc:
                 attempt += 1
                 self.stats.error(f"cannot record delivery progress: {exc}")
-                try:
-                    await asyncio.wait_for(self._stopping.wait(), backoff(attempt, cap=5.0))
-                except TimeoutError:
-                    continue
-                raise asyncio.CancelledError from None  # stopping: re-sent after the restart
-        self.stats.cursor = batch.last_seq
+                if await self._pause(backoff(attempt, cap=5.0)):
+                    raise asyncio.CancelledError from None  # stopping: re-sent after the restart
+        self.stats.cursor = self.reader.position
 
-    async def _collect(self, after: int, flag: asyncio.Event) -> Batch | None:
-        """Gather up to batch_size items after `after`, waiting at most `linger` to fill a batch."""
+    async def _collect(self) -> Batch | None:
+        """Gather up to batch_size items, waiting at most `linger` to fill a batch once the first
+        is in; None when nothing came within a second."""
         size, linger = self.consumer.batch_size, self.consumer.linger
-        items: list[Item] = []
-        last = after
+        batch = Batch([])
         deadline: float | None = None
+        full = False  # the last read was cut at its limit: more may already be waiting
         while True:
-            flag.clear()
-            entries, unreadable = self.journal.read(last, size)
-            for seq, reason in unreadable:
-                self.stats.skip(f"unreadable journal entry: {reason}", translation_failed=True)
-                last = max(last, seq)
-            for entry, encoded in zip(entries, await self.encoder.encode_all(entries), strict=True):
-                if isinstance(encoded, Skip):
-                    self.stats.skip(encoded.reason, translation_failed=encoded.translation_failed)
-                else:
-                    name = entry.name
-                    items.extend(Item(entry.seq, name, p, entry.ingested_at) for p in encoded)
-                self.stats.events += 1
-                last = entry.seq
-                if len(items) >= size:
-                    return Batch(items, last)
-            if entries and len(entries) == size:
-                continue  # more may already be waiting
-            if items and linger <= 0:
-                return Batch(items, last)
-            if not items:
-                if last > after:
-                    return Batch([], last)  # only skipped events: the cursor still moves
-                if self._stopping.is_set():
-                    return None
-                timeout = 1.0
-            else:
+            if full:
+                wait = 0.0
+            elif batch.items:
                 now = time.monotonic()
                 deadline = deadline or now + linger
-                timeout = deadline - now
-                if timeout <= 0:
-                    return Batch(items, last)
-            try:
-                await asyncio.wait_for(flag.wait(), timeout)
-            except TimeoutError:
-                if not items:
-                    return None
+                if linger <= 0 or now >= deadline:
+                    return batch
+                wait = deadline - now
+            elif batch.marks:
+                return batch  # only skipped events: the batch still settles them
+            elif self._stopping.is_set():
+                return None
+            else:
+                wait = BLOCK
+            limit = max(1, size - len(batch.items))
+            read = await self.reader.read(limit, wait)
+            if read is None:
+                if full:
+                    full = False
+                    continue
+                return batch if batch.marks else None
+            full = len(read.entries) + len(read.unreadable) >= limit
+            await self._add(batch, read)
+            if len(batch.items) >= size:
+                return batch
+
+    async def _add(self, batch: Batch, read: Read) -> None:
+        """Translate what `read` found into `batch`'s items; report what cannot be sent."""
+        batch.marks.append(read.mark)
+        for problem in read.problems:
+            self.stats.error(problem)
+            log.error("%s: %s", self.consumer.name, problem)
+        for _seq, reason in read.unreadable:
+            self.stats.skip(f"unreadable journal entry: {reason}", translation_failed=True)
+        entries = read.entries
+        for entry, encoded in zip(entries, await self.encoder.encode_all(entries), strict=True):
+            self.stats.events += 1
+            if isinstance(encoded, Skip):
+                self.stats.skip(encoded.reason, translation_failed=encoded.translation_failed)
+            else:
+                name = entry.name
+                batch.items.extend(Item(entry.seq, name, p, entry.ingested_at) for p in encoded)

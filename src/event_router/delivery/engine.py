@@ -1,9 +1,13 @@
-"""The delivery engine: one `Delivery` per enabled consumer, kept in step with the store.
+"""The delivery engine of one router process: one `Delivery` per enabled consumer, kept in step
+with the store, whichever journal backs it.
 
 It polls the store's consumer revision every second, so an added, changed, disabled or removed
-consumer takes effect within a second or two without a restart; writes status snapshots for
-`event-router status`; re-sends dead letters an operator marked for replay; and trims the journal
-below the slowest enabled consumer once the retention window has passed.
+consumer takes effect within a second or two without a restart; restarts a delivery that crashed;
+applies rewinds; publishes status for `event-router status`; re-sends dead letters an operator
+marked for replay; and has the journal trimmed below the slowest enabled consumer once the
+retention window has passed. How each consumer reads the journal, and what status and trimming
+mean there, is the journal's part (`delivery.reader.Readers`: `CursorReaders` for SQLite,
+`GroupReaders` for a Redis stream shared by N processes).
 """
 
 from __future__ import annotations
@@ -11,33 +15,55 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from event_router.delivery.consumer import DeadLetter, Delivery, Item
-from event_router.delivery.encoder import Encoder
-from event_router.delivery.engine_base import BaseEngine, Running
+from event_router.delivery.consumer import Delivery
+from event_router.delivery.encoder import Encoder, TranslationCache
+from event_router.delivery.reader import Reader, Readers
+from event_router.delivery.sender import DeadLetter, Item
 from event_router.delivery.stats import State, Stats
-from event_router.delivery.workers import Warm
-from event_router.journal import SqliteJournal
+from event_router.delivery.workers import TranslationPool, Warm
+from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.consumer import Consumer, Protocol
+from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
 from event_router.sinks.base import SinkError, build_sink
-from event_router.sinks.outcome import Outcome
-from event_router.store import Store
+from event_router.sinks.outcome import Outcome, Verdict
+from event_router.store import Store, StoreError
+from event_router.translate import Options
 
 log = logging.getLogger(__name__)
 WARM_LAG = 10_000  # events: half the journal's in-memory tail
 
 
-class Engine(BaseEngine):
+@dataclass
+class Running:
+    consumer: Consumer
+    delivery: Delivery
+    task: asyncio.Task[None]
+
+
+async def settle_task(name: str, task: asyncio.Task[None], timeout: float) -> None:
+    """Wait for a stopping delivery to finish its batches in flight; cancel it after `timeout`."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout)
+    except (TimeoutError, asyncio.CancelledError):
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+    except Exception:
+        log.exception("delivery to %s failed while stopping", name)
+
+
+class Engine:
     """Owns the per-consumer deliveries of one router process."""
 
     def __init__(
         self,
-        journal: SqliteJournal,
+        readers: Readers,
         store: Store,
         *,
         lms_url: str,
@@ -46,35 +72,42 @@ class Engine(BaseEngine):
         poll_interval: float = 1.0,
         translation_workers: int = 0,
     ) -> None:
-        super().__init__(
-            store,
-            lms_url=lms_url,
-            secret_key=secret_key,
-            retention=retention,
-            poll_interval=poll_interval,
-            translation_workers=translation_workers,
-        )
-        self.journal = journal
-        self._last_trim = 0.0
+        self.readers = readers
+        self.store = store
+        self.lms_url = lms_url
+        self.secret_key = secret_key
+        self.retention = retention
+        self.poll_interval = poll_interval
+        self.cache = TranslationCache()
+        self.pool = TranslationPool(translation_workers) if translation_workers > 0 else None
+        self.stats: dict[str, Stats] = {}
         self.warm: Warm = ()  # what sources translate ahead (see `sources.intake`)
-        self._previous: dict[str, tuple[bytes, float]] | None = None  # last run's snapshots
+        self._running: dict[str, Running] = {}
+        self._options: dict[Policy, Options] = {}
+        self._tables: tuple[IdentityTable, CourseCatalogue] | None = None
+        self._revision = -1
+        self._last_tables = 0.0
+        self._created: dict[str, float] = {}
 
     # -- lifecycle --
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run until `stop` is set, then stop every delivery gracefully."""
+        """Run until `stop` is set, then stop every delivery gracefully; an outage of the
+        journal or the control plane is logged and waited out."""
         try:
             while not stop.is_set():
-                await self._rewinds()
-                await self.sync()
-                self.warm = self._warm_pairs()
-                await self._replays()
                 try:
-                    # On a thread: a status write is a commit (an fsync), a trim may delete a
-                    # minute of events; neither may hold up the loop that ingests and sends.
-                    await asyncio.to_thread(self._housekeeping, self._status(), self._enabled())
-                except sqlite3.Error as exc:  # a full disk: delivery goes on, retried next round
-                    log.warning("cannot write status or trim the journal: %s", exc)
+                    await self._rewinds()
+                    await self.sync()
+                    self.warm = self._warm_pairs()
+                    await self.readers.observe(self.stats)
+                    if await self.readers.lease():
+                        await self._replays()
+                        await self.readers.housekeep(
+                            self._status(), self._enabled(), self.retention
+                        )
+                except (OSError, StoreError) as exc:
+                    log.warning("journal or control plane unavailable: %s", exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.poll_interval)
         finally:
@@ -87,84 +120,51 @@ class Engine(BaseEngine):
             self._reap()
             return
         await self._refresh_tables()
-        self._revision = revision
         records = await asyncio.to_thread(self.store.consumers.records)
         wanted = {r.consumer.name: r.consumer for r in records}
         self._created = {r.consumer.name: r.created_at.timestamp() for r in records}
         for name in list(self._running):
             current = wanted.get(name)
-            running = self._running[name]
-            if current is None or not current.enabled or current != running.consumer:
+            if current is None or not current.enabled or current != self._running[name].consumer:
                 await self._stop(name)
         for name, consumer in wanted.items():
-            stats = self.stats.get(name) or self._stats_for(name)
+            stats = self.stats.get(name) or self.readers.stats_for(name, self._created[name])
             self.stats[name] = stats
             if not consumer.enabled:
                 stats.state = State.DISABLED
-                continue
-            if name not in self._running:
-                self._start(consumer, stats)
+            elif name not in self._running:
+                await self._start(consumer, stats)
         for name in list(self.stats):
             if name not in wanted:
                 del self.stats[name]
-
-    def _stats_for(self, name: str) -> Stats:
-        """New figures for a consumer, going on from its last snapshot of an earlier run (not
-        from one left by a removed consumer of the same name)."""
-        if self._previous is None:
-            self._previous = self.journal.read_status()
-        found = self._previous.pop(name, None)
-        if found is None or found[1] < self._created.get(name, 0.0):
-            return Stats()
-        return Stats.carried_over(orjson.loads(found[0]))
+        self._revision = revision  # only now: a failed start is tried again next round
 
     async def _rewinds(self) -> None:
         """Apply the rewinds operators asked for (`consumers rewind`): the consumer's delivery
-        stops (batches in flight settle), its cursor moves back, and `sync` starts it again."""
-        try:
-            asked = await asyncio.to_thread(self.journal.rewinds)
-        except sqlite3.Error as exc:
-            log.warning("cannot read rewind requests now: %s", exc)
-            return
-        for name in asked:
+        stops (batches in flight settle), the journal moves it back, and `sync` starts it again."""
+        for name in await self.readers.rewinds():
             if name in self._running:
                 await self._stop(name)
             self._revision = -1  # the next sync starts it again, rewound or not
-            try:
-                seq = await asyncio.to_thread(self.journal.apply_rewind, name)
-            except sqlite3.Error as exc:  # a full disk, say: the request stays, tried again
-                log.warning("cannot rewind %s now: %s", name, exc)
-                continue
-            log.info("%s rewound by an operator: delivering again from seq %s", name, seq)
+            await self.readers.rewind(name)
 
-    def _start(self, consumer: Consumer, stats: Stats) -> None:
+    async def _start(self, consumer: Consumer, stats: Stats) -> None:
         created = self._created.get(consumer.name, time.time())
-        cursor = self.journal.cursor_at(consumer.name)
-        if cursor is not None and cursor[1] < created:
-            # Left by an earlier consumer of the same name, removed since: not this one's.
-            log.info("%s is a new consumer: its name's old cursor is not used", consumer.name)
-            cursor = None
-        if cursor is None:
-            # A new consumer receives what was accepted after it was created, even if the
-            # router was not running then (or saw the consumer a second later).
-            start = self.journal.seq_before(created)
-            self.journal.submit((), None, {consumer.name: start}).result()
-        else:
-            start = cursor[0]
+        reader = await self.readers.reader(consumer.name, created)
         encoder = Encoder(consumer, self.options(consumer.identity), self.cache, self.pool)
         try:
             sink = build_sink(consumer, secret_key=self.secret_key)
         except SinkError as exc:
+            await reader.close()
             stats.state = State.PAUSED
             stats.error(f"cannot deliver: {exc}")
             log.error("%s: %s", consumer.name, exc)
             return
         stats.state = State.RUNNING
         stats.last_error = None
-        delivery = Delivery(encoder, sink, self.journal, self._dead_letter_for(consumer), stats)
-        task = asyncio.create_task(delivery.run(start), name=f"deliver:{consumer.name}")
+        delivery = Delivery(encoder, sink, reader, self._dead_letter_for(consumer, reader), stats)
+        task = asyncio.create_task(delivery.run(), name=f"deliver:{consumer.name}")
         self._running[consumer.name] = Running(consumer, delivery, task)
-        log.info("delivering to %s from seq %d", consumer.name, start)
 
     def _warm_pairs(self) -> Warm:
         """(protocol, identity policy) of the deliveries worth translating for at ingest: those
@@ -172,41 +172,31 @@ class Engine(BaseEngine):
         find those translations gone by the time it gets there)."""
         if self.pool is None:
             return ()
-        head = self.journal.head
         pairs = {
             (r.consumer.protocol.value, r.consumer.identity.value)
             for r in self._running.values()
             if r.consumer.protocol is not Protocol.EDX
             and r.consumer.route.is_open
-            and head - r.delivery.stats.cursor < WARM_LAG
+            and self.readers.behind(r.delivery.stats) < WARM_LAG
         }
         return tuple(sorted(pairs))
 
     async def shutdown(self) -> None:
         await self._stop_all()
-        self._write_status(self._status())
-        self._close_pool()
-
-    # -- dead letters --
-
-    def _dead_letter_for(self, consumer: Consumer) -> DeadLetter:
-        async def dead_letter(item: Item, outcome: Outcome) -> None:
-            await self._record_dead_letter(
-                consumer.name, item, self.journal.body(item.seq), outcome
-            )
-
-        return dead_letter
+        await self.readers.close(self._status(), self.stats)
+        if self.pool is not None:
+            self.pool.close()
 
     # -- status and retention --
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
-        head = self.journal.head
+        """Per consumer: the figures as status shows them, with `lag` (and what the journal
+        adds: on Redis, this member and the whole cluster)."""
         out = {}
         for name, stats in self.stats.items():
             snap = stats.snapshot()
-            # A running delivery's cursor is known, 0 included (nothing delivered yet on a new
-            # journal: its whole backlog is lag); a consumer not running has none to show.
-            snap["lag"] = max(0, head - stats.cursor) if name in self._running else None
+            snap["lag"] = self.readers.lag(name, stats, name in self._running)
+            self.readers.describe(name, snap)
             out[name] = snap
         return out
 
@@ -218,27 +208,116 @@ class Engine(BaseEngine):
         still needs its events)."""
         return [name for name, stats in self.stats.items() if stats.state is not State.DISABLED]
 
-    def _housekeeping(self, snapshots: dict[str, bytes], enabled: list[str]) -> None:
-        """Write the status snapshots, and trim the journal once a minute. Runs on a thread
-        (see `run`): it gets what it needs from the loop, and reads nothing the loop changes."""
-        self._write_status(snapshots)
-        self._maybe_trim(enabled)
+    async def trim(self) -> int:
+        """Trim the journal now (housekeeping does it now and then)."""
+        return await self.readers.trim(self._enabled(), self.retention)
 
-    def _write_status(self, snapshots: dict[str, bytes]) -> None:
-        if snapshots:
-            self.journal.write_status(snapshots)
+    # -- translation options: one per identity policy, tables refreshed each minute --
 
-    def _maybe_trim(self, enabled: list[str]) -> None:
-        """Trim below every enabled consumer's cursor and the retention window, once a minute
-        (disabled consumers keep their events only for the retention window)."""
-        now = time.time()
-        if now - self._last_trim < 60:
-            return
-        self._last_trim = now
-        cursors = self.journal.cursors()
-        floors = [cursors.get(name, 0) for name in enabled]
-        if not floors:
-            return
-        trimmed = self.journal.trim(min(floors), now - self.retention)
-        if trimmed:
-            log.info("trimmed %d journal events", trimmed)
+    async def _refresh_tables(self) -> None:
+        """Read the tables on a thread; use them, if they changed, on the event loop."""
+        changed = await asyncio.to_thread(self._read_tables)
+        if changed is not None:
+            self._use_tables(*changed)
+
+    def _read_tables(self) -> tuple[IdentityTable, CourseCatalogue] | None:
+        """The identity and course tables, if they differ from those in use (the workers are
+        then restarted with them, their work under way finishing with the old ones)."""
+        identities, catalogue = self.store.identity_table(), self.store.catalogue()
+        self._last_tables = time.monotonic()
+        if self._options and self._tables == (identities, catalogue):
+            return None
+        self._tables = (identities, catalogue)
+        if self.pool is not None:
+            self.pool.configure(self.secret_key, self.lms_url, identities, catalogue)
+        return identities, catalogue
+
+    def _use_tables(self, identities: IdentityTable, catalogue: CourseCatalogue) -> None:
+        """Translate with these tables from now on: every running delivery from its next batch,
+        as `transform` would, and cached translations made with the old ones are dropped. Those
+        made at ingest for the newest events, or under way, still serve the events they were
+        made for (a few seconds' worth). On the event loop, where the deliveries run."""
+        self._options = {
+            policy: Options(
+                lms_url=self.lms_url,
+                identity=IdentityPolicy(self.secret_key, self.lms_url, identities, policy),
+                courses=catalogue,
+            )
+            for policy in Policy
+        }
+        self.cache.clear()
+        for running in self._running.values():
+            running.delivery.encoder.options = self._options[running.consumer.identity]
+
+    def _tables_stale(self) -> bool:
+        return time.monotonic() - self._last_tables > 60
+
+    def options(self, policy: Policy) -> Options:
+        if not self._options:
+            tables = self._read_tables()
+            assert tables is not None  # nothing in use yet: they are new
+            self._use_tables(*tables)
+        return self._options[policy]
+
+    # -- running deliveries --
+
+    async def _stop(self, name: str, timeout: float = 10.0) -> None:
+        running = self._running.pop(name)
+        running.delivery.stop()
+        await settle_task(name, running.task, timeout)
+
+    async def _stop_all(self) -> None:
+        for name in list(self._running):
+            await self._stop(name)
+
+    def _reap(self) -> None:
+        """Forget a delivery whose task died of an unexpected error (and say why); the next
+        `sync` starts it again."""
+        for name, running in list(self._running.items()):
+            if running.task.done() and not running.task.cancelled():
+                error = running.task.exception()
+                if error is not None:
+                    log.error("delivery to %s crashed: %r; restarting", name, error)
+                    running.delivery.stats.error(f"internal error: {error!r}")
+                    del self._running[name]
+                    self._revision = -1
+
+    # -- dead letters --
+
+    def _dead_letter_for(self, consumer: Consumer, reader: Reader) -> DeadLetter:
+        async def dead_letter(item: Item, outcome: Outcome) -> None:
+            await self._record_dead_letter(consumer.name, item, reader.body(item.seq), outcome)
+
+        return dead_letter
+
+    async def _record_dead_letter(
+        self, consumer: str, item: Item, body: bytes | None, outcome: Outcome
+    ) -> None:
+        """Keep what the endpoint refused, with the event it came from and the answer."""
+        await asyncio.to_thread(
+            self.store.add_dead_letter,
+            consumer=consumer,
+            event_seq=item.seq,
+            event_name=item.name,
+            event=orjson.loads(body) if body else None,
+            item=orjson.loads(item.payload),
+            status=outcome.status,
+            answer=outcome.detail,
+            reason=f"{outcome.verdict.value}",
+        )
+
+    async def _replays(self) -> None:
+        """Re-send the dead letters an operator marked for replay; transient failures wait."""
+        for name, running in list(self._running.items()):
+            letters = await asyncio.to_thread(self.store.take_replays, name)
+            for letter in letters:
+                outcome = await running.delivery.sink.send([orjson.dumps(letter.item)])
+                if outcome.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
+                    await asyncio.to_thread(self.store.mark_replayed, letter.id)
+                    running.delivery.stats.delivered += 1
+                elif outcome.verdict in (Verdict.RETRY, Verdict.PAUSE):
+                    break  # the endpoint is not taking anything now: try again next round
+                else:
+                    await asyncio.to_thread(
+                        self.store.mark_dead, letter.id, outcome.status, outcome.detail
+                    )

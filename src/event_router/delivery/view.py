@@ -1,8 +1,7 @@
-"""What the web server reads from a running delivery engine, whichever kind runs.
+"""What the web server reads from a running delivery engine, whichever journal it reads.
 
-`Engine` (SQLite journal, one process) and `GroupEngine` (Redis journal, N processes) both offer
-this much: per-consumer figures for status and metrics, and the translation options the
-playground must share with delivery so it shows exactly the bytes a consumer gets.
+Per-consumer figures for status and metrics, and the translation options the playground must
+share with delivery so it shows exactly the bytes a consumer gets.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ has passed them, plus a retention window for replay.
 """
 
 from event_router.journal.base import Ahead, Journal
-from event_router.journal.entry import Entry, JournalFull
+from event_router.journal.entry import Entry, JournalFull, JournalUnavailable
 from event_router.journal.sqlite import SqliteJournal
 
-__all__ = ["Ahead", "Entry", "Journal", "JournalFull", "SqliteJournal"]
+__all__ = ["Ahead", "Entry", "Journal", "JournalFull", "JournalUnavailable", "SqliteJournal"]

@@ -6,7 +6,11 @@ from event_router.events import TrackingEvent, parse_json
 from event_router.journal.base import Ahead
 
 
-class JournalFull(OSError):
+class JournalUnavailable(OSError):
+    """The journal cannot be read or written now (a server down, a full disk): wait, retry."""
+
+
+class JournalFull(JournalUnavailable):
     """The journal cannot take more events (disk full or not writable): ingest must refuse."""
 
 

@@ -15,7 +15,7 @@ the source position, the idempotency keys and the counter land together or not a
 burst of small appends costs one round trip. An event is accepted once EXEC has answered; how
 durable that is depends on the server's persistence (`appendonly yes`, `appendfsync always` for
 the same promise as SQLite's FULL; see docs/scaling.md). Each consumer reads through its own
-consumer group (`delivery.group`), so there are no cursors here.
+consumer group (`delivery.group_reader`), so there are no cursors here.
 
 Positions are kept per node (the host name by default), because two machines following
 `/edx/var/log/tracking/tracking.log` follow two different files.
