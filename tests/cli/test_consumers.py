@@ -80,6 +80,25 @@ def test_add_list_show_update_enable_disable_remove(
     no_secrets(added.output, listed.output, shown.output, json.dumps(shown_json), updated.output)
 
 
+def test_sink_options_are_set_by_name_and_checked(
+    cli: Invoke, open_store: Callable[[], Store]
+) -> None:
+    result = cli(
+        "consumers", "add", "bus", "--protocol", "xapi", "--sink", "bus",
+        "--url", "redis://127.0.0.1:6379/0", "--sink-option", "topic=learning",
+        "--sink-option", "maxlen=5",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with open_store() as store:
+        assert store.consumers.get("bus").sink_options == {"topic": "learning", "maxlen": 5}
+    wrong = cli("consumers", "update", "bus", "--sink-option", "stream=x")
+    assert wrong.exit_code != 0 and "stream" in wrong.output
+    unknown = cli("consumers", "add", "p", "--sink", "pigeon", "--url", "http://x/")
+    assert unknown.exit_code != 0 and "unknown sink 'pigeon'" in unknown.output
+    with open_store() as store:
+        assert store.consumers.get("bus").sink_options == {"topic": "learning", "maxlen": 5}
+
+
 def test_add_disabled_and_other_protocols(cli: Invoke, open_store: Callable[[], Store]) -> None:
     result = cli(
         "consumers", "add", "cal", "--protocol", "caliper", "--url", "https://cal.test/e",
@@ -90,7 +109,7 @@ def test_add_disabled_and_other_protocols(cli: Invoke, open_store: Callable[[], 
     assert result.exit_code == 0, result.output
     with open_store() as store:
         consumer = store.consumers.get("cal")
-    assert not consumer.enabled and consumer.sink is not None and consumer.sink.value == "caliper"
+    assert not consumer.enabled and consumer.sink == "caliper"
     assert consumer.identity.value == "username" and consumer.max_in_flight == 4
     assert consumer.route.orgs == ["edX"] and consumer.route.users == ["42"]
     assert "tok-123" not in cli("consumers", "show", "cal").output

@@ -192,7 +192,7 @@ def test_import_accepts_a_mapping_of_names(store: Store) -> None:
     result = store.consumers.import_yaml(text.replace("\n    ", "\n"))
     assert result.added == ["a", "b"]
     assert store.consumers.get("b").sink is not None
-    assert store.consumers.get("b").sink.value == "caliper"
+    assert store.consumers.get("b").sink == "caliper"
 
 
 def test_import_is_all_or_nothing_with_errors_per_consumer(store: Store) -> None:

@@ -21,7 +21,7 @@ from rich.table import Table
 from event_router.cli import app
 from event_router.cli.options import HOME, settings
 from event_router.routing.catalogue import CatalogueError
-from event_router.routing.consumer import SECRET_FIELDS, AuthKind, Protocol, SinkKind
+from event_router.routing.consumer import SECRET_FIELDS, AuthKind, Protocol
 from event_router.routing.identity import IdentityError, Policy
 from event_router.store import InvalidConfig, Store, StoreError
 from event_router.store.consumers import validate
@@ -93,6 +93,9 @@ def _changes(options: dict[str, Any]) -> dict[str, Any]:
     if options["override"] is not None:
         pairs = _pairs(options["override"], "--override")
         changes["override_args"] = {key: _json_value(value) for key, value in pairs}
+    if options["sink_option"] is not None:
+        pairs = _pairs(options["sink_option"], "--sink-option")
+        changes["sink_options"] = {key: _json_value(value) for key, value in pairs}
     route: dict[str, Any] = {}
     for option, field in (
         ("allow", "allow"), ("deny", "deny"), ("course", "courses"),
@@ -121,8 +124,11 @@ def _edit(
     name: Annotated[str, typer.Argument(help="Consumer name: lowercase letters, digits, . _ -")],
     protocol: Annotated[Protocol | None, typer.Option(help="Format: xapi, caliper, edx.")] = None,
     sink: Annotated[
-        SinkKind | None,
-        typer.Option(help="Transport (default: lrs for xapi, caliper for caliper)."),
+        str | None,
+        typer.Option(
+            help="Transport: lrs, caliper, webhook, archive, bus, ... (see docs/sinks.md; "
+            "default: lrs for xapi, caliper for caliper)."
+        ),
     ] = None,
     url: Annotated[str | None, typer.Option(help="Endpoint URL (or archive path).")] = None,
     auth: Annotated[AuthKind | None, typer.Option(help="none, basic or bearer.")] = None,
@@ -133,6 +139,10 @@ def _edit(
     header: Annotated[Many, typer.Option(metavar="K=V", help="HTTP header; repeatable.")] = None,
     override: Annotated[
         Many, typer.Option(metavar="K=JSON", help="Merged into each item; repeatable.")
+    ] = None,
+    sink_option: Annotated[
+        Many,
+        typer.Option(metavar="K=JSON", help="The sink's own setting (bus: topic=…); repeatable."),
     ] = None,
     batch_size: Annotated[
         int | None, typer.Option(help="Items per request (default: 100).")
@@ -215,7 +225,7 @@ def list_(
             c.name,
             "yes" if c.enabled else "no",
             c.protocol.value,
-            c.sink.value if c.sink else "",
+            c.sink or "",
             c.url,
             c.auth.value,
             _route_summary(record.public()["route"]),

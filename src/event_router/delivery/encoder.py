@@ -19,7 +19,7 @@ import orjson
 from event_router.delivery.workers import Translated, TranslationPool, translated
 from event_router.events import NormaliseError
 from event_router.journal import Entry
-from event_router.routing.consumer import Consumer, Protocol, SinkKind
+from event_router.routing.consumer import Consumer, Protocol
 from event_router.translate import Options
 
 
@@ -90,7 +90,7 @@ class Encoder:
         self._protocol = consumer.protocol.value
         self._policy = consumer.identity.value
         # Merged into each item, except where the Caliper sink merges it into its envelope.
-        envelope = consumer.protocol is Protocol.CALIPER and consumer.sink is SinkKind.CALIPER
+        envelope = consumer.protocol is Protocol.CALIPER and consumer.sink == "caliper"
         self._override = {} if envelope else consumer.override_args
 
     async def encode_all(self, entries: Sequence[Entry]) -> list[list[bytes] | Skip]:

@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 import zlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -26,7 +27,9 @@ import orjson
 
 from event_router.routing.consumer import Consumer
 from event_router.sinks.base import Sink
+from event_router.sinks.check import failed, result
 from event_router.sinks.outcome import Outcome, Verdict, failure
+from event_router.sinks.registry import SinkType, register
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,13 @@ class LocalArchiveSink:
                 _fsync_dir(path.parent)
 
 
+def s3_filesystem() -> Any:
+    """S3 as the standard AWS configuration describes it (s3fs is imported only when used)."""
+    import s3fs  # type: ignore[import-untyped]
+
+    return s3fs.S3FileSystem(skip_instance_cache=True)
+
+
 class S3ArchiveSink:
     """Puts one object per batch: `<prefix>/<consumer>/YYYY/MM/DD/HH-<digest>.jsonl.gz`.
 
@@ -117,11 +127,7 @@ class S3ArchiveSink:
     """
 
     def __init__(self, consumer: Consumer, clock: Clock = _utcnow, fs: Any = None) -> None:
-        if fs is None:
-            import s3fs  # type: ignore[import-untyped]
-
-            fs = s3fs.S3FileSystem(skip_instance_cache=True)
-        self._fs = fs
+        self._fs = fs if fs is not None else s3_filesystem()
         self.prefix = f"{consumer.url.removeprefix('s3://').strip('/')}/{consumer.name}"
         self._clock = clock
 
@@ -208,3 +214,44 @@ def _complete_length(path: Path) -> int:
                 decoder = zlib.decompressobj(wbits=31)
                 chunk = rest
     return good
+
+
+async def check_archive(consumer: Consumer) -> dict[str, Any]:
+    """A small probe file written and removed (in the directory, or under the S3 prefix)."""
+    return await asyncio.to_thread(_probe_archive, consumer)
+
+
+def _probe_archive(consumer: Consumer) -> dict[str, Any]:
+    started = time.perf_counter()
+    probe = f".connection-test-{uuid.uuid4().hex[:8]}"
+    if consumer.url.startswith("s3://"):
+        key = f"{consumer.url.removeprefix('s3://').strip('/')}/{consumer.name}/{probe}"
+        request = f"PUT and DELETE s3://{key}"
+        try:
+            fs = s3_filesystem()
+            fs.pipe_file(key, b"")
+            fs.rm_file(key)
+        except Exception as exc:  # botocore errors vary; report whichever it is
+            return failed(request, exc, started)
+    else:
+        root = Path(consumer.url.removeprefix("file://")).expanduser() / consumer.name
+        request = f"write and remove {root / probe}"
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            path = root / probe
+            path.write_bytes(b"")
+            os.unlink(path)
+        except OSError as exc:
+            return failed(request, exc, started)
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    return result(request, ok=True, latency_ms=latency, verdict="the archive is writable")
+
+
+register(
+    SinkType(
+        "archive",
+        build_archive,
+        "gzip JSON lines, one file per hour, local or S3",
+        check=check_archive,
+    )
+)

@@ -1,4 +1,4 @@
-"""The Sink contract and the factory that picks a sink for a consumer.
+"""The Sink contract, and building the sink a consumer's kind names (see `sinks.registry`).
 
 A sink is "encode, build the request, send, classify the answer" (Vector's shape): it never retries
 and never raises for a failed delivery; it returns an Outcome and the delivery engine decides.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from event_router.routing.consumer import Consumer, SinkKind
+from event_router.routing.consumer import Consumer
 from event_router.sinks.outcome import Outcome
 
 
@@ -38,25 +38,10 @@ def build_sink(consumer: Consumer, *, secret_key: str) -> Sink:
     come from statement ids), but one may, so the signature stays stable.
     """
     del secret_key
-    kind = consumer.sink
-    if kind is SinkKind.LRS:
-        from event_router.sinks.lrs import LrsSink
+    from event_router.sinks.registry import sink_type
 
-        return LrsSink(consumer)
-    if kind is SinkKind.CALIPER:
-        from event_router.sinks.caliper import CaliperSink
-
-        return CaliperSink(consumer)
-    if kind is SinkKind.WEBHOOK:
-        from event_router.sinks.webhook import WebhookSink
-
-        return WebhookSink(consumer)
-    if kind is SinkKind.ARCHIVE:
-        from event_router.sinks.archive import build_archive
-
-        return build_archive(consumer)
-    if kind is SinkKind.BUS:
-        from event_router.sinks.bus import BusSink
-
-        return BusSink(consumer)
-    raise SinkError(f"consumer {consumer.name!r}: unknown sink {kind!r}")
+    try:
+        kind = sink_type(str(consumer.sink))
+    except ValueError as exc:
+        raise SinkError(f"consumer {consumer.name!r}: {exc}") from None
+    return kind.build(consumer)

@@ -11,9 +11,11 @@ depends on the consumer's protocol:
 | caliper | `org.openedx.analytics.caliper.event.emitted.v1` | `caliper_event: {id, event}` |
 | edx | `org.openedx.analytics.tracking.event.emitted.v1` | the LMS's `tracking_log` record |
 
-The consumer's `url` is the Redis URL; `topic` (default: the protocol name, `xapi`, `caliper` or
-`tracking`), `prefix` and `maxlen` (approximate MAXLEN, default 10000 like the LMS producer; 0
-for none) ride in its query string: `redis://redis:6379/0?topic=xapi&prefix=dev`. Credentials
+The consumer's `url` is the Redis URL; its `sink_options` (`BusOptions`) name the stream: `topic`
+(default: the protocol name, `xapi`, `caliper` or `tracking`) and `prefix`, and `maxlen`
+(approximate MAXLEN, default 10000 like the LMS producer; 0 for none). Consumers stored when these
+rode in the URL's query string (`redis://redis:6379/0?topic=xapi&prefix=dev`) still work: they
+are moved into `sink_options` when the consumer is read. Credentials
 belong in the consumer's secret fields, not the URL (which is shown back): `auth: basic` with
 `username`/`password` for a Redis ACL user, `auth: bearer` with `token` for a `requirepass`.
 A batch is written in one MULTI/EXEC, so it lands whole or not at all. The message `id` is
@@ -26,11 +28,13 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 import redis.asyncio as redis
+from pydantic import BaseModel, ConfigDict, Field
 from redis.exceptions import (
     AuthenticationError,
     NoPermissionError,
@@ -51,7 +55,9 @@ from event_router.bus.wire import (
 )
 from event_router.routing.consumer import AuthKind, Consumer, Protocol
 from event_router.sinks.base import SinkError
+from event_router.sinks.check import failed, result
 from event_router.sinks.outcome import Outcome, Verdict, failure
+from event_router.sinks.registry import SinkType, register
 
 _TYPES = {
     Protocol.XAPI: (XAPI_EVENT_TYPE, "xapi"),
@@ -61,19 +67,28 @@ _TYPES = {
 _OUR_PARAMETERS = ("topic", "prefix", "maxlen")
 
 
+class BusOptions(BaseModel):
+    """Where on the consumer's Redis the items go: the stream `<prefix>-<topic>`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    topic: str | None = Field(default=None, min_length=1, description="Default: the protocol's.")
+    prefix: str | None = Field(default=None, description="As the LMS's EVENT_BUS_TOPIC_PREFIX.")
+    maxlen: int = Field(default=10_000, ge=0, description="Approximate MAXLEN; 0: none.")
+
+
 class BusSink:
     """XADDs one entry per item to `<prefix>-<topic>` on the consumer's Redis."""
 
     def __init__(self, consumer: Consumer) -> None:
         self.consumer = consumer
         self.event_type, default_topic = _TYPES[consumer.protocol]
-        url, options = split_url(consumer)
-        self.stream = stream_name(options.get("topic") or default_topic, options.get("prefix"))
-        try:
-            maxlen = int(options.get("maxlen", "10000"))
-        except ValueError:
-            raise SinkError(f"consumer {consumer.name!r}: maxlen must be an integer") from None
-        self.maxlen = maxlen if maxlen > 0 else None
+        url, left = split_url(consumer)
+        if "maxlen" in left:  # one `legacy_url` could not move: not a number
+            raise SinkError(f"consumer {consumer.name!r}: maxlen must be an integer")
+        options = BusOptions.model_validate(consumer.sink_options)
+        self.stream = stream_name(options.topic or default_topic, options.prefix)
+        self.maxlen = options.maxlen or None
         credentials: dict[str, Any] = {}
         if consumer.auth is AuthKind.BASIC:
             credentials = {"username": consumer.username, "password": consumer.password}
@@ -148,6 +163,49 @@ def split_url(consumer: Consumer) -> tuple[str, dict[str, str]]:
     return urlunsplit(parts._replace(query=rest)), ours
 
 
+def legacy_url(url: str) -> tuple[str, dict[str, Any]]:
+    """For consumers stored when the stream's options rode in the URL: the URL without them, and
+    them (a `maxlen` that is not a number stays, for the sink to refuse)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    moved: dict[str, Any] = {}
+    kept = []
+    for key, value in query:
+        if key == "maxlen":
+            with suppress(ValueError):
+                moved[key] = int(value)
+                continue
+        elif key in _OUR_PARAMETERS:
+            moved[key] = value or None
+            continue
+        kept.append((key, value))
+    if not moved:
+        return url, {}
+    return urlunsplit(parts._replace(query=urlencode(kept))), moved
+
+
+async def check_bus(consumer: Consumer) -> dict[str, Any]:
+    """PING and XLEN of the consumer's stream, with its credentials: services read that
+    stream, so nothing is written to it."""
+    try:
+        sink = BusSink(consumer)
+    except SinkError as exc:
+        return result("nothing sent", verdict=str(exc))
+    request = f"PING, XLEN {sink.stream}"
+    started = time.perf_counter()
+    try:
+        client = sink._client  # the sink's own connection settings and credentials
+        await client.ping()
+        length = await client.xlen(sink.stream)
+    except (RedisError, OSError) as exc:
+        return failed(request, exc, started)
+    finally:
+        await sink.close()
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    verdict = f"Redis answered; the stream {sink.stream} holds {length} entries"
+    return result(request, ok=True, latency_ms=latency, verdict=verdict)
+
+
 def _tracking_log(value: dict[str, Any]) -> dict[str, str]:
     """The LMS's record for an `edx` item: data and context as JSON text, like the producer."""
     return {
@@ -156,3 +214,15 @@ def _tracking_log(value: dict[str, Any]) -> dict[str, str]:
         "data": orjson.dumps(value.get("data")).decode(),
         "context": orjson.dumps(value.get("context") or {}).decode(),
     }
+
+
+register(
+    SinkType(
+        "bus",
+        BusSink,
+        "a Redis stream in the Open edX event-bus format",
+        options=BusOptions,
+        check=check_bus,
+        legacy_url=legacy_url,
+    )
+)

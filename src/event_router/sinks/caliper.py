@@ -14,6 +14,7 @@ import orjson
 
 from event_router.routing.consumer import Consumer
 from event_router.sinks.http import HttpSink
+from event_router.sinks.registry import SinkType, register
 from event_router.translate.caliper.common import caliper_time
 
 DATA_VERSION = "http://purl.imsglobal.org/ctx/caliper/v1p2"
@@ -47,3 +48,14 @@ class CaliperSink(HttpSink):
     def build(self, items: Sequence[bytes]) -> tuple[bytes, dict[str, str]]:
         head = orjson.dumps({**self._head, "sendTime": caliper_time(self._clock())})
         return head[:-1] + b',"data":[' + b",".join(items) + b"]}", {}
+
+
+register(
+    SinkType(
+        "caliper",
+        CaliperSink,
+        "one Caliper envelope per request",
+        protocols=frozenset({"caliper"}),
+        schemes=("http://", "https://"),
+    )
+)

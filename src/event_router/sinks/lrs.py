@@ -6,8 +6,16 @@ delivery engine rather than here.
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import httpx
+
 from event_router.routing.consumer import Consumer
-from event_router.sinks.http import HttpSink
+from event_router.sinks.check import BODY_LIMIT, failed, result
+from event_router.sinks.http import USER_AGENT, HttpSink, auth_headers
+from event_router.sinks.outcome import excerpt
+from event_router.sinks.registry import SinkType, register
 
 XAPI_VERSION = "1.0.3"
 
@@ -17,3 +25,43 @@ class LrsSink(HttpSink):
 
     def __init__(self, consumer: Consumer) -> None:
         super().__init__(consumer, {"X-Experience-API-Version": XAPI_VERSION})
+
+
+async def probe_lrs(consumer: Consumer) -> dict[str, Any]:
+    """`GET <statements url>?limit=1` with the consumer's auth and headers: every LRS answers
+    it, and it writes nothing."""
+    headers = {"User-Agent": USER_AGENT, "X-Experience-API-Version": XAPI_VERSION}
+    headers.update(consumer.headers)
+    headers.update(auth_headers(consumer))
+    request = f"GET {consumer.url}?limit=1"
+    started = time.perf_counter()
+    try:
+        async with httpx.AsyncClient(timeout=consumer.timeout, follow_redirects=False) as client:
+            response = await client.get(consumer.url, params={"limit": 1}, headers=headers)
+    except httpx.HTTPError as exc:
+        return failed(request, exc, started)
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    status = response.status_code
+    ok = 200 <= status < 300
+    if ok:
+        verdict = "the LRS answered and accepted the credentials"
+    elif status in (401, 403):
+        verdict = "the LRS refused the credentials"
+    elif status == 404:
+        verdict = "nothing at this URL: check the statements endpoint"
+    else:
+        verdict = f"unexpected answer HTTP {status}"
+    body = excerpt(response.content, BODY_LIMIT)
+    return result(request, ok=ok, status=status, latency_ms=latency, body=body, verdict=verdict)
+
+
+register(
+    SinkType(
+        "lrs",
+        LrsSink,
+        "xAPI statements POSTed to an LRS",
+        protocols=frozenset({"xapi"}),
+        schemes=("http://", "https://"),
+        check=probe_lrs,
+    )
+)

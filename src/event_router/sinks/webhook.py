@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from event_router.routing.consumer import Consumer
 from event_router.sinks.base import SinkError
 from event_router.sinks.http import HttpSink, join_array
+from event_router.sinks.registry import SinkType, register
 
 TIMESTAMP_HEADER = "X-Event-Router-Timestamp"
 SIGNATURE_HEADER = "X-Event-Router-Signature"
@@ -73,3 +74,8 @@ class WebhookSink(HttpSink):
             TIMESTAMP_HEADER: str(timestamp),
             SIGNATURE_HEADER: sign(self._secret, timestamp, body),
         }
+
+
+register(
+    SinkType("webhook", WebhookSink, "a signed JSON array POSTed", schemes=("http://", "https://"))
+)

@@ -20,6 +20,7 @@ from event_router.web.secrets_mask import MASK
 TEXT_FIELDS = ("name", "protocol", "sink", "url", "auth", "username", "identity", "sensor_id")
 NUMBER_FIELDS = {"batch_size": int, "linger": float, "max_in_flight": int, "timeout": float}
 ROUTE_LISTS = ("allow", "deny", "courses", "orgs", "sites", "users", "activity_types")
+JSON_FIELDS = {"override_args": '{"version": "1.0.3"}', "sink_options": '{"topic": "xapi"}'}
 DEFAULTS = {
     "protocol": "xapi",
     "sink": "",
@@ -59,7 +60,7 @@ class Form:
 def blank() -> Form:
     values: dict[str, Any] = {name: "" for name in TEXT_FIELDS}
     values.update(DEFAULTS)
-    values.update({name: "" for name in (*ROUTE_LISTS, "headers", "override_args", "match_params")})
+    values.update({name: "" for name in (*ROUTE_LISTS, *JSON_FIELDS, "headers", "match_params")})
     values["enabled"] = True
     return Form(values, secrets_set=dict.fromkeys(SECRET_FIELDS, False))
 
@@ -75,8 +76,9 @@ def from_public(data: Mapping[str, Any]) -> Form:
         values[name] = f"{data[name]:g}" if isinstance(data[name], float) else str(data[name])
     values["enabled"] = bool(data.get("enabled"))
     values["headers"] = "\n".join(f"{k}: {v}" for k, v in (data.get("headers") or {}).items())
-    overrides = data.get("override_args") or {}
-    values["override_args"] = json.dumps(overrides, indent=2) if overrides else ""
+    for name in JSON_FIELDS:
+        found = data.get(name) or {}
+        values[name] = json.dumps(found, indent=2) if found else ""
     route = data.get("route") or {}
     for name in ROUTE_LISTS:
         values[name] = "\n".join(route.get(name) or [])
@@ -114,7 +116,8 @@ def parse(
         except ValueError:
             form.errors[name] = "must be a whole number" if kind is int else "must be a number"
     config["headers"] = _headers(text["headers"], stored, form)
-    config["override_args"] = _overrides(text["override_args"], form)
+    for name, example in JSON_FIELDS.items():
+        config[name] = _json_object(name, text[name], form, example)
     route: dict[str, Any] = {name: _lines(text[name]) for name in ROUTE_LISTS}
     route["match_params"] = _match_params(text["match_params"], form)
     config["route"] = route
@@ -149,16 +152,16 @@ def _headers(value: str, stored: Mapping[str, Any] | None, form: Form) -> dict[s
     return headers
 
 
-def _overrides(value: str, form: Form) -> dict[str, Any]:
+def _json_object(name: str, value: str, form: Form, example: str) -> dict[str, Any]:
     if not value.strip():
         return {}
     try:
         parsed = json.loads(value)
     except ValueError as exc:
-        form.errors["override_args"] = f"not valid JSON: {exc}"
+        form.errors[name] = f"not valid JSON: {exc}"
         return {}
     if not isinstance(parsed, dict):
-        form.errors["override_args"] = 'must be a JSON object, e.g. {"version": "1.0.3"}'
+        form.errors[name] = f"must be a JSON object, e.g. {example}"
         return {}
     return parsed
 

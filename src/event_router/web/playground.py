@@ -89,7 +89,7 @@ def _one(consumer: Consumer, entry: Entry, options: OptionsSource) -> dict[str, 
     result: dict[str, Any] = {
         "consumer": consumer.name,
         "protocol": consumer.protocol.value,
-        "sink": consumer.sink.value if consumer.sink else None,
+        "sink": consumer.sink,
         "enabled": consumer.enabled,
         "identity": consumer.identity.value,
         "allowed": decision.allowed,

@@ -40,7 +40,7 @@ async def consumer_status(
             **snapshot,
             "enabled": consumer.enabled,
             "protocol": consumer.protocol.value,
-            "sink": consumer.sink.value if consumer.sink else None,
+            "sink": consumer.sink,
             "pending": snapshot.get("lag"),
             "dead_letters_open": open_letters,
         }

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from event_router.routing.consumer import AuthKind, Protocol, SinkKind
+from event_router.routing.consumer import AuthKind, Protocol
 from event_router.routing.identity import Policy
+from event_router.sinks.registry import sink_types
 from event_router.store import ConsumerRecord, DuplicateConsumer, InvalidConfig, UnknownConsumer
 from event_router.store.consumers import validate
 from event_router.web import consumer_form
@@ -26,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 
 CHOICES = {
     "protocol": [p.value for p in Protocol],
-    "sink": [s.value for s in SinkKind],
+    "sink": sorted(sink_types()),
     "auth": [a.value for a in AuthKind],
     "identity": [p.value for p in Policy],
 }
