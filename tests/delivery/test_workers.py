@@ -8,7 +8,7 @@ import signal
 
 import orjson
 
-from event_router.delivery.workers import TranslationPool, translate_bodies
+from event_router.translate.workers import TranslationPool, translate_bodies
 from tests.conftest import DEMO_COURSE, ERB, erb_fixture_names, erb_options
 
 
@@ -40,7 +40,7 @@ def test_dead_worker_falls_back_and_restarts() -> None:
     try:
         first = asyncio.run(pool.translate("caliper", "anonymous", bodies()))
         assert pool._pool is not None
-        for pid in list(pool._pool._processes):  # type: ignore[union-attr]
+        for pid in pool._pool.pids:
             os.kill(pid, signal.SIGKILL)
         again = asyncio.run(pool.translate("caliper", "anonymous", bodies()))
         assert again == first

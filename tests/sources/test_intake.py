@@ -11,7 +11,6 @@ import orjson
 import pytest
 
 from event_router.delivery.encoder import Encoder, TranslationCache
-from event_router.delivery.workers import TranslationPool, Warm, prepare_lines
 from event_router.events import line_json, parse_json
 from event_router.journal import SqliteJournal
 from event_router.routing.consumer import Consumer
@@ -19,6 +18,7 @@ from event_router.sources.intake import IN_PROCESS_BELOW, Intake
 from event_router.sources.tracking_log import TrackingLogSource
 from event_router.translate import translate
 from event_router.translate.options import Options
+from event_router.translate.workers import TranslationPool, Warm, prepare_lines
 from tests.conftest import ERB, erb_fixture_names, erb_options
 
 XAPI: Warm = (("xapi", "anonymous"),)

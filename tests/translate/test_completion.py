@@ -84,8 +84,8 @@ def test_no_caliper_translation() -> None:
 def test_a_completion_json_cannot_carry_is_refused_not_raised() -> None:
     """2**62 * 100 is beyond what JSON numbers carry here (orjson: 64 bits). Found by the fuzz
     suite: it used to stop the tracking-log source and crash `transform`."""
-    from event_router.delivery.workers import prepare_lines
     from event_router.translate import translate_bytes
+    from event_router.translate.workers import prepare_lines
 
     raw = _raw()
     key = "data" if "data" in raw else "event"

@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
-import multiprocessing
 import os
 import signal
-import threading
 import time
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,10 +35,10 @@ from event_router.routing.consumer import Consumer
 from event_router.settings import Settings
 from event_router.sinks.base import Sink, SinkError, build_sink
 from event_router.store import Store, StoreError, UnknownConsumer
+from event_router.translate.pool import WorkerPool
 
 DEFAULT_BATCH = 1000
 DEFAULT_IN_FLIGHT = 4
-_PR_SET_PDEATHSIG = 1
 
 
 class JobError(Exception):
@@ -74,7 +69,8 @@ def run_job(settings: Settings, job: Job, console: Console, *, progress: bool) -
         raise JobError(str(exc)) from None
     consumers, plan = _plan(settings, job)
     workers = job.workers if job.workers is not None else (os.cpu_count() or 1)
-    pool = _pool(plan, workers) if workers > 0 else None
+    # Forked now, before this process opens a database or starts a thread.
+    pool = WorkerPool(workers, worker.start, (plan,), fork=True, wait=True) if workers else None
     try:
         try:
             checkpoints = Checkpoints(settings.home)
@@ -101,7 +97,7 @@ def run_job(settings: Settings, job: Job, console: Console, *, progress: bool) -
             checkpoints.close()
     finally:
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.close(wait=True)
 
 
 def _plan(settings: Settings, job: Job) -> tuple[list[Consumer], worker.Plan]:
@@ -141,56 +137,13 @@ def _tuned(consumer: Consumer, job: Job) -> Consumer:
     )
 
 
-def _pool(plan: worker.Plan, workers: int) -> ProcessPoolExecutor:
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(plan, os.getpid()),
-    )
-    list(pool.map(_ready, range(workers)))  # fork now, before any thread or connection exists
-    return pool
-
-
-def _start_worker(plan: worker.Plan, parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _die_with(parent)
-    worker.start(plan)
-
-
-def _die_with(parent: int) -> None:
-    """End this worker when the backfill process dies, even by SIGKILL.
-
-    A pool worker otherwise outlives a killed parent forever (it holds its own end of the task
-    queue, so it never sees the queue close), and keeps the parent's output pipes open.
-    """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux: the kernel does it at once
-    except (OSError, AttributeError):
-        pass
-
-    def watch() -> None:  # elsewhere (and in case prctl was not available): notice, then go
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _ready(_: int) -> bool:
-    return worker.ready()
-
-
 async def _run(
     consumers: list[Consumer],
     inputs: list[Input],
     plan: worker.Plan,
     store: Store,
     checkpoints: Checkpoints,
-    pool: ProcessPoolExecutor | None,
+    pool: WorkerPool | None,
     workers: int,
     console: Console,
     progress: bool,
@@ -218,7 +171,12 @@ async def _run(
         ]
         translator = None if pool is not None else worker.Translator(plan)
         runner = Runner(
-            inputs, targets, checkpoints, pool=pool, translator=translator, workers=workers
+            inputs,
+            targets,
+            checkpoints,
+            pool=pool.executor if pool is not None else None,
+            translator=translator,
+            workers=workers,
         )
         if not progress:
             return await runner.run(stop)

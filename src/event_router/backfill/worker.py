@@ -136,8 +136,3 @@ def translate_block(block: bytes, start_index: int = 0) -> Translated:
     if _translator is None:
         raise RuntimeError("backfill worker used before start()")
     return _translator.block(block, start_index)
-
-
-def ready() -> bool:
-    """Pool task that only proves the worker started (the pool is warmed up front)."""
-    return _translator is not None

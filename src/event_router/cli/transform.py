@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections import Counter
@@ -20,6 +19,7 @@ from event_router.routing.identity import Policy
 from event_router.sources.files import Raw, parse_raw, read_raw
 from event_router.translate import Options, TranslationError, translate
 from event_router.translate.caliper.common import envelope
+from event_router.translate.pool import WorkerPool
 
 
 @app.command()
@@ -85,7 +85,7 @@ def transform(
     chunks = _chunks(inputs or ["-"])
     results: Iterator[_Result | str]
     if workers > 1:
-        pool = multiprocessing.get_context("fork").Pool(workers, _init_worker, (job,))
+        pool = WorkerPool(workers, _init_worker, (job,), fork=True)
         results = pool.imap(_translate_chunk, chunks)
     else:
         _init_worker(job)
@@ -102,7 +102,7 @@ def transform(
             totals.add(result)
     finally:
         if workers > 1:
-            pool.terminate()
+            pool.close()
     out.flush()
     totals.report(unreadable, to)
     if unreadable:

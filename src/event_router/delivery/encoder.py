@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import orjson
 
-from event_router.delivery.workers import Translated, TranslationPool, translated
 from event_router.events import NormaliseError
 from event_router.journal import Entry
 from event_router.routing.consumer import Consumer, Protocol
 from event_router.translate import Options
+from event_router.translate.workers import Translated, TranslationPool, translated
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,6 @@ from event_router.delivery.encoder import Encoder, TranslationCache
 from event_router.delivery.reader import Reader, Readers
 from event_router.delivery.sender import DeadLetter, Item
 from event_router.delivery.stats import State, Stats
-from event_router.delivery.workers import TranslationPool, Warm
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.consumer import Consumer, Protocol
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
@@ -34,6 +33,7 @@ from event_router.sinks.base import SinkError, build_sink
 from event_router.sinks.outcome import Outcome, Verdict
 from event_router.store import Store, StoreError
 from event_router.translate import Options
+from event_router.translate.workers import TranslationPool, Warm
 
 log = logging.getLogger(__name__)
 WARM_LAG = 10_000  # events: half the journal's in-memory tail

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from event_router.delivery.workers import Prepared, TranslationPool, Warm, prepare_lines
 from event_router.journal import Journal
+from event_router.translate.workers import Prepared, TranslationPool, Warm, prepare_lines
 
 IN_PROCESS_BELOW = 32_768  # bytes: a trickle is quicker done here than by a round trip
 

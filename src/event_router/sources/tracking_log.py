@@ -21,9 +21,9 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from event_router.delivery.workers import Prepared
 from event_router.journal import Journal, JournalFull
 from event_router.sources.intake import Intake
+from event_router.translate.workers import Prepared
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20

@@ -1,20 +1,18 @@
 """Translation in worker processes, so a router uses more than the one core Python gives it.
 
 The main process keeps what must be ordered and durable (sources, journal, cursors, sending);
-translating and serialising — most of the CPU an event costs — runs in a process pool. Workers
-are started with the router's secret and the identity and course tables, so they produce exactly
-the bytes an in-process translation would; a new pool replaces the old when those tables change.
+translating and serialising — most of the CPU an event costs — runs in the router's one
+`TranslationPool`, which sources (normalising lines, translating ahead at ingest) and delivery
+share. Workers are started with the router's secret and the identity and course tables, so they
+produce exactly the bytes an in-process translation would; a new pool replaces the old when those
+tables change.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import multiprocessing
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -23,6 +21,7 @@ from event_router.journal import Ahead
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
 from event_router.translate import Options, TranslationError, translate_bytes
+from event_router.translate.pool import WorkerPool
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -152,10 +151,6 @@ def _work(protocol: str, policy: str, bodies: Sequence[bytes]) -> list[Translate
     return translate_bodies(_OPTIONS[policy], protocol, bodies)
 
 
-def _started() -> None:
-    """A task that does nothing: submitting it makes the pool start a worker."""
-
-
 def _prepare(chunk: bytes, warm: Warm, strict: bool) -> Prepared:
     return prepare_lines(_OPTIONS, chunk.splitlines(), warm, strict=strict)
 
@@ -166,7 +161,7 @@ class TranslationPool:
     def __init__(self, workers: int, min_chunk: int = 64) -> None:
         self.workers = workers
         self.min_chunk = min_chunk
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
         self._args: tuple[str, str, IdentityTable, CourseCatalogue] | None = None
         self._fallback: dict[str, Options] = {}
 
@@ -178,15 +173,12 @@ class TranslationPool:
         if self._args is not None and _same(self._args, args):
             return
         if self._pool is not None:  # work already queued finishes with the old tables
-            self._pool.shutdown(wait=False, cancel_futures=False)
+            self._pool.executor.shutdown(wait=False, cancel_futures=False)
         self._args = args
         self._fallback = build_options(*args)
-        self._pool = ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
-            initargs=args,
-        )  # fmt: skip
-        for _ in range(self.workers):  # start them now, not when the first events wait for them
-            self._pool.submit(_started)
+        # Started now, not when the first events wait for them; spawned, as the router has
+        # threads and connections by now that a fork would copy.
+        self._pool = WorkerPool(self.workers, _init, args)
 
     @property
     def ready(self) -> bool:
@@ -220,19 +212,17 @@ class TranslationPool:
         pool is restarted and the caller does the work in-process this once)."""
         if self._pool is None:
             raise RuntimeError("TranslationPool.configure() was not called")
-        loop = asyncio.get_running_loop()
-        try:
-            return await asyncio.gather(*(loop.run_in_executor(self._pool, fn, *a) for a in calls))
-        except BrokenProcessPool:
+        done = await self._pool.map(fn, calls)
+        if done is None:
             log.error("translation workers died; working in-process and restarting them")
             args, self._args = self._args, None
             if args is not None:
                 self.configure(*args)
-            return None
+        return done
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.close()
             self._pool = None
 
 
