@@ -212,3 +212,22 @@ def test_playground_page(web: Web) -> None:
     assert broken.status_code == 400
     assert "not valid JSON" in broken.text
     assert '{"name": "x"' in html.unescape(broken.text)
+
+
+def test_the_form_sets_a_sinks_own_options(web: Web) -> None:
+    session = web.login()
+    bus = {
+        **FULL_FORM,
+        "name": "bus",
+        "sink": "bus",
+        "url": "redis://127.0.0.1:6379/0",
+        "auth": "none",
+        "sink_options": '{"topic": "learning", "maxlen": 5}',
+    }
+    assert post(session, "/consumers/new", bus).status_code == 303
+    assert web.store.consumers.get("bus").sink_options == {"topic": "learning", "maxlen": 5}
+    edit = html.unescape(session.client.get("/consumers/bus/edit").text)
+    assert '"topic": "learning"' in edit
+    wrong = post(session, "/consumers/bus/edit", {**bus, "sink_options": '{"stream": "x"}'})
+    assert wrong.status_code == 400 and "stream: Extra inputs are not permitted" in wrong.text
+    assert web.store.consumers.get("bus").sink_options == {"topic": "learning", "maxlen": 5}

@@ -98,7 +98,7 @@ class GroupReaders:
         return int(lag) + pending if lag is not None else None
 
     def behind(self, stats: Stats) -> int:
-        return 0  # a Redis journal keeps no translations made at ingest
+        return _MAX_SEQ  # entries are read back from Redis: nothing translated ahead is kept
 
     def describe(self, consumer: str, snapshot: dict[str, Any]) -> None:
         """This member's name and the whole cluster's figures for the consumer."""

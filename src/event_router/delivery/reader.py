@@ -9,7 +9,9 @@ reads and acknowledges, and that is all these two interfaces say:
   membership of the consumer's group (which also takes over the entries a dead member left
   pending); on Kafka it would be a group member whose assigned partitions come and go with
   rebalancing (a mark then names a partition and an offset, and acknowledging commits each
-  partition's highest; order holds per partition).
+  partition's highest; order holds per partition; on a revocation the reader forgets what it
+  read from those partitions and skips their marks when acknowledging, as their new owner reads
+  them again from the last commit).
 - `Readers` is the journal's side of the engine: a reader per consumer, where a new consumer
   starts, figures for status (lag), rewinds, and housekeeping (status, retention).
 

@@ -3,12 +3,14 @@
 A sink is a self-contained component: its module says, in one `register(SinkType(...))`, how to
 build it for a consumer, which protocols and URLs it takes, its own typed options (a consumer's
 `sink_options`), and how the admin's "Test connection" probes it. Adding a sink is one new module
-in this package (and its tests): every module here is imported when the table is first read.
+in this package (and its tests): every module here is imported when the table is first read
+(one whose optional library is not installed is left out, with a warning).
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 import threading
 from collections.abc import Awaitable, Callable
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from event_router.routing.consumer import Consumer
     from event_router.sinks.base import Sink
 
+log = logging.getLogger(__name__)
 Check = Callable[["Consumer"], Awaitable[dict[str, Any]]]
 
 
@@ -91,7 +94,10 @@ def sink_types() -> dict[str, SinkType]:
                 import event_router.sinks as package
 
                 for module in pkgutil.iter_modules(package.__path__):
-                    importlib.import_module(f"{package.__name__}.{module.name}")
+                    try:
+                        importlib.import_module(f"{package.__name__}.{module.name}")
+                    except ModuleNotFoundError as exc:  # an optional library not installed
+                        log.warning("sink module %s not available: %s", module.name, exc)
                 _loaded = True
     return _SINKS
 
