@@ -5,8 +5,10 @@ cluster status, and trimming below the slowest group."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -229,3 +231,55 @@ def test_a_restarted_member_resumes_its_own_pending_entries_first(
     running(after, resumed)
     raw: Any = journal_redis.client.hget(f"{journal_redis.prefix}:status", "member-a")
     assert orjson.loads(raw)["consumers"]["lrs"]["group"] == {"resumed": 10}
+
+
+def _redis_server(port: int, data: Path) -> subprocess.Popen[bytes]:
+    """A private redis-server keeping its data in `data` (append-only: a restart keeps it)."""
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data)]
+    server = subprocess.Popen(
+        [*command, "--appendonly", "yes", "--save", ""], stdout=subprocess.DEVNULL
+    )
+    client = redis.Redis(port=port, socket_timeout=1)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    client.close()
+    return server
+
+
+def test_a_journal_outage_is_waited_out(store: Store, receiver: Receiver, tmp_path: Path) -> None:
+    """The delivery loop waits out a journal it cannot read (its Redis restarted): the consumer
+    shows it is retrying and why, then delivers what is appended once the journal is back."""
+    port = free_port()
+    servers = [_redis_server(port, tmp_path)]
+    journal = RedisJournal(f"redis://127.0.0.1:{port}/0", "outage", socket_timeout=2)
+    store.consumers.add(consumer("lrs", receiver.url + "/xapi/statements"))
+    time.sleep(0.01)
+    engine = engine_for(journal, store)
+
+    async def scenario() -> None:
+        journal.submit([event(i) for i in range(3)]).result(10)
+        await until(lambda: receiver.count == 3, message="three delivered")
+        servers[0].terminate()
+        servers[0].wait(10)
+        stats = engine.stats["lrs"]
+        await until(lambda: "journal unavailable" in (stats.last_error or ""), message="said")
+        assert stats.state is State.RETRYING
+        servers.append(await asyncio.to_thread(_redis_server, port, tmp_path))
+        await asyncio.to_thread(lambda: journal.submit([event(i) for i in range(3, 6)]).result(10))
+        await until(lambda: receiver.count == 6, message="delivered after the outage")
+        assert stats.state is State.RUNNING
+
+    try:
+        running(engine, scenario)
+    finally:
+        journal.close()
+        for server in servers:
+            server.terminate()
+            server.wait(10)
+    assert receiver.duplicates == {}
