@@ -12,6 +12,7 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "warning: chromium is not installed; the browser tests will be skipped" >&2
   fi
 fi
+scripts/check-commits.py
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
 .venv/bin/mypy
