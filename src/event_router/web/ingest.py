@@ -36,6 +36,7 @@ class IngestConfig:
         self.max_bytes = max_bytes
         self.accepted = 0
         self.rejected = 0
+        self.refused = 0  # requests answered 507: the journal could not take their events
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -132,6 +133,7 @@ async def _answer(
         try:
             await commit()
         except JournalFull as exc:
+            config.refused += 1
             return _error(507, f"journal cannot accept events: {exc}", accepted=0)
         config.accepted += accepted
     config.rejected += len(errors)

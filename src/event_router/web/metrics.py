@@ -8,7 +8,9 @@ expects, except `event_router_events_ingested_total`, the journal's own sequence
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -129,6 +131,27 @@ def consumer_families(
     return [delivered, handled, failed, dead, skipped, waiting, lag, in_flight, state, latency]
 
 
+def _disk_families(path: Path | None) -> list[Metric]:
+    """Free and total bytes of the journal's file system (an embedded journal only: a Redis
+    journal's room is Redis memory, which Redis' own exporter reports)."""
+    if path is None:
+        return []
+    try:
+        usage = shutil.disk_usage(path.parent)
+    except OSError:
+        return []
+    free = GaugeMetricFamily(
+        "event_router_journal_disk_free_bytes",
+        "Bytes free for unprivileged writers on the journal's file system.",
+    )
+    free.add_metric([], usage.free)
+    size = GaugeMetricFamily(
+        "event_router_journal_disk_size_bytes", "Total bytes of the journal's file system."
+    )
+    size.add_metric([], usage.total)
+    return [free, size]
+
+
 def _open_letters(request: Request, names: list[str]) -> dict[str, int]:
     letters = web(request).store.dead_letters
     return {name: letters.count(name, LetterState.DEAD) for name in names}
@@ -162,6 +185,11 @@ async def metrics(request: Request) -> Response:
     )
     http.add_metric(["accepted"], ingest.accepted)
     http.add_metric(["rejected"], ingest.rejected)
+    refused = CounterMetricFamily(
+        "event_router_ingest_refused",
+        "Ingest requests refused (507) because the journal could not take their events.",
+    )
+    refused.add_metric([], ingest.refused)
     sources = CounterMetricFamily(
         "event_router_source_events", "What each source did, by kind.", labels=["source", "kind"]
     )
@@ -169,7 +197,8 @@ async def metrics(request: Request) -> Response:
         for kind, value in sorted(dict(counts).items()):
             if ":" not in kind:  # per-event-type breakdowns stay out of Prometheus
                 sources.add_metric([source, kind], value)
-    families += [ingested, retained, disk, http, sources]
+    families += [ingested, retained, disk, http, refused, sources]
+    families += _disk_families(getattr(journal, "path", None))
     families += consumer_families(stats, lags, open_letters)
     body = context.exporter.render(families)
     return Response(body, headers={"Content-Type": CONTENT_TYPE})
