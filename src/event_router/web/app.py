@@ -12,7 +12,7 @@ from event_router.delivery.view import DeliveryView
 from event_router.journal import Journal
 from event_router.sources.intake import Intake
 from event_router.store import Store
-from event_router.web import admin, auth, ingest
+from event_router.web import admin, api_docs, auth, ingest
 from event_router.web.status import consumer_status
 
 
@@ -32,9 +32,10 @@ def create_app(
     app = FastAPI(
         title="Open edX Event Router",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,  # api_docs serves it without a CDN
         openapi_url="/api/openapi.json",
     )
+    api_docs.install(app)
     app.state.ingest = ingest.IngestConfig(journal, ingest_token, max_body_bytes, intake)
     app.state.engine = engine
     app.state.ready = False
