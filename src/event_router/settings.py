@@ -7,6 +7,7 @@ and from the running router, byte for byte.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -66,6 +67,14 @@ class Settings(BaseSettings):
         default=None,
         description="This process's name in the consumer groups; default: host name and pid.",
     )
+    # The admin UI (docs/web.md): sessions, and the proxies whose forwarded headers count.
+    session_idle_minutes: float = Field(
+        default=30.0, gt=0, description="A web session unused this long ends (minutes)."
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1",
+        description="Proxy addresses/CIDRs (comma-separated, or *) whose X-Forwarded-* count.",
+    )
     claim_idle: float = Field(
         default=30.0, gt=0, description="Seconds before a silent process's pending work is claimed."
     )
@@ -76,6 +85,20 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL, e.g. https://lms.example.com")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part and part != "*":
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{part!r} is not an IP address or network: use addresses and CIDRs "
+                        "such as 10.0.0.5, 10.0.0.0/8, separated by commas, or *"
+                    ) from None
         return value
 
     @field_validator("journal_url")

@@ -10,6 +10,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,9 @@ def meta_token(html: str) -> str:
     return found.group(1)
 
 
-def make_web(home: Path, template: Template, with_engine: bool) -> Web:
+def make_web(
+    home: Path, template: Template, with_engine: bool, session_idle: timedelta | None = None
+) -> Web:
     shutil.copy(template.path, home / "control.db")
     store = Store.open(f"sqlite:///{home / 'control.db'}")
     journal = SqliteJournal(home / "journal.db")
@@ -120,6 +123,7 @@ def make_web(home: Path, template: Template, with_engine: bool) -> Web:
         store=store,
         secret_key=SECRET,
         lms_url=LMS,
+        session_idle=session_idle,
     )
     return Web(app, store, journal, engine, template.admin_token, template.viewer_token, home)
 

@@ -14,6 +14,7 @@ import gc
 import logging
 import signal
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -27,6 +28,7 @@ from event_router.sources.intake import Intake
 from event_router.sources.tracking_log import TrackingLogSource
 from event_router.store import Store
 from event_router.web.app import create_app
+from event_router.web.proxies import TrustedProxies
 
 log = logging.getLogger("event_router")
 
@@ -54,10 +56,20 @@ async def serve_parts(
         secret_key=engine.secret_key,
         lms_url=config.lms_url,
         intake=intake,
+        session_idle=timedelta(minutes=config.session_idle_minutes),
     )
     if config.ingest_token is None:
         log.warning("EVENT_ROUTER_INGEST_TOKEN is not set: POST /api/v1/events is open")
-    server = _Server(uvicorn.Config(web, host=host, port=port, log_level="warning", lifespan="off"))
+    server = _Server(
+        uvicorn.Config(
+            TrustedProxies(web, config.trusted_proxies),
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            proxy_headers=False,  # TrustedProxies does it, with CIDRs (docs/web.md)
+        )
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -110,7 +110,7 @@ def set_role(
     role: Annotated[Role, typer.Argument(help="admin or viewer.")],
     home: Home = None,
 ) -> None:
-    """Make a user an admin or a viewer (their tokens never exceed the new role)."""
+    """Make a user an admin or a viewer; their sessions end (tokens never exceed the new role)."""
     with open_store(home) as store:
         try:
             store.users.set_role(username, role)
@@ -137,6 +137,49 @@ def list_(
     for user in users:
         table.add_row(user.username, user.role.value, user.created_at.strftime("%Y-%m-%d %H:%M"))
     console().print(table)
+
+
+@users_app.command("sessions")
+def sessions(
+    username: Annotated[str | None, typer.Argument(help="Only this user's sessions.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+    home: Home = None,
+) -> None:
+    """Open web sessions: user, sign-in time, last request, client address (never the token)."""
+    with open_store(home) as store:
+        try:
+            if username is not None:
+                store.users.get(username)
+            found = store.sessions.list(username)
+        except StoreError as exc:
+            fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps([session.to_json() for session in found], indent=2))
+        return
+    if not found:
+        typer.echo("no open sessions", err=True)
+        return
+    table = Table("id", "user", "signed in", "last seen", "client")
+    for session in found:
+        table.add_row(
+            str(session.id),
+            session.username,
+            session.created_at.strftime("%Y-%m-%d %H:%M"),
+            session.last_seen_at.strftime("%Y-%m-%d %H:%M:%S"),
+            session.client,
+        )
+    console().print(table)
+
+
+@users_app.command("revoke-sessions")
+def revoke_sessions(username: Username, home: Home = None) -> None:
+    """End every web session of a user at once (their API tokens stay valid)."""
+    with open_store(home) as store:
+        try:
+            ended = store.sessions.end_all(username)
+        except StoreError as exc:
+            fail(str(exc))
+    typer.echo(f"ended {ended} session(s) of {username}")
 
 
 @tokens_app.command("create")

@@ -8,6 +8,7 @@ The journal and delivery cursors live elsewhere (they are written far more often
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
@@ -27,6 +28,7 @@ from event_router.store.errors import (
     UnknownDeadLetter,
 )
 from event_router.store.identities import Courses, Identities
+from event_router.store.sessions import Active, SessionInfo, Sessions
 from event_router.store.users import (
     ApiToken,
     DuplicateUser,
@@ -39,6 +41,7 @@ from event_router.store.users import (
 )
 
 __all__ = [
+    "Active",
     "ApiToken",
     "Changes",
     "ConsumerRecord",
@@ -49,6 +52,8 @@ __all__ = [
     "InvalidConfig",
     "InvalidUser",
     "Role",
+    "SessionInfo",
+    "Sessions",
     "State",
     "Store",
     "StoreError",
@@ -75,6 +80,7 @@ class Store:
         self.courses = Courses(db)
         self.dead_letters = DeadLetters(db)
         self.users = Users(db)
+        self.sessions = Sessions(db)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -90,7 +96,9 @@ class Store:
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
         """The store the settings name: EVENT_ROUTER_DATABASE_URL, else the home's control.db."""
-        return cls.open(database_url(settings))
+        store = cls.open(database_url(settings))
+        store.sessions.idle = timedelta(minutes=settings.session_idle_minutes)
+        return store
 
     # Shortcuts for the delivery engine, which calls these from a worker thread.
 

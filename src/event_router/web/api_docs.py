@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from event_router.web.headers import DOCS_POLICY
+
 ASSETS = "/api/docs/assets"
 START = Path(__file__).parent / "static" / "api-docs.js"
 SWAGGER_UI = Path(str(files("swagger_ui") / "static"))  # the swagger-ui-py package's copy
@@ -45,7 +47,7 @@ def install(app: FastAPI, docs_url: str = "/api/docs") -> None:
 
     @app.get(docs_url, include_in_schema=False)
     async def api_docs() -> HTMLResponse:
-        return HTMLResponse(page)
+        return HTMLResponse(page, headers={"Content-Security-Policy": DOCS_POLICY})
 
     @app.get(start, include_in_schema=False)
     async def api_docs_start() -> FileResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -12,7 +13,7 @@ from event_router.delivery.view import DeliveryView
 from event_router.journal import Journal
 from event_router.sources.intake import Intake
 from event_router.store import Store
-from event_router.web import admin, api_docs, auth, ingest
+from event_router.web import admin, api_docs, auth, headers, ingest
 from event_router.web.status import consumer_status
 
 
@@ -26,15 +27,19 @@ def create_app(
     secret_key: str | None = None,
     lms_url: str = "http://localhost:18000",
     intake: Intake | None = None,
+    session_idle: timedelta | None = None,
 ) -> FastAPI:
     """The app. With a `store` (and the `secret_key` sessions and anonymous ids derive from) it
-    also serves the admin API, UI and /metrics, and /api/v1/status needs a signed-in user."""
+    also serves the admin API, UI and /metrics, and /api/v1/status needs a signed-in user;
+    `session_idle` ends web sessions unused that long (default: the store's, 30 minutes)."""
     app = FastAPI(
         title="Open edX Event Router",
         version=__version__,
         docs_url=None,  # api_docs serves it without a CDN
+        redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    headers.install(app)
     api_docs.install(app)
     app.state.ingest = ingest.IngestConfig(journal, ingest_token, max_body_bytes, intake)
     app.state.engine = engine
@@ -79,6 +84,8 @@ def create_app(
 
     if store is not None:
         if secret_key is None:
-            raise ValueError("the admin API needs the secret key (sessions are signed with it)")
+            raise ValueError("the admin API needs the secret key (CSRF tokens derive from it)")
+        if session_idle is not None:
+            store.sessions.idle = session_idle
         admin.install(app, journal, engine, store, secret_key=secret_key, lms_url=lms_url)
     return app

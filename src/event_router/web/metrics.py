@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from event_router.delivery.stats import LATENCY_BUCKETS, State, Stats
 from event_router.store import State as LetterState
-from event_router.web.context import web
+from event_router.web.context import WebContext, web
 
 router = APIRouter()
 # What generate_latest writes (newer clients call 1.0.0 "latest" but only negotiate it).
@@ -152,6 +152,23 @@ def _disk_families(path: Path | None) -> list[Metric]:
     return [free, size]
 
 
+def login_families(context: WebContext) -> list[Metric]:
+    """Sign-in pressure: how many password checks ran at once, how many were turned away."""
+    peak = GaugeMetricFamily(
+        "event_router_login_checks_peak", "The most password checks that ran at once."
+    )
+    peak.add_metric([], context.hashing.peak)
+    busy = CounterMetricFamily(
+        "event_router_login_checks_busy", "Sign-ins answered 429 because checks were all busy."
+    )
+    busy.add_metric([], context.hashing.refused)
+    locked = GaugeMetricFamily(
+        "event_router_login_locked", "(user name, client) pairs locked out for failed attempts."
+    )
+    locked.add_metric([], context.throttle.locked())
+    return [peak, busy, locked]
+
+
 def _open_letters(request: Request, names: list[str]) -> dict[str, int]:
     letters = web(request).store.dead_letters
     return {name: letters.count(name, LetterState.DEAD) for name in names}
@@ -197,7 +214,7 @@ async def metrics(request: Request) -> Response:
         for kind, value in sorted(dict(counts).items()):
             if ":" not in kind:  # per-event-type breakdowns stay out of Prometheus
                 sources.add_metric([source, kind], value)
-    families += [ingested, retained, disk, http, refused, sources]
+    families += [ingested, retained, disk, http, refused, sources, *login_families(context)]
     families += _disk_families(getattr(journal, "path", None))
     families += consumer_families(stats, lags, open_letters)
     body = context.exporter.render(families)

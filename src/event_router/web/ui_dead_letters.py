@@ -4,7 +4,7 @@ full (the event, the item sent, the endpoint's answer)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from event_router.store import State, UnknownConsumer, UnknownDeadLetter
 from event_router.web.auth import UiAdmin, UiUser, check_form_csrf
 from event_router.web.context import web
-from event_router.web.ui import PageNotFound, redirect, render
+from event_router.web.ui import PageNotFound, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -26,7 +26,6 @@ def dead_letters(
     consumer: str = "",
     state: str = "dead",
     offset: int = 0,
-    done: str = "",
 ) -> Response:
     store = web(request).store
     names = [c.name for c in store.consumers.list()]
@@ -54,20 +53,17 @@ def dead_letters(
         offset=offset,
         previous=page(max(0, offset - PAGE)) if offset else None,
         next=page(offset + PAGE) if offset + len(letters) < total else None,
-        done=done,
         active="dead-letters",
     )
 
 
 @router.get("/dead-letters/{letter_id}")
-def dead_letter(request: Request, principal: UiUser, letter_id: int, done: str = "") -> Response:
+def dead_letter(request: Request, principal: UiUser, letter_id: int) -> Response:
     try:
         letter = web(request).store.dead_letters.get(letter_id)
     except UnknownDeadLetter as exc:
         raise PageNotFound(str(exc)) from None
-    return render(
-        request, "dead_letter.html", principal, letter=letter, done=done, active="dead-letters"
-    )
+    return render(request, "dead_letter.html", principal, letter=letter, active="dead-letters")
 
 
 @router.post("/dead-letters/{action}")
@@ -81,7 +77,8 @@ async def act(request: Request, principal: UiAdmin, action: str) -> Response:
     consumer = str(form.get("all_of", "")) or None
     back = str(form.get("back", "")) or "/dead-letters"
     if not ids and consumer is None:
-        return redirect(_with(back, done="Nothing selected."))
+        await flash(request, principal, "Nothing selected.")
+        return redirect(_back(back))
     letters = web(request).store.dead_letters
     change: Any = letters.mark_for_replay if action == "replay" else letters.discard
     try:
@@ -92,13 +89,13 @@ async def act(request: Request, principal: UiAdmin, action: str) -> Response:
     note = f"{count} dead letter(s) {verb}."
     if action == "replay":
         note += " The router re-sends them within a few seconds."
-    return redirect(_with(back, done=note))
+    await flash(request, principal, note)
+    return redirect(_back(back))
 
 
-def _with(url: str, **params: str) -> str:
-    """`url` (a path on this site, else the list) with `params` set."""
+def _back(url: str) -> str:
+    """`url` if it is a dead-letter page of this site, else the list."""
     parts = urlsplit(url)
     if parts.scheme or parts.netloc or not parts.path.startswith("/dead-letters"):
-        parts = urlsplit("/dead-letters")
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in params]
-    return parts.path + "?" + urlencode([*query, *params.items()])
+        return "/dead-letters"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
