@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import multiprocessing
 import os
 import signal
-import threading
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -36,6 +33,7 @@ from event_router.backfill.inputs import Input, InputError, expand
 from event_router.backfill.report import Report
 from event_router.backfill.runner import Runner
 from event_router.backfill.target import Target
+from event_router.lifecycle import die_with
 from event_router.routing.consumer import Consumer
 from event_router.settings import Settings
 from event_router.sinks.base import Sink, SinkError, build_sink
@@ -43,7 +41,6 @@ from event_router.store import Store, StoreError, UnknownConsumer
 
 DEFAULT_BATCH = 1000
 DEFAULT_IN_FLIGHT = 4
-_PR_SET_PDEATHSIG = 1
 
 
 class JobError(Exception):
@@ -156,28 +153,8 @@ def _pool(plan: worker.Plan, workers: int) -> ProcessPoolExecutor:
 
 def _start_worker(plan: worker.Plan, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _die_with(parent)
+    die_with(parent)
     worker.start(plan)
-
-
-def _die_with(parent: int) -> None:
-    """End this worker when the backfill process dies, even by SIGKILL.
-
-    A pool worker otherwise outlives a killed parent forever (it holds its own end of the task
-    queue, so it never sees the queue close), and keeps the parent's output pipes open.
-    """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux: the kernel does it at once
-    except (OSError, AttributeError):
-        pass
-
-    def watch() -> None:  # elsewhere (and in case prctl was not available): notice, then go
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _ready(_: int) -> bool:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from event_router.cli import app
+from event_router.cli.environment import epilog
 from event_router.cli.options import HOME, LMS_URL, settings
 from event_router.cli.serving import serve_parts
 from event_router.delivery.engine import Engine
@@ -22,7 +23,7 @@ from event_router.store import Store
 log = logging.getLogger("event_router")
 
 
-@app.command()
+@app.command(epilog=epilog())
 def run(
     tracking_log: Annotated[
         list[Path] | None,
@@ -68,8 +69,9 @@ def run(
     listen: Annotated[
         str | None,
         typer.Option(
+            envvar="EVENT_ROUTER_LISTEN",
             help="HOST:PORT for ingest, the admin UI and API, metrics and health "
-            "[default: 127.0.0.1:8400]."
+            "[default: 127.0.0.1:8400].",
         ),
     ] = None,
     home: Annotated[Path | None, HOME] = None,

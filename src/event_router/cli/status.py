@@ -20,6 +20,7 @@ from event_router.store import Store
 
 _FRESH = 30.0  # seconds: a router that has not written its figures for longer is not running
 _WORST_FIRST = ("paused", "retrying", "running", "stopped")
+_PIPED_WIDTH = 1000  # columns when stdout is not a terminal: wider than any row
 
 
 def collect(home: Path | None = None) -> dict[str, Any]:
@@ -150,4 +151,9 @@ def status(
     if not report["consumers"]:
         typer.echo("no consumers yet: add one with `event-router consumers add`")
         return
-    Console().print(table)
+    # Piped or redirected, rich would squeeze the table into 80 columns (cutting names and
+    # errors, or wrapping rows); a reader at the other end gets each row whole on one line.
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=_PIPED_WIDTH)
+    console.print(table)

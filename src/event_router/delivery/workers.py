@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 from event_router.events import NormaliseError, TrackingEvent, line_json, parse_json
 from event_router.journal import Ahead
+from event_router.lifecycle import die_with
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
 from event_router.translate import Options, TranslationError, translate_bytes
@@ -141,9 +143,12 @@ def prepare_lines(
     return out
 
 
-def _init(secret: str, lms_url: str, table: IdentityTable, catalogue: CourseCatalogue) -> None:
+def _init(
+    secret: str, lms_url: str, table: IdentityTable, catalogue: CourseCatalogue, parent: int
+) -> None:
     import gc
 
+    die_with(parent)  # a router killed -9 takes its workers (and the resource tracker) along
     gc.set_threshold(20_000, 10, 10)  # as the main process: young often enough, full ones too
     _OPTIONS.update(build_options(secret, lms_url, table, catalogue))
 
@@ -183,7 +188,7 @@ class TranslationPool:
         self._fallback = build_options(*args)
         self._pool = ProcessPoolExecutor(
             self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
-            initargs=args,
+            initargs=(*args, os.getpid()),
         )  # fmt: skip
         for _ in range(self.workers):  # start them now, not when the first events wait for them
             self._pool.submit(_started)
