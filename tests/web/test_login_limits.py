@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from event_router.settings import Settings
 from event_router.web.auth import LOGIN_COOKIE, SESSION_COOKIE
 from event_router.web.login_limits import Attempt, LoginThrottle
+from event_router.web.proxies import TrustedProxies
 from tests.peers.router import Router
 
 pytestmark = pytest.mark.timeout(120)
@@ -225,3 +226,29 @@ def test_trusted_proxies_are_addresses_or_networks() -> None:
     assert Settings(trusted_proxies="*").trusted_proxies == "*"
     with pytest.raises(ValidationError, match=r"'proxy\.example' is not an IP address or network"):
         Settings(trusted_proxies="10.0.0.5, proxy.example")
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded_for", "proto", "client", "scheme"),
+    [
+        ("10.0.0.5", "198.51.100.7", "https", "198.51.100.7", "https"),
+        ("10.0.0.5", "6.6.6.6, 198.51.100.7, 10.0.0.9", "https", "198.51.100.7", "https"),
+        ("10.0.0.5", "10.0.0.8, 10.0.0.9", "http", "10.0.0.8", "http"),
+        ("192.0.2.1", "198.51.100.7", "https", "192.0.2.1", "http"),  # not a trusted proxy
+        ("10.0.0.5", "", "javascript", "10.0.0.5", "http"),  # nothing usable forwarded
+    ],
+)
+def test_the_client_is_the_nearest_address_not_a_trusted_proxy(
+    peer: str, forwarded_for: str, proto: str, client: str, scheme: str
+) -> None:
+    seen: list[dict[str, object]] = []
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        seen.append(scope)
+
+    headers = [(b"x-forwarded-proto", proto.encode())]
+    if forwarded_for:
+        headers.append((b"x-forwarded-for", forwarded_for.encode()))
+    scope = {"type": "http", "scheme": "http", "client": (peer, 4000), "headers": headers}
+    asyncio.run(TrustedProxies(app, "10.0.0.0/8")(scope, None, None))  # type: ignore[arg-type]
+    assert seen[0]["client"][0] == client and seen[0]["scheme"] == scheme  # type: ignore[index]
