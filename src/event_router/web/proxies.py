@@ -53,10 +53,9 @@ class TrustedProxies:
         if proto in ("http", "https"):
             changed["scheme"] = proto if scope["type"] == "http" else proto.replace("http", "ws")
         hops = [h.strip() for h in headers.get(b"x-forwarded-for", "").split(",") if h.strip()]
-        # The client is the nearest address not a trusted proxy (those further left are claims
-        # the client itself could have written).
-        for hop in reversed(hops):
-            if not self.trusted(hop) or hop is hops[0]:
-                changed["client"] = (hop, 0)
-                break
+        if hops:
+            # The client is the nearest address that is not a trusted proxy: those further left
+            # are claims the client itself could have written.
+            untrusted = [hop for hop in hops if not self.trusted(hop)]
+            changed["client"] = (untrusted[-1] if untrusted else hops[0], 0)
         return {**scope, **changed} if changed else scope
