@@ -9,7 +9,6 @@ the valid ones in the same request are accepted all the same, and the answer say
 from __future__ import annotations
 
 import hmac
-import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from event_router.events import NormaliseError, TrackingEvent, normalise
+from event_router.gunzip import GzipError, gunzip
 from event_router.journal import Journal, JournalFull
 from event_router.sources.intake import Intake
 
@@ -86,8 +86,8 @@ async def ingest(request: Request) -> JSONResponse:
     body = b"".join(parts)
     if request.headers.get("content-encoding", "").lower() == "gzip":
         try:
-            body = _gunzip(body, config.max_bytes)
-        except (OSError, EOFError, zlib.error) as exc:
+            body = gunzip(body, config.max_bytes)  # every member, as `gzip -d` reads it
+        except GzipError as exc:
             return _error(400, f"body is not valid gzip: {exc}")
         except OverflowError:
             return _error(413, f"decompressed body larger than {config.max_bytes} bytes")
@@ -142,13 +142,3 @@ async def _answer(
         answer["accepted_indexes"] = accepted_indexes[:10000]
         return JSONResponse(answer, status_code=400)
     return JSONResponse(answer, status_code=202)
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out = inflater.decompress(body, limit + 1)
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise OverflowError
-    if not inflater.eof:
-        raise EOFError("truncated gzip body")
-    return out
