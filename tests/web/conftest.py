@@ -107,7 +107,7 @@ def meta_token(html: str) -> str:
     return found.group(1)
 
 
-def make_web(home: Path, template: Template, with_engine: bool) -> Web:
+def make_web(home: Path, template: Template, with_engine: bool, ingest_open: bool = False) -> Web:
     shutil.copy(template.path, home / "control.db")
     store = Store.open(f"sqlite:///{home / 'control.db'}")
     journal = SqliteJournal(home / "journal.db")
@@ -120,6 +120,7 @@ def make_web(home: Path, template: Template, with_engine: bool) -> Web:
         store=store,
         secret_key=SECRET,
         lms_url=LMS,
+        ingest_open=ingest_open,
     )
     return Web(app, store, journal, engine, template.admin_token, template.viewer_token, home)
 

@@ -26,16 +26,20 @@ def create_app(
     secret_key: str | None = None,
     lms_url: str = "http://localhost:18000",
     intake: Intake | None = None,
+    ingest_open: bool = False,
 ) -> FastAPI:
     """The app. With a `store` (and the `secret_key` sessions and anonymous ids derive from) it
-    also serves the admin API, UI and /metrics, and /api/v1/status needs a signed-in user."""
+    also serves the admin API, UI and /metrics, and /api/v1/status needs a signed-in user.
+    Ingest takes events only with `ingest_token`, or without one if `ingest_open` says so."""
     app = FastAPI(
         title="Open edX Event Router",
         version=__version__,
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
     )
-    app.state.ingest = ingest.IngestConfig(journal, ingest_token, max_body_bytes, intake)
+    app.state.ingest = ingest.IngestConfig(
+        journal, ingest_token, max_body_bytes, intake, open_without_token=ingest_open
+    )
     app.state.engine = engine
     app.state.ready = False
     app.state.source_counts = {}  # source id -> Counter (accepted, malformed, ...), set by `run`
@@ -64,6 +68,7 @@ def create_app(
             "ingest": {
                 "accepted": app.state.ingest.accepted,
                 "rejected": app.state.ingest.rejected,
+                "auth": app.state.ingest.auth,
             },
             "consumers": consumers,
         }
