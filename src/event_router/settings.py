@@ -38,7 +38,13 @@ class Settings(BaseSettings):
     )
 
     ingest_token: str | None = Field(
-        default=None, description="Bearer token required by POST /api/v1/events (open if unset)."
+        default=None,
+        description="Bearer token required by POST /api/v1/events (refused if unset, unless open).",
+    )
+    ingest_open: bool = Field(
+        default=False,
+        description="Take POST /api/v1/events without a token (`run --ingest-open`): anyone "
+        "who can reach the port can add events.",
     )
     listen: str = Field(default="127.0.0.1:8400", description="HOST:PORT of the HTTP server.")
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Ingest body limit.")
@@ -99,6 +105,17 @@ class Settings(BaseSettings):
                         f"{part!r} is not an IP address or network: use addresses and CIDRs "
                         "such as 10.0.0.5, 10.0.0.0/8, separated by commas, or *"
                     ) from None
+        return value
+
+    @field_validator("ingest_token")
+    @classmethod
+    def _token_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(
+                "EVENT_ROUTER_INGEST_TOKEN is set but empty: give it a secret value (e.g. "
+                "`openssl rand -hex 32`), or unset it (ingest is then refused unless the router "
+                "runs with --ingest-open)"
+            )
         return value
 
     @field_validator("journal_url")

@@ -152,3 +152,25 @@ def test_bad_options_are_clear(tmp_path: Path) -> None:
     bad_csv.write_text("a,b\n1,2\n")
     result = run(tmp_path / "h", "--courses", str(bad_csv))
     assert result.returncode == 2 and b"missing column" in result.stderr
+
+
+def test_gzip_inputs_are_read_member_after_member_and_damage_is_named(tmp_path: Path) -> None:
+    """Every member of a multi-member .gz is read (as `gzip -d`); a torn member or trailing
+    garbage is exit 2 naming the file and the damage, after the lines before it. Before the fix
+    a torn member was a bare "Aborted!" (an EOFError) with nothing written."""
+    line = b"2020-07-15 06:52:55,057 INFO tracking - " + json.dumps(EVENT).encode() + b"\n"
+    joined = tmp_path / "joined.log.gz"
+    joined.write_bytes(gzip.compress(line * 2) + gzip.compress(line * 3))
+    torn = tmp_path / "torn.log.gz"
+    torn.write_bytes(gzip.compress(line) + gzip.compress(line * 50)[:-30])
+    garbage = tmp_path / "garbage.log.gz"
+    garbage.write_bytes(gzip.compress(line) + b"GARBAGE")
+    whole = run(tmp_path / "home", str(joined))
+    assert whole.returncode == 0, whole.stderr
+    assert len(statements(whole)) == 5
+    for path, damage in ((torn, b"truncated gzip data"), (garbage, b"trailing garbage")):
+        result = run(tmp_path / "home", str(path))
+        assert result.returncode == 2, result.stderr
+        assert path.name.encode() + b": cannot read: " + damage in result.stderr
+        written = len(statements(result))  # the whole lines before the damage
+        assert written == 1 if path == garbage else 1 < written < 51, result.stderr

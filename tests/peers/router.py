@@ -20,6 +20,7 @@ from event_router.store import Store
 from tests.peers.receiver import free_port
 
 ROUTER = [sys.executable, "-m", "event_router"]
+INGEST_TOKEN = "end-to-end-ingest"
 
 
 class Router:
@@ -34,6 +35,7 @@ class Router:
             "EVENT_ROUTER_HOME": str(home),
             "EVENT_ROUTER_LMS_URL": "http://localhost:18000",
             "EVENT_ROUTER_SECRET_KEY": "end-to-end",
+            "EVENT_ROUTER_INGEST_TOKEN": INGEST_TOKEN,  # ingest is refused without one
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
@@ -89,9 +91,20 @@ class Router:
         self.process.wait()
         self.process = None
 
+    @property
+    def ingest_headers(self) -> dict[str, str]:
+        """What the LMS backend sends: the ingest token, a JSON media type."""
+        token = self.env.get("EVENT_ROUTER_INGEST_TOKEN")
+        auth = {"Authorization": f"Bearer {token}"} if token else {}
+        return {**auth, "Content-Type": "application/json"}
+
     def post(self, body: Any, **kwargs: Any) -> httpx.Response:
+        """POST to ingest with the token and a JSON type (`headers` add to or replace them)."""
         content = body if isinstance(body, bytes) else orjson.dumps(body)
-        return httpx.post(f"{self.url}/api/v1/events", content=content, timeout=10, **kwargs)
+        headers = {**self.ingest_headers, **kwargs.pop("headers", {})}
+        return httpx.post(
+            f"{self.url}/api/v1/events", content=content, headers=headers, timeout=10, **kwargs
+        )
 
     @property
     def token(self) -> str:

@@ -243,3 +243,26 @@ def test_gzip_read_whole_and_resumable(tmp_path: Path) -> None:
         asyncio.run(TrackingLogSource(archive, journal).run(asyncio.Event()))
     assert seen(journal) == list(range(12))
     journal.close()
+
+
+@pytest.mark.parametrize(
+    ("tail", "unreadable"),
+    [(b"", 0), (b"GARBAGE", 1), (gzip.compress(b"x" * 100)[:20], 1)],
+    ids=["members-only", "trailing-garbage", "truncated-member"],
+)
+def test_gzip_reads_every_member_and_reports_what_follows(
+    tmp_path: Path, tail: bytes, unreadable: int
+) -> None:
+    """`cat a.gz b.gz` (logrotate appends) holds both files' lines; bytes after the members
+    that are not a member are reported and counted, and the router goes on. Before the fix
+    the stdlib reader raised out of the source (the router stopped) on garbage or a torn end."""
+    archive = tmp_path / "tracking.log.2.gz"
+    first = "".join(line(i) for i in range(5)).encode()
+    second = "".join(line(i) for i in range(5, 12)).encode()
+    archive.write_bytes(gzip.compress(first) + gzip.compress(second) + tail)
+    journal = SqliteJournal(tmp_path / "j.db")
+    source = TrackingLogSource(archive, journal)
+    asyncio.run(source.run(asyncio.Event()))
+    assert seen(journal) == list(range(12))
+    assert source.counts["unreadable"] == unreadable
+    journal.close()

@@ -109,7 +109,11 @@ def meta_token(html: str) -> str:
 
 
 def make_web(
-    home: Path, template: Template, with_engine: bool, session_idle: timedelta | None = None
+    home: Path,
+    template: Template,
+    with_engine: bool,
+    session_idle: timedelta | None = None,
+    ingest_open: bool = False,
 ) -> Web:
     shutil.copy(template.path, home / "control.db")
     store = Store.open(f"sqlite:///{home / 'control.db'}")
@@ -124,6 +128,7 @@ def make_web(
         secret_key=SECRET,
         lms_url=LMS,
         session_idle=session_idle,
+        ingest_open=ingest_open,
     )
     return Web(app, store, journal, engine, template.admin_token, template.viewer_token, home)
 

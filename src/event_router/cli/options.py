@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
 from event_router.routing.catalogue import CatalogueError, CourseCatalogue
 from event_router.routing.identity import IdentityError, IdentityPolicy, IdentityTable, Policy
@@ -29,6 +30,13 @@ def settings(home: Path | None = None, lms_url: str | None = None) -> Settings:
         overrides["lms_url"] = lms_url
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:  # each problem on its own line, without pydantic's noise
+        problems = []
+        for error in exc.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            name = "EVENT_ROUTER_" + "_".join(map(str, error["loc"])).upper()
+            problems.append(message if "EVENT_ROUTER_" in message else f"{name}: {message}")
+        raise typer.BadParameter("\n".join(problems)) from None
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 

@@ -74,6 +74,15 @@ def run(
             "[default: 127.0.0.1:8400].",
         ),
     ] = None,
+    ingest_open: Annotated[
+        bool,
+        typer.Option(
+            "--ingest-open",
+            help="Take POST /api/v1/events without a token (EVENT_ROUTER_INGEST_OPEN): anyone "
+            "who can reach the port can add events. Default: refused unless "
+            "EVENT_ROUTER_INGEST_TOKEN is set.",
+        ),
+    ] = False,
     home: Annotated[Path | None, HOME] = None,
     lms_url: Annotated[str | None, LMS_URL] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
@@ -92,6 +101,7 @@ def run(
     config = settings(home, lms_url)
     if listen is not None:
         config.listen = listen
+    config.ingest_open = config.ingest_open or ingest_open
     host, _, port = config.listen.rpartition(":")
     if not host or not port.isdigit():
         raise typer.BadParameter("expected HOST:PORT", param_hint="--listen")

@@ -57,9 +57,19 @@ async def serve_parts(
         lms_url=config.lms_url,
         intake=intake,
         session_idle=timedelta(minutes=config.session_idle_minutes),
+        ingest_open=config.ingest_open,
     )
-    if config.ingest_token is None:
-        log.warning("EVENT_ROUTER_INGEST_TOKEN is not set: POST /api/v1/events is open")
+    if config.ingest_token is None and config.ingest_open:
+        log.warning(
+            "INGEST IS OPEN (--ingest-open): anyone who can reach %s:%d can add events to "
+            "POST /api/v1/events without a token; set EVENT_ROUTER_INGEST_TOKEN to close it",
+            host, port,
+        )  # fmt: skip
+    elif config.ingest_token is None:
+        log.warning(
+            "EVENT_ROUTER_INGEST_TOKEN is not set: POST /api/v1/events refuses events (401); "
+            "set a token, or start with --ingest-open"
+        )
     server = _Server(
         uvicorn.Config(
             TrustedProxies(web, config.trusted_proxies),

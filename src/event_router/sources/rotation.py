@@ -11,11 +11,12 @@ recognised by the two digests of its decompressed bytes.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import os
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from event_router.gunzip import open_gzip
 
 HEAD = 1024  # bytes that fingerprint a file's start, and the region before an offset
 
@@ -23,11 +24,11 @@ HEAD = 1024  # bytes that fingerprint a file's start, and the region before an o
 def open_log(path: Path) -> tuple[BinaryIO, int]:
     """A log or a rotated copy of it, as its (decompressed) bytes, and the inode opened; the
     caller closes it."""
-    if is_packed(path):  # every member of a multi-member file is read, not only the first
-        packed = gzip.open(path, "rb")  # noqa: SIM115
-        return packed, os.fstat(packed.fileno()).st_ino  # type: ignore[return-value]
     raw = open(path, "rb")  # noqa: SIM115
-    return raw, os.fstat(raw.fileno()).st_ino
+    inode = os.fstat(raw.fileno()).st_ino
+    if is_packed(path):  # every member, and trailing garbage is an error (event_router.gunzip)
+        return open_gzip(raw), inode
+    return raw, inode
 
 
 def is_packed(path: Path) -> bool:

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
 import logging
 import os
 from collections import Counter, deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 
 from event_router.delivery.workers import Prepared
+from event_router.gunzip import GzipError, open_gzip
 from event_router.journal import Journal, JournalFull
 from event_router.sources.intake import Intake
 from event_router.sources.rotation import (
@@ -203,10 +204,14 @@ class TrackingLogSource:
 
     async def _read_gzip(self, stop: asyncio.Event) -> None:
         done = self._saved().get("lines", 0)
+        with open(self.path, "rb") as raw:
+            await self._read_members(open_gzip(raw), done, stop)
+
+    async def _read_members(self, lines: Iterator[bytes], done: int, stop: asyncio.Event) -> None:
         number = 0
         batch: list[bytes] = []
-        with gzip.open(self.path, "rb") as handle:
-            for line in handle:
+        try:
+            for line in lines:
                 number += 1
                 if number <= done:
                     continue
@@ -217,6 +222,11 @@ class TrackingLogSource:
                     if stop.is_set():
                         self._forget_ahead()
                         return
+        except GzipError as exc:
+            # Every whole line before the damage is taken; what follows it cannot be read.
+            self.counts["unreadable"] += 1
+            log.error("%s: %s; the %d line(s) before it are read, nothing after", self.path, exc,
+                      number)  # fmt: skip
         await self._gzip_commit(batch, number)
         if not await self._drain():
             return

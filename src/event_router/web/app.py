@@ -28,10 +28,12 @@ def create_app(
     lms_url: str = "http://localhost:18000",
     intake: Intake | None = None,
     session_idle: timedelta | None = None,
+    ingest_open: bool = False,
 ) -> FastAPI:
     """The app. With a `store` (and the `secret_key` sessions and anonymous ids derive from) it
     also serves the admin API, UI and /metrics, and /api/v1/status needs a signed-in user;
-    `session_idle` ends web sessions unused that long (default: the store's, 30 minutes)."""
+    `session_idle` ends web sessions unused that long (default: the store's, 30 minutes).
+    Ingest takes events only with `ingest_token`, or without one if `ingest_open` says so."""
     app = FastAPI(
         title="Open edX Event Router",
         version=__version__,
@@ -41,7 +43,9 @@ def create_app(
     )
     headers.install(app)
     api_docs.install(app)
-    app.state.ingest = ingest.IngestConfig(journal, ingest_token, max_body_bytes, intake)
+    app.state.ingest = ingest.IngestConfig(
+        journal, ingest_token, max_body_bytes, intake, open_without_token=ingest_open
+    )
     app.state.engine = engine
     app.state.ready = False
     app.state.source_counts = {}  # source id -> Counter (accepted, malformed, ...), set by `run`
@@ -70,6 +74,7 @@ def create_app(
             "ingest": {
                 "accepted": app.state.ingest.accepted,
                 "rejected": app.state.ingest.rejected,
+                "auth": app.state.ingest.auth,
             },
             "consumers": consumers,
         }
