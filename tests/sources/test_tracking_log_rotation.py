@@ -66,3 +66,26 @@ def test_a_file_that_starts_like_the_old_one_on_its_inode_is_read_from_the_top(
     assert seen(journal) == [0, 1, 2, 0, 10, 11, 12, 13]
     assert "reading" in caplog.text and "from its start" in caplog.text
     journal.close()
+
+
+def test_a_damaged_compressed_copy_is_reported_and_the_log_still_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A copy cut short (say, compressed when the disk filled up) is an error in the log and a
+    count; the files after it are still read."""
+    log, journal = followed(tmp_path, 1)
+    with log.open("a") as handle:
+        handle.write(line(1))
+    os.rename(log, tmp_path / "tracking.log.1")
+    compress(tmp_path / "tracking.log.1", tmp_path / "tracking.log.1.gz")
+    packed = tmp_path / "tracking.log.1.gz"
+    written = packed.stat().st_mtime_ns
+    packed.write_bytes(packed.read_bytes()[:-12])  # no end of stream
+    os.utime(packed, ns=(written, written))
+    log.write_text(line(2))
+
+    with caplog.at_level("ERROR"):
+        follow_until(log, journal, 2)
+    assert seen(journal)[-1] == 2
+    assert "tracking.log.1.gz: unreadable" in caplog.text
+    journal.close()

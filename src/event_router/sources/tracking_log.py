@@ -80,6 +80,8 @@ class TrackingLogSource:
             try:
                 chunk = handle.read(_CHUNK)
             except (OSError, EOFError) as exc:  # a damaged compressed copy: on to the next file
+                if not is_packed(Path(handle.name)):
+                    raise
                 self.counts["unreadable"] += 1
                 log.error("%s: unreadable after offset %d (%s); going on", handle.name, offset, exc)
                 handle.close()
