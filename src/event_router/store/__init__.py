@@ -27,6 +27,7 @@ from event_router.store.errors import (
     UnknownDeadLetter,
 )
 from event_router.store.identities import Courses, Identities
+from event_router.store.retired import RetiredLearners
 from event_router.store.users import (
     ApiToken,
     DuplicateUser,
@@ -75,6 +76,7 @@ class Store:
         self.courses = Courses(db)
         self.dead_letters = DeadLetters(db)
         self.users = Users(db)
+        self.retired = RetiredLearners(db)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -85,3 +85,11 @@ dead_letters = sa.Table(
     ),
     sa.Index("dead_letters_consumer_state", "consumer", "state", "id"),
 )
+
+# Keyed hashes (HMAC with the router's secret) of forgotten learners' user ids and usernames.
+retired_learners = sa.Table(
+    "retired_learners",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("retired_at", Timestamp, nullable=False),
+)
