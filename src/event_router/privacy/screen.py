@@ -124,6 +124,11 @@ class Screen:
         except NormaliseError:  # cannot happen: name and time are never dropped
             return event, body
 
+    def event(self, event: TrackingEvent) -> TrackingEvent | None:
+        """`apply` for a source that keeps no body (a backfill sends, it journals nothing)."""
+        result = self.apply(event, b"")
+        return None if result is None else result[0]
+
     def screen(
         self, events: Iterable[TrackingEvent], bodies: Iterable[bytes]
     ) -> tuple[list[TrackingEvent], list[bytes], int]:
