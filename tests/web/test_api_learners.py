@@ -52,7 +52,11 @@ def test_a_forgotten_learner_is_redacted_then_dropped_at_ingest(web_engine: Web)
     entries, _ = web.journal.read(3, 100)
     assert [orjson.loads(entry.body)["context"].get("user_id") for entry in entries] == [9, 10]
     status = web.viewer().get("/api/v1/status").json()
-    assert status["privacy"] == {"retired_learners": 2, "retired_events_dropped": 2}
+    assert status["privacy"] == {
+        "retired_learners": 2,
+        "retired_events_dropped": 2,
+        "retired_in_force": 2,
+    }
     metrics = samples(web.viewer().get("/metrics").text)
     assert metrics[("event_router_retired_learners", ())] == 2
     assert metrics[("event_router_retired_events_dropped_total", ())] == 2

@@ -70,6 +70,8 @@ def create_app(
             "privacy": {
                 "retired_learners": await run_in_threadpool(store.retired.count) if store else 0,
                 "retired_events_dropped": engine.privacy.dropped if engine is not None else 0,
+                # The list this process screens with (it reads the store's within a second).
+                "retired_in_force": len(engine.privacy.screen.retired) if engine else 0,
             },
         }
 
