@@ -25,14 +25,16 @@ def test_forget_from_the_command_line(cli: Invoke, home: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
         "forgotten": True,
-        "removed": {"identities": 1, "dead_letters": 0, "retired_keys": 2, "journal_events": 2},
+        "control_plane": {"identities": 1, "dead_letters": 0, "retired_keys": 2},
+        "journal": {"kind": "sqlite", "events": 2, "action": "redacted in place"},
     }
     journal = SqliteJournal(home / "journal.db")
     entries, _ = journal.read(0, 10)
     journal.close()
     assert [entry.name == REDACTED for entry in entries] == [True, True, False]
     text = cli("learners", "forget", "--username", "ann").stdout
-    assert "0 journal event(s) removed; 0 key(s) added" in text
+    assert "0 dead letter(s) removed, 0 key(s) added to the retired list" in text
+    assert "journal (sqlite): 0 event(s) redacted in place" in text
     status = json.loads(cli("status", "--json").stdout)
     assert status["privacy"] == {"retired_learners": 2, "retired_events_dropped": 0}
 

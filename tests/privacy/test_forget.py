@@ -16,7 +16,7 @@ from event_router.events import parse_json
 from event_router.journal import SqliteJournal
 from event_router.journal.entry import REDACTED
 from event_router.journal.redis import RedisJournal
-from event_router.privacy.forget import ForgetError, Learner, forget
+from event_router.privacy.forget import ForgetError, Learner, forget, forget_in_journal
 from event_router.privacy.screen import retired_key
 from event_router.routing.consumer import Consumer
 from event_router.routing.identity import IdentityPolicy
@@ -73,10 +73,9 @@ def test_forget_removes_the_learner_from_every_store_and_says_how_much(
         before = bodies(journal)
         removed = forget(store, journal, SECRET, ANN)
         assert removed == {
-            "identities": 3,
-            "dead_letters": 2,
-            "retired_keys": 2,
-            "journal_events": 2,
+            "forgotten": True,
+            "control_plane": {"identities": 3, "dead_letters": 2, "retired_keys": 2},
+            "journal": {"kind": "sqlite", "events": 2, "action": "redacted in place"},
         }
         after = bodies(journal)
         # Redacted in place: the same seqs in the same order, the cursor still points at seq 1.
@@ -102,7 +101,8 @@ def test_forget_removes_the_learner_from_every_store_and_says_how_much(
         assert [letter.event_seq for letter in store.dead_letters.list()] == [3]
         # Forgetting again finds nothing more, and lists nothing twice.
         again = forget(store, journal, SECRET, ANN)
-        assert again == dict.fromkeys(again, 0)
+        assert again["control_plane"] == dict.fromkeys(again["control_plane"], 0)
+        assert again["journal"]["events"] == 0
     finally:
         journal.close()
 
@@ -126,7 +126,11 @@ def test_the_redis_journal_deletes_the_learners_entries(journal_redis: JournalRe
     try:
         raws = [bus_event(7, "ann"), bus_event(8, "bob"), log_line(None, "ann")]
         journal.submit([orjson.dumps(r) for r in raws]).result()
-        assert journal.redact(ANN.in_body) == 2
+        assert forget_in_journal(journal, ANN) == {
+            "kind": "redis",
+            "events": 2,
+            "action": "deleted",
+        }
         left = journal_redis.client.xrange(journal_redis.stream)
         assert [parse_json(fields[b"b"]).context["username"] for _, fields in left] == ["bob"]
         assert journal.refresh() == 3  # the count of events ever accepted is unchanged

@@ -79,7 +79,7 @@ def test_a_learner_forgotten_from_the_cli_is_forgotten_by_the_running_router(
             timeout=60,
         )
         assert done.returncode == 0, done.stderr
-        assert orjson.loads(done.stdout)["removed"]["journal_events"] == 4  # 2 sent, 2 waiting
+        assert orjson.loads(done.stdout)["journal"]["events"] == 4  # 2 sent, 2 waiting
         until("screening", lambda: router.status()["privacy"]["retired_in_force"] == 1)
         # A big chunk: normalised (and screened) in the translation workers.
         write(log, 8, 300, (7, 8))

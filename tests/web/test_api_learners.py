@@ -42,7 +42,8 @@ def test_a_forgotten_learner_is_redacted_then_dropped_at_ingest(web_engine: Web)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {
         "forgotten": True,
-        "removed": {"identities": 0, "dead_letters": 0, "retired_keys": 2, "journal_events": 2},
+        "control_plane": {"identities": 0, "dead_letters": 0, "retired_keys": 2},
+        "journal": {"kind": "sqlite", "events": 2, "action": "redacted in place"},
     }
     entries, _ = web.journal.read(0, 100)
     assert [entry.name == REDACTED for entry in entries] == [True, False, True]

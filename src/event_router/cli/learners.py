@@ -12,8 +12,8 @@ import typer
 from event_router.cli import app
 from event_router.cli.consumers import fail, open_store, store_errors
 from event_router.cli.options import HOME, settings
-from event_router.journal import JournalFull, SqliteJournal
-from event_router.privacy.forget import ForgetError, Learner, Redacting, forget
+from event_router.journal import Journal, JournalFull, SqliteJournal
+from event_router.privacy.forget import ForgetError, Learner, forget
 
 learners_app = typer.Typer(no_args_is_help=True, help="Learners' privacy (docs/privacy.md).")
 app.add_typer(learners_app, name="learners")
@@ -44,7 +44,7 @@ def forget_learner(
     config = settings(home)
     with store_errors(), ExitStack() as stack:
         store = stack.enter_context(open_store(home))
-        journal: Redacting | None = None
+        journal: Journal | None = None
         try:
             if config.journal_url:
                 from event_router.journal.redis import RedisJournal
@@ -58,12 +58,16 @@ def forget_learner(
                 journal = sqlite_journal
         except JournalFull as exc:
             fail(f"cannot open the journal: {exc}")
-        removed = forget(store, journal, config.resolved_secret(), learner)
+        done = forget(store, journal, config.resolved_secret(), learner)
     if as_json:
-        typer.echo(orjson.dumps({"forgotten": True, "removed": removed}).decode())
+        typer.echo(orjson.dumps(done).decode())
         return
+    control, events = done["control_plane"], done["journal"]
     typer.echo(
-        f"forgotten: {removed['identities']} identity row(s), {removed['dead_letters']} dead "
-        f"letter(s), {removed['journal_events']} journal event(s) removed; "
-        f"{removed['retired_keys']} key(s) added to the retired list"
+        f"control plane: {control['identities']} identity row(s) and {control['dead_letters']} "
+        f"dead letter(s) removed, {control['retired_keys']} key(s) added to the retired list"
     )
+    if events["kind"] is None:
+        typer.echo("journal: none in this home yet")
+    else:
+        typer.echo(f"journal ({events['kind']}): {events['events']} event(s) {events['action']}")

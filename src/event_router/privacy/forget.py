@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from event_router.events import NormaliseError, TrackingEvent, normalise, parse_json
+from event_router.journal import Journal
+from event_router.journal.redis import RedisJournal
 from event_router.privacy.screen import identifiers, retired_key
 from event_router.store import Store
-
-
-class Redacting(Protocol):
-    """A journal that can redact (SQLite) or delete (Redis) a learner's events."""
-
-    def redact(self, names_learner: Any) -> int: ...
 
 
 class ForgetError(ValueError):
@@ -93,11 +89,25 @@ def forget_in_store(store: Store, secret: str, learner: Learner) -> dict[str, in
     )
 
 
-def forget(
-    store: Store, journal: Redacting | None, secret: str, learner: Learner
-) -> dict[str, int]:
+def forget_in_journal(journal: Journal | None, learner: Learner) -> dict[str, Any]:
+    """The journal part, one transaction: SQLite redacts in place, Redis deletes."""
+    if journal is None:
+        return {"kind": None, "events": 0, "action": "no journal yet"}
+    redis = isinstance(journal, RedisJournal)
+    return {
+        "kind": "redis" if redis else "sqlite",
+        "events": journal.redact(learner.in_body),
+        "action": "deleted" if redis else "redacted in place",
+    }
+
+
+def answer(control_plane: dict[str, int], journal: dict[str, Any]) -> dict[str, Any]:
+    """What the CLI and the API say: what was removed, per store."""
+    return {"forgotten": True, "control_plane": control_plane, "journal": journal}
+
+
+def forget(store: Store, journal: Journal | None, secret: str, learner: Learner) -> dict[str, Any]:
     """Forget `learner` in the control plane, then in the journal; counts per store. The
     retired list is written first, so events arriving meanwhile are dropped at ingest."""
-    counts = forget_in_store(store, secret, learner)
-    counts["journal_events"] = journal.redact(learner.in_body) if journal is not None else 0
-    return counts
+    control = forget_in_store(store, secret, learner)
+    return answer(control, forget_in_journal(journal, learner))

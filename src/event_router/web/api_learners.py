@@ -13,7 +13,13 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from event_router.privacy.forget import ForgetError, Learner, forget_in_store
+from event_router.privacy.forget import (
+    ForgetError,
+    Learner,
+    answer,
+    forget_in_journal,
+    forget_in_store,
+)
 from event_router.web.auth import Admin
 from event_router.web.context import web
 from event_router.web.errors import ApiError
@@ -40,8 +46,8 @@ async def forget_learner(request: Request, principal: Admin, body: ForgetRequest
         learner = Learner.of(body.user_id, body.username)
     except ForgetError as exc:
         raise ApiError(422, str(exc)) from None
-    removed = await run_in_threadpool(forget_in_store, context.store, context.secret_key, learner)
+    control = await run_in_threadpool(forget_in_store, context.store, context.secret_key, learner)
     if context.engine is not None:
         await context.engine.reload_tables()
-    removed["journal_events"] = await run_in_threadpool(context.journal.redact, learner.in_body)
-    return {"forgotten": True, "removed": removed}
+    journal = await run_in_threadpool(forget_in_journal, context.journal, learner)
+    return answer(control, journal)
