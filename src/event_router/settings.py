@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     claim_idle: float = Field(
         default=30.0, gt=0, description="Seconds before a silent process's pending work is claimed."
     )
+    # Privacy (docs/privacy.md): fields no consumer ever needs, dropped before the journal.
+    drop_fields: str = Field(
+        default="",
+        description="Comma-separated dotted paths on the normalised event dropped at ingest, "
+        "e.g. ip,agent,context.client_id (a path not under context. or data. is in context).",
+    )
 
     @field_validator("lms_url")
     @classmethod
@@ -130,6 +136,23 @@ class Settings(BaseSettings):
                 "(leave it unset for the embedded SQLite journal)"
             )
         return value
+
+    @field_validator("drop_fields")
+    @classmethod
+    def _drop_fields(cls, value: str) -> str:
+        from event_router.privacy.screen import DropFieldsError, parse_drop_fields
+
+        try:
+            parse_drop_fields(value)
+        except DropFieldsError as exc:
+            raise ValueError(f"EVENT_ROUTER_DROP_FIELDS: {exc}") from None
+        return value
+
+    def drop_paths(self) -> tuple[tuple[str, ...], ...]:
+        """`drop_fields` as paths on the normalised event (see `privacy.screen`)."""
+        from event_router.privacy.screen import parse_drop_fields
+
+        return parse_drop_fields(self.drop_fields)
 
     def has_store(self) -> bool:
         """Whether there is a control plane to read: a configured server or the home's file."""

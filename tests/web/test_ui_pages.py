@@ -33,6 +33,7 @@ FULL_FORM = {
     "users": "3\nedx",
     "match_params": "context.org_id = ^edX$\ncontext.org_id = ^MITx$\nname = ^edx",
     "identity": "anonymous",
+    "guest_learners": "on",
     "sensor_id": "",
     "override_args": '{"version": "1.0.3"}',
     "batch_size": "50",
@@ -65,7 +66,7 @@ def test_create_form_covers_every_field(web: Web) -> None:
     assert consumer.route.allow == ["edx\\.video\\..*", "edx.course.enrollment.activated"]
     assert consumer.route.deny == ["edx.video.loaded"] and consumer.route.users == ["3", "edx"]
     assert consumer.route.match_params == {"context.org_id": ["^edX$", "^MITx$"], "name": "^edx"}
-    assert consumer.override_args == {"version": "1.0.3"}
+    assert consumer.override_args == {"version": "1.0.3"} and consumer.guest_learners is True
     assert (consumer.batch_size, consumer.linger, consumer.max_in_flight, consumer.timeout) == (
         50,
         0.5,
@@ -77,6 +78,7 @@ def test_create_form_covers_every_field(web: Web) -> None:
     assert "Saved." not in session.client.get("/consumers/full/edit").text  # shown once
     assert "pa55word-secret" not in edit and "header-secret" not in edit
     assert "Authorization-Extra: set" in edit and "context.org_id = ^MITx$" in edit
+    assert 'name="guest_learners" checked' in edit
 
 
 def test_validation_messages_sit_beside_their_fields_and_input_is_kept(web: Web) -> None:

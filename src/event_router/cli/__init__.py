@@ -47,6 +47,7 @@ _COMMANDS = {
     "backfill": "backfill",
     "users": "users",
     "tokens": "users",
+    "learners": "learners",
 }
 
 

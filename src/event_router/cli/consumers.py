@@ -84,6 +84,7 @@ def _changes(options: dict[str, Any]) -> dict[str, Any]:
     for field in (
         "protocol", "sink", "url", "auth", "username", "password", "token", "signing_secret",
         "batch_size", "linger", "max_in_flight", "timeout", "identity", "sensor_id",
+        "guest_learners",
     ):  # fmt: skip
         if options[field] is not None:
             value = options[field]
@@ -147,9 +148,21 @@ def _edit(
         float | None, typer.Option(help="Request timeout, seconds (default: 10).")
     ] = None,
     identity: Annotated[
-        Policy | None, typer.Option(help="How learners appear (default: anonymous).")
+        Policy | None,
+        typer.Option(
+            help="How learners appear (default: anonymous). raw: protocol edx only, the event "
+            "as received (user ids, ip, agent); otherwise edx events are anonymised too."
+        ),
     ] = None,
     sensor_id: Annotated[str | None, typer.Option(help="Caliper sensor IRI.")] = None,
+    guest_learners: Annotated[
+        bool | None,
+        typer.Option(
+            "--guest-learners/--no-guest-learners",
+            help="Events of learners not signed in get a per-session pseudonym of this "
+            "consumer's own (default: no, they are skipped).",
+        ),
+    ] = None,
     allow: Annotated[Many, typer.Option(help="Event name or regex to allow; repeatable.")] = None,
     deny: Annotated[Many, typer.Option(help="Event name or regex to deny; repeatable.")] = None,
     course: Annotated[Many, typer.Option(help="Only this course id; repeatable.")] = None,

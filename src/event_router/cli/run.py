@@ -129,8 +129,9 @@ async def serve(
         secret_key=config.resolved_secret(),
         retention=config.retention_hours * 3600,
         translation_workers=config.translation_workers,
+        drop_fields=config.drop_paths(),
     )
-    intake = Intake(journal, engine.pool, lambda: engine.warm)
+    intake = Intake(journal, engine.pool, lambda: engine.warm, engine.privacy)
     await serve_parts(
         config, journal, store, engine, intake, logs, (host, port), bus=bus,
         banner=f"home {config.home}",

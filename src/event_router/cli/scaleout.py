@@ -72,8 +72,11 @@ async def serve_group(
         claim_idle=config.claim_idle,
         retention=config.retention_hours * 3600,
         translation_workers=config.translation_workers,
+        drop_fields=config.drop_paths(),
     )
-    intake = Intake(journal, engine.pool)  # a Redis journal keeps no translations ahead
+    intake = Intake(
+        journal, engine.pool, privacy=engine.privacy
+    )  # a Redis journal keeps no translations ahead
     banner = f"member {engine.member} of journal {journal.stream}, prefix {config.journal_prefix}"
     await serve_parts(
         config, journal, store, engine, intake, logs, (host, port), bus=bus, banner=banner

@@ -90,7 +90,9 @@ async def serve_parts(
     for source in sources:
         web.state.source_counts[source.source_id] = source.counts
     if bus is not None:
-        reader = BusSource(journal, bus.url, bus.topic, prefix=bus.prefix, group=bus.group)
+        reader = BusSource(
+            journal, bus.url, bus.topic, prefix=bus.prefix, group=bus.group, intake=intake
+        )
         tasks.append(asyncio.create_task(reader.run(sources_stop), name=reader.source_id))
         web.state.source_counts[reader.source_id] = reader.counts
     server_task = asyncio.create_task(server.serve(), name="http")

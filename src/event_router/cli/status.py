@@ -15,6 +15,7 @@ from event_router.cli import app
 from event_router.cli.options import HOME, settings
 from event_router.journal import JournalFull, SqliteJournal
 from event_router.journal.redis import RedisJournal
+from event_router.privacy.screen import STATUS_ROW
 from event_router.settings import Settings
 from event_router.store import Store
 
@@ -58,10 +59,13 @@ def collect(home: Path | None = None) -> dict[str, Any]:
                 "latency_ms": snap.get("latency_ms"),
                 "snapshot_age_s": round(time.time() - raw[1], 1) if raw else None,
             }
+        screen = snapshots.get(STATUS_ROW)
+        dropped = orjson.loads(screen[0]).get("retired_events_dropped", 0) if screen else 0
         return {
             "journal": {"head": journal.head, "events": count, "bytes": size},
             "sources": journal.positions(),
             "consumers": consumers,
+            "privacy": _privacy(store, dropped),
         }
     finally:
         journal.close()
@@ -109,10 +113,20 @@ def collect_cluster(config: Settings) -> dict[str, Any]:
             "journal": {"kind": "redis", "head": journal.refresh(), "events": count, "bytes": size},
             "processes": sorted(fresh),
             "consumers": consumers,
+            "privacy": _privacy(
+                store,
+                sum(s.get("privacy", {}).get("retired_events_dropped", 0) for s in fresh.values()),
+            ),
         }
     finally:
         journal.close()
         store.close()
+
+
+def _privacy(store: Store, dropped: int) -> dict[str, int]:
+    """Forgotten learners (keyed hashes listed) and their events dropped at ingest by the
+    running router(s) since they started."""
+    return {"retired_learners": store.retired.count(), "retired_events_dropped": dropped}
 
 
 @app.command()
@@ -147,6 +161,12 @@ def status(
             str(row["in_flight"]),
             str(row["dead_letters"]),
             error[:80],
+        )
+    privacy = report["privacy"]
+    if privacy["retired_learners"] or privacy["retired_events_dropped"]:
+        typer.echo(
+            f"privacy: {privacy['retired_learners']} retired key(s); "
+            f"{privacy['retired_events_dropped']} event(s) of forgotten learners dropped at ingest"
         )
     if not report["consumers"]:
         typer.echo("no consumers yet: add one with `event-router consumers add`")

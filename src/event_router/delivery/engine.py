@@ -23,6 +23,7 @@ from event_router.delivery.engine_base import BaseEngine, Running
 from event_router.delivery.stats import State, Stats
 from event_router.delivery.workers import Warm
 from event_router.journal import SqliteJournal
+from event_router.privacy.screen import STATUS_ROW
 from event_router.routing.consumer import Consumer, Protocol
 from event_router.sinks.base import SinkError, build_sink
 from event_router.sinks.outcome import Outcome
@@ -45,6 +46,7 @@ class Engine(BaseEngine):
         retention: float = 7 * 86_400,
         poll_interval: float = 1.0,
         translation_workers: int = 0,
+        drop_fields: tuple[tuple[str, ...], ...] = (),
     ) -> None:
         super().__init__(
             store,
@@ -53,6 +55,7 @@ class Engine(BaseEngine):
             retention=retention,
             poll_interval=poll_interval,
             translation_workers=translation_workers,
+            drop_fields=drop_fields,
         )
         self.journal = journal
         self._last_trim = 0.0
@@ -166,6 +169,10 @@ class Engine(BaseEngine):
         self._running[consumer.name] = Running(consumer, delivery, task)
         log.info("delivering to %s from seq %d", consumer.name, start)
 
+    def _learners_retired(self) -> None:
+        """The journal's in-memory tail may hold events another process just redacted."""
+        self.journal.drop_recent()
+
     def _warm_pairs(self) -> Warm:
         """(protocol, identity policy) of the deliveries worth translating for at ingest: those
         that take every event and read the journal's in-memory tail (a consumer far behind would
@@ -211,7 +218,10 @@ class Engine(BaseEngine):
         return out
 
     def _status(self) -> dict[str, bytes]:
-        return {name: orjson.dumps(snap) for name, snap in self.snapshot().items()}
+        status = {name: orjson.dumps(snap) for name, snap in self.snapshot().items()}
+        # Not a consumer (no consumer name starts with "_"): `event-router status` reads it.
+        status[STATUS_ROW] = orjson.dumps({"retired_events_dropped": self.privacy.dropped})
+        return status
 
     def _enabled(self) -> list[str]:
         """Every enabled consumer, running or not (one paused because its sink cannot be built

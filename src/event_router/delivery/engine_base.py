@@ -21,6 +21,7 @@ from event_router.delivery.encoder import Encoder, TranslationCache
 from event_router.delivery.sender import Item
 from event_router.delivery.stats import Stats
 from event_router.delivery.workers import TranslationPool
+from event_router.privacy.screen import Privacy, Screen
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.consumer import Consumer
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
@@ -73,6 +74,7 @@ class BaseEngine:
         retention: float,
         poll_interval: float,
         translation_workers: int,
+        drop_fields: tuple[tuple[str, ...], ...] = (),
     ) -> None:
         self.store = store
         self.lms_url = lms_url
@@ -84,7 +86,8 @@ class BaseEngine:
         self.stats: dict[str, Stats] = {}
         self._running: dict[str, Running] = {}
         self._options: dict[Policy, Options] = {}
-        self._tables: tuple[IdentityTable, CourseCatalogue] | None = None
+        self._tables: tuple[IdentityTable, CourseCatalogue, frozenset[str]] | None = None
+        self.privacy = Privacy(Screen(secret_key, drop_fields))
         self._revision = -1
         self._last_tables = 0.0
         self._created: dict[str, float] = {}
@@ -105,17 +108,33 @@ class BaseEngine:
         if changed is not None:
             self._use_tables(*changed)
 
+    async def reload_tables(self) -> None:
+        """`_refresh_tables` now, not at the next poll: a learner forgotten through this
+        process's API is screened out at once, in the workers too."""
+        await self._refresh_tables()
+
     def _read_tables(self) -> tuple[IdentityTable, CourseCatalogue] | None:
-        """The identity and course tables, if they differ from those in use (the workers are
-        then restarted with them, their work under way finishing with the old ones)."""
+        """The identity and course tables, if they or the retired list differ from those in use
+        (the workers are then restarted with them, their work under way finishing with the old
+        ones). A new retired list is the privacy screen's from now on, here and in the workers."""
         identities, catalogue = self.store.identity_table(), self.store.catalogue()
+        retired = self.store.retired.keys()
         self._last_tables = time.monotonic()
-        if self._options and self._tables == (identities, catalogue):
+        if self._options and self._tables == (identities, catalogue, retired):
             return None
-        self._tables = (identities, catalogue)
+        self._tables = (identities, catalogue, retired)
+        old = self.privacy.screen
+        screen = Screen(old.secret, old.drop, retired)
         if self.pool is not None:
-            self.pool.configure(self.secret_key, self.lms_url, identities, catalogue)
+            self.pool.configure(self.secret_key, self.lms_url, identities, catalogue, screen)
+        self.privacy.screen = screen
+        if retired - old.retired:
+            self._learners_retired()
         return identities, catalogue
+
+    def _learners_retired(self) -> None:
+        """Learners were forgotten (perhaps by another process): forget what this one holds
+        of their events in memory. Translations are dropped with the tables (`_use_tables`)."""
 
     def _use_tables(self, identities: IdentityTable, catalogue: CourseCatalogue) -> None:
         """Translate with these tables from now on: every running delivery from its next batch,

@@ -58,6 +58,7 @@ class GroupEngine(BaseEngine):
         poll_interval: float = 1.0,
         trim_interval: float = 60.0,
         translation_workers: int = 0,
+        drop_fields: tuple[tuple[str, ...], ...] = (),
     ) -> None:
         super().__init__(
             store,
@@ -66,6 +67,7 @@ class GroupEngine(BaseEngine):
             retention=retention,
             poll_interval=poll_interval,
             translation_workers=translation_workers,
+            drop_fields=drop_fields,
         )
         self.journal = journal
         self.member = member
@@ -215,7 +217,8 @@ class GroupEngine(BaseEngine):
             snap = stats.snapshot()
             snap["group"] = dict(self.counts.get(name, {}))
             consumers[name] = snap
-        payload = orjson.dumps({"at": time.time(), "consumers": consumers})
+        privacy = {"retired_events_dropped": self.privacy.dropped}
+        payload = orjson.dumps({"at": time.time(), "consumers": consumers, "privacy": privacy})
         await self._redis().hset(self.journal.status_key, self.member, payload)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:

@@ -28,6 +28,7 @@ from event_router.store.errors import (
     UnknownDeadLetter,
 )
 from event_router.store.identities import Courses, Identities
+from event_router.store.retired import RetiredLearners
 from event_router.store.sessions import Active, SessionInfo, Sessions
 from event_router.store.users import (
     ApiToken,
@@ -81,6 +82,7 @@ class Store:
         self.dead_letters = DeadLetters(db)
         self.users = Users(db)
         self.sessions = Sessions(db)
+        self.retired = RetiredLearners(db)
 
     @classmethod
     def open(cls, url: str) -> Store:

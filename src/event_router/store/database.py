@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 CONTROL_DB = "control.db"
 VERSION_TABLE = "event_router_alembic_version"
-SCHEMA_HEAD = "0003"  # the newest migration; a test checks it against migrations/versions
+SCHEMA_HEAD = "0004"  # the newest migration; a test checks it against migrations/versions
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x65726F75  # any fixed key: serialises concurrent upgrades on PostgreSQL
 

@@ -103,3 +103,11 @@ web_sessions = sa.Table(
     sa.UniqueConstraint("token_hash", name="uq_web_sessions_token_hash"),
     sa.Index("web_sessions_user", "user_id"),
 )
+
+# Keyed hashes (HMAC with the router's secret) of forgotten learners' user ids and usernames.
+retired_learners = sa.Table(
+    "retired_learners",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("retired_at", Timestamp, nullable=False),
+)

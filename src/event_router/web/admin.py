@@ -10,6 +10,7 @@ from event_router.store import Store
 from event_router.web import (
     api_consumers,
     api_dead_letters,
+    api_learners,
     api_playground,
     api_users,
     errors,
@@ -45,7 +46,7 @@ def install(
         exporter=metrics.Exporter(),
     )
     errors.install(app)
-    for api in (api_consumers, api_dead_letters, api_playground, api_users, metrics):
+    for api in (api_consumers, api_dead_letters, api_learners, api_playground, api_users, metrics):
         app.include_router(api.router)
     ui.install(app)
     for pages in (ui, ui_login, ui_consumers, ui_dead_letters):

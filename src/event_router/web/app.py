@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from event_router import __version__
 from event_router.delivery.view import DeliveryView
@@ -77,6 +78,12 @@ def create_app(
                 "auth": app.state.ingest.auth,
             },
             "consumers": consumers,
+            "privacy": {
+                "retired_learners": await run_in_threadpool(store.retired.count) if store else 0,
+                "retired_events_dropped": engine.privacy.dropped if engine is not None else 0,
+                # The list this process screens with (it reads the store's within a second).
+                "retired_in_force": len(engine.privacy.screen.retired) if engine else 0,
+            },
         }
 
     app.state.status_payload = status_payload

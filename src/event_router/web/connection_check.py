@@ -130,7 +130,7 @@ def sample_item(consumer: Consumer, options: Options) -> bytes:
     """The sample event as this consumer would receive it."""
     event = normalise(SAMPLE_EVENT)
     if consumer.protocol is Protocol.EDX:
-        return orjson.dumps(event.as_dict())
+        return orjson.dumps(options.identity.edx_event(event))
     (item, *_) = translate(event, consumer.protocol.value, options)
     if consumer.protocol is Protocol.XAPI and consumer.override_args:
         item = {**item, **consumer.override_args}

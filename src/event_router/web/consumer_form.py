@@ -61,6 +61,7 @@ def blank() -> Form:
     values.update(DEFAULTS)
     values.update({name: "" for name in (*ROUTE_LISTS, "headers", "override_args", "match_params")})
     values["enabled"] = True
+    values["guest_learners"] = False
     return Form(values, secrets_set=dict.fromkeys(SECRET_FIELDS, False))
 
 
@@ -74,6 +75,7 @@ def from_public(data: Mapping[str, Any]) -> Form:
     for name in NUMBER_FIELDS:
         values[name] = f"{data[name]:g}" if isinstance(data[name], float) else str(data[name])
     values["enabled"] = bool(data.get("enabled"))
+    values["guest_learners"] = bool(data.get("guest_learners"))
     values["headers"] = "\n".join(f"{k}: {v}" for k, v in (data.get("headers") or {}).items())
     overrides = data.get("override_args") or {}
     values["override_args"] = json.dumps(overrides, indent=2) if overrides else ""
@@ -98,9 +100,11 @@ def parse(
     `form.errors`; the configuration is only meaningful when there are none."""
     form = blank()
     text = {key: str(submitted.get(key, "") or "") for key in form.values}
-    form.values.update({key: value for key, value in text.items() if key != "enabled"})
-    form.values["enabled"] = submitted.get("enabled") in ("on", "true", "1")
-    config: dict[str, Any] = {"enabled": form.values["enabled"]}
+    checks = ("enabled", "guest_learners")
+    form.values.update({key: value for key, value in text.items() if key not in checks})
+    for name in checks:
+        form.values[name] = submitted.get(name) in ("on", "true", "1")
+    config: dict[str, Any] = {name: form.values[name] for name in checks}
     for name in TEXT_FIELDS:
         value = text[name].strip()
         if value or name in ("name", "url"):

@@ -164,6 +164,7 @@ async def ingest(request: Request) -> JSONResponse:
             bodies.append(raw if raw is not None else orjson.dumps(value))
         except NormaliseError as exc:
             errors.append({"index": index, "error": str(exc)})
+    events, bodies = config.intake.screen(events, bodies)  # the privacy screen
     return await _answer(
         config, len(items), errors, lambda: config.journal.append(bodies, None, events)
     )

@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
 from event_router.delivery.stats import LATENCY_BUCKETS, State, Stats
+from event_router.delivery.view import DeliveryView
 from event_router.store import State as LetterState
 from event_router.web.context import WebContext, web
 
@@ -169,6 +170,20 @@ def login_families(context: WebContext) -> list[Metric]:
     return [peak, busy, locked]
 
 
+def privacy_families(engine: DeliveryView | None, retired: int) -> list[Metric]:
+    """Forgotten learners, and their events the privacy screen dropped at ingest."""
+    listed = GaugeMetricFamily(
+        "event_router_retired_learners", "Keyed hashes on the retired list (id and username)."
+    )
+    listed.add_metric([], retired)
+    dropped = CounterMetricFamily(
+        "event_router_retired_events_dropped",
+        "Events of forgotten learners dropped at ingest by this process.",
+    )
+    dropped.add_metric([], engine.privacy.dropped if engine is not None else 0)
+    return [listed, dropped]
+
+
 def _open_letters(request: Request, names: list[str]) -> dict[str, int]:
     letters = web(request).store.dead_letters
     return {name: letters.count(name, LetterState.DEAD) for name in names}
@@ -214,7 +229,9 @@ async def metrics(request: Request) -> Response:
         for kind, value in sorted(dict(counts).items()):
             if ":" not in kind:  # per-event-type breakdowns stay out of Prometheus
                 sources.add_metric([source, kind], value)
+    retired = await run_in_threadpool(context.store.retired.count)
     families += [ingested, retained, disk, http, refused, sources, *login_families(context)]
+    families += [*privacy_families(engine, retired)]
     families += _disk_families(getattr(journal, "path", None))
     families += consumer_families(stats, lags, open_letters)
     body = context.exporter.render(families)
