@@ -37,6 +37,7 @@ def test_a_forgotten_learner_is_redacted_then_dropped_at_ingest(web_engine: Web)
     web = web_engine
     assert web.engine is not None
     web.app.state.ingest.intake = Intake(web.journal, privacy=web.engine.privacy)  # as `run`
+    web.app.state.ingest.open = True  # as `run --ingest-open`
     ingest(web, bus_event(7, "ann"), bus_event(8, "bob"), bus_event(None, "ann"))
     answer = web.admin().post("/api/v1/learners/forget", json={"user_id": 7, "username": "ann"})
     assert answer.status_code == 200, answer.text
