@@ -12,7 +12,6 @@ from event_router.web import (
     api_dead_letters,
     api_playground,
     api_users,
-    errors,
     metrics,
     ui,
     ui_consumers,
@@ -41,7 +40,6 @@ def install(
         throttle=LoginThrottle(),
         exporter=metrics.Exporter(),
     )
-    errors.install(app)
     for api in (api_consumers, api_dead_letters, api_playground, api_users, metrics):
         app.include_router(api.router)
     ui.install(app)
