@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     claim_idle: float = Field(
         default=30.0, gt=0, description="Seconds before a silent process's pending work is claimed."
     )
+    # Where consumers may send (docs/configuration.md, "Destinations").
+    allowed_destinations: str | None = Field(
+        default=None,
+        description="Comma-separated hosts, *.domains and CIDRs sinks may reach (unset: any).",
+    )
+    archive_root: Path | None = Field(
+        default=None, description="Directory local archives must be under; default: home/archives."
+    )
 
     @field_validator("lms_url")
     @classmethod
@@ -89,6 +97,18 @@ class Settings(BaseSettings):
                 "EVENT_ROUTER_JOURNAL must be a redis://, rediss:// or unix:// URL "
                 "(leave it unset for the embedded SQLite journal)"
             )
+        return value
+
+    @field_validator("allowed_destinations")
+    @classmethod
+    def _allowlist(cls, value: str | None) -> str | None:
+        from event_router.sinks.destinations import Allowlist  # it reads Settings itself
+
+        if value is not None and value.strip():
+            try:
+                Allowlist.parse(value)
+            except ValueError as exc:
+                raise ValueError(f"EVENT_ROUTER_ALLOWED_DESTINATIONS: {exc}") from None
         return value
 
     def has_store(self) -> bool:
