@@ -12,12 +12,15 @@ from pathlib import Path
 
 import orjson
 import pytest
+from pydantic import ValidationError
 
 from event_router.routing.consumer import Consumer
+from event_router.settings import Settings
 from event_router.sinks.base import build_sink
 from event_router.sinks.destinations import (
     Allowlist,
     DestinationRefused,
+    Destinations,
     confine_archive,
     literal_address,
 )
@@ -121,3 +124,18 @@ def test_archive_paths_are_confined_to_the_root(tmp_path: Path) -> None:
     for escape in ("~/x", "~root/x", "../x", "a/../../x", "/etc", f"{tmp_path}/other", ""):
         with pytest.raises(ValueError, match="archive root"):
             confine_archive(escape, root)
+
+
+def test_the_settings_refuse_a_bad_list_and_give_the_archive_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENT_ROUTER_ALLOWED_DESTINATIONS", "lrs.test, 10.0.0.0/33")
+    with pytest.raises(ValidationError, match=r"'10\.0\.0\.0/33' is not a CIDR network"):
+        Settings()
+    monkeypatch.setenv("EVENT_ROUTER_ALLOWED_DESTINATIONS", "lrs.test")
+    monkeypatch.setenv("EVENT_ROUTER_HOME", str(tmp_path))
+    destinations = Destinations.from_env()
+    assert destinations.archive_root == tmp_path / "archives"
+    assert destinations.allowlist is not None and destinations.allowlist.names == {"lrs.test"}
+    monkeypatch.setenv("EVENT_ROUTER_ARCHIVE_ROOT", str(tmp_path / "elsewhere"))
+    assert Destinations.from_env().archive_root == tmp_path / "elsewhere"
