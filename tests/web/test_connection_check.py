@@ -8,10 +8,12 @@ answered 1,000 characters of whatever came back, and it dropped the URL's query.
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from event_router.routing.consumer import Consumer
 from tests.peers.receiver import Receiver
 from tests.web.conftest import Web
 
@@ -86,3 +88,17 @@ def test_destinations_outside_the_allow_list_are_never_contacted(
     assert receiver.requests == 0
     monkeypatch.setenv("EVENT_ROUTER_ALLOWED_DESTINATIONS", "127.0.0.0/8, ::1")
     assert check(web, "lrs")["ok"] is True and receiver.requests == 1
+
+
+def test_a_stored_consumer_that_breaks_the_rules_gets_nothing(web: Web, tmp_path: Path) -> None:
+    """Rows stored before the checks existed (written here as such a router wrote them) are
+    held to the same rules: an archive outside the root is not written to."""
+    outside = tmp_path / "outside"
+    consumers = web.store.consumers
+    with consumers._db.write() as conn:
+        old = Consumer(name="old", protocol="xapi", sink="archive", url=str(outside))
+        consumers._insert(conn, old, consumers._db.bump(conn))
+    result = check(web, "old")
+    assert result["ok"] is False and result["request"] == "nothing sent"
+    assert "is outside the archive root" in result["verdict"]
+    assert not outside.exists()

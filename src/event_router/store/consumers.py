@@ -96,11 +96,15 @@ class Consumers:
         self._db = db
         self._destinations = destinations
 
+    @property
+    def destinations(self) -> Destinations:
+        """What configurations are checked against: as given, else from the environment."""
+        return self._destinations or Destinations.from_env()
+
     def check(self, consumer: Consumer, prefix: str = "") -> Consumer:
         """The consumer as it will be stored, or InvalidConfig if its sink cannot work with it
         (sinks/requirements.py). Every write goes through here: CLI, API, UI and YAML import."""
-        destinations = self._destinations or Destinations.from_env()
-        found, url = requirements.problems(consumer, destinations)
+        found, url = requirements.problems(consumer, self.destinations)
         if found:
             raise InvalidConfig([f"{prefix}.{line}" if prefix else line for line in found])
         return consumer if url is None else consumer.model_copy(update={"url": url})

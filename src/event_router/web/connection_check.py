@@ -32,10 +32,16 @@ import orjson
 from event_router.events import normalise
 from event_router.routing.consumer import SECRET_FIELDS, Consumer, Protocol, SinkKind
 from event_router.sinks.base import SinkError, build_sink
-from event_router.sinks.destinations import DestinationRefused, allowlist_from_env, s3_endpoint
+from event_router.sinks.destinations import (
+    DestinationRefused,
+    Destinations,
+    allowlist_from_env,
+    s3_endpoint,
+)
 from event_router.sinks.http import USER_AGENT, auth_headers
 from event_router.sinks.lrs import XAPI_VERSION
 from event_router.sinks.outcome import Verdict, excerpt, failure
+from event_router.sinks.requirements import problems
 from event_router.store.config_yaml import secret_header
 from event_router.translate import Options, TranslationError, translate
 
@@ -79,9 +85,15 @@ def shown(consumer: Consumer, status: int | None, text: str) -> str:
     return text[:BODY_LIMIT]
 
 
-async def check_connection(consumer: Consumer, options: Options, secret_key: str) -> dict[str, Any]:
+async def check_connection(
+    consumer: Consumer, options: Options, secret_key: str, destinations: Destinations
+) -> dict[str, Any]:
     """What happened: `ok`, the HTTP `status`, `latency_ms`, an error answer's `body` (excerpt)
-    and a one-line `verdict` for people."""
+    and a one-line `verdict` for people. A consumer that breaks the rules new configurations
+    are held to (stored by an earlier version) gets nothing sent, and the reasons."""
+    found, _ = await asyncio.to_thread(problems, consumer, destinations)
+    if found:
+        return _result("nothing sent", verdict="; ".join(found))
     refused = await _refused(consumer)
     if refused is not None:
         return _result("nothing sent", verdict=refused)
