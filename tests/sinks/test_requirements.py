@@ -44,6 +44,7 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
     ({**BUS, "url": "redis://:pw@127.0.0.1/0"}, "url: no credentials in the URL"),
     ({**BUS, "url": "redis://127.0.0.1/0?socket_timeout=abc"}, "url: Invalid value"),
     ({**BUS, "url": "redis:///0"}, "url: names no host"),
+    ({**BUS, "headers": {"X-A": "1"}}, "headers: a bus sends no HTTP headers"),
     ({**LRS, "url": "https://key:secret@lrs.test/x"}, "url: no credentials in the URL"),
     ({**LRS, "url": "https:///xAPI/statements"}, "url: names no host"),
     ({**LRS, "url": "https://lrs.test:99999/x"}, "url: the port is not a number"),

@@ -11,7 +11,7 @@ CLI, the API, the UI and YAML import give the same answer.
 - webhook: any protocol; an http(s)://host/… URL; a `signing_secret`; auth optional.
 - bus: any protocol; redis://host[:port][/db], rediss://… or unix://path, with `topic`, `prefix`
   (non-empty) and `maxlen` (an integer, 0 for no limit) in the query; auth basic (an ACL user)
-  or bearer (a requirepass password).
+  or bearer (a requirepass password); no headers.
 - archive: any protocol; a directory under the archive root (relative paths start there) or
   s3://bucket/prefix; no auth, token or headers (S3 uses the AWS configuration).
 
@@ -47,6 +47,8 @@ def problems(consumer: Consumer, destinations: Destinations) -> tuple[list[str],
         found += _http_url(consumer.url, kind.value if kind else "http")
     elif kind is SinkKind.BUS:
         found += _bus_url(consumer.url)
+        if consumer.headers:
+            found.append("headers: a bus sends no HTTP headers")
     elif kind is SinkKind.ARCHIVE:
         archive, url = _archive(consumer, destinations)
         found += archive
