@@ -27,10 +27,11 @@ from event_router.store import (
     StoreError,
     StoreUnavailable,
 )
+from event_router.store.database import MAX_ROW_ID
 
 log = logging.getLogger(__name__)
 
-MAX_ID = 2**63 - 1  # the largest row id SQLite and PostgreSQL (bigint) can hold
+MAX_ID = MAX_ROW_ID  # an id or offset beyond it would reach the database and fail there
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="A row id.")]
 ErrorPage = Callable[[Request, int, str, str], Awaitable[Response]]
 
