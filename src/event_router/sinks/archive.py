@@ -26,7 +26,7 @@ import orjson
 
 from event_router.routing.consumer import Consumer
 from event_router.sinks.base import Sink
-from event_router.sinks.destinations import DestinationRefused, allowlist_from_env, s3_endpoint
+from event_router.sinks.destinations import DestinationRefused, Guard, s3_endpoint
 from event_router.sinks.outcome import Outcome, Verdict, failure
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ class S3ArchiveSink:
         self._fs = fs
         self.prefix = f"{consumer.url.removeprefix('s3://').strip('/')}/{consumer.name}"
         self._clock = clock
-        self._allowlist = allowlist_from_env()
+        self._destination = Guard(s3_endpoint)
 
     def key_for(self, when: datetime, lines: bytes) -> str:
         digest = hashlib.sha256(lines).hexdigest()[:20]
@@ -136,8 +136,7 @@ class S3ArchiveSink:
         lines = encode_lines(items)
         key = self.key_for(self._clock(), lines)
         try:
-            if self._allowlist is not None:
-                await self._allowlist.check_url_async(s3_endpoint())
+            await self._destination.check()
         except DestinationRefused as error:
             return failure(error, latency=time.perf_counter() - started, pause=True)
         try:

@@ -51,7 +51,7 @@ from event_router.bus.wire import (
 )
 from event_router.routing.consumer import AuthKind, Consumer, Protocol
 from event_router.sinks.base import SinkError
-from event_router.sinks.destinations import DestinationRefused, allowlist_from_env
+from event_router.sinks.destinations import DestinationRefused, Guard
 from event_router.sinks.outcome import Outcome, Verdict, failure
 
 _TYPES = {
@@ -67,7 +67,7 @@ class BusSink:
 
     def __init__(self, consumer: Consumer) -> None:
         self.consumer = consumer
-        self._allowlist = allowlist_from_env()
+        self._destination = Guard(consumer.url)
         self.event_type, default_topic = _TYPES[consumer.protocol]
         url, options = split_url(consumer)
         self.stream = stream_name(options.get("topic") or default_topic, options.get("prefix"))
@@ -118,7 +118,7 @@ class BusSink:
             return Outcome(Verdict.REJECTED, detail=f"not publishable: {exc}")
         started = time.perf_counter()
         try:
-            await self.check_destination()
+            await self._destination.check()
         except DestinationRefused as exc:
             return failure(exc, latency=time.perf_counter() - started, pause=True)
         try:
@@ -136,11 +136,6 @@ class BusSink:
         except RedisError as exc:
             return failure(exc, latency=time.perf_counter() - started)
         return Outcome(Verdict.DELIVERED, latency=time.perf_counter() - started)
-
-    async def check_destination(self) -> None:
-        """DestinationRefused if EVENT_ROUTER_ALLOWED_DESTINATIONS leaves this Redis out."""
-        if self._allowlist is not None:
-            await self._allowlist.check_url_async(self.consumer.url)
 
     async def close(self) -> None:
         await self._client.aclose()

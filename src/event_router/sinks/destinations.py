@@ -19,7 +19,8 @@ import ipaddress
 import os
 import re
 import socket
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
@@ -169,6 +170,26 @@ def _addresses(found: Iterable[str]) -> list[Address]:
         if address is not None:
             out.append(address)
     return out
+
+
+class Guard:
+    """One sink's destination, checked against the environment's allow-list before a send, at
+    most every `every` seconds once allowed: DNS answers change, but resolving for every batch
+    would cost a lookup per batch. A refusal is never remembered (checked again next time)."""
+
+    def __init__(self, url: str | Callable[[], str], every: float = 5.0) -> None:
+        self._allowlist = allowlist_from_env()
+        self._url = url
+        self._every = every
+        self._until = 0.0
+
+    async def check(self) -> None:
+        """DestinationRefused if the destination is outside the list."""
+        if self._allowlist is None or time.monotonic() < self._until:
+            return
+        url = self._url() if callable(self._url) else self._url
+        await self._allowlist.check_url_async(url)
+        self._until = time.monotonic() + self._every
 
 
 def allowlist_from_env() -> Allowlist | None:

@@ -14,7 +14,7 @@ import httpx
 
 from event_router import __version__
 from event_router.routing.consumer import AuthKind, Consumer
-from event_router.sinks.destinations import DestinationRefused, allowlist_from_env
+from event_router.sinks.destinations import DestinationRefused, Guard
 from event_router.sinks.outcome import Outcome, classify, failure
 
 USER_AGENT = f"openedx-event-router/{__version__}"
@@ -40,7 +40,7 @@ class HttpSink:
 
     def __init__(self, consumer: Consumer, defaults: Mapping[str, str] | None = None) -> None:
         self.consumer = consumer
-        self._allowlist = allowlist_from_env()
+        self._destination = Guard(consumer.url)
         # Precedence: protocol defaults < the consumer's own headers < its auth settings.
         headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json"}
         headers.update(defaults or {})
@@ -61,8 +61,7 @@ class HttpSink:
         body, headers = self.build(items)
         started = time.perf_counter()
         try:
-            if self._allowlist is not None:  # checked at every send: DNS answers change
-                await self._allowlist.check_url_async(self.consumer.url)
+            await self._destination.check()
         except DestinationRefused as error:
             return failure(error, latency=time.perf_counter() - started, pause=True)
         try:
