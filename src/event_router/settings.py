@@ -90,6 +90,14 @@ class Settings(BaseSettings):
         description="Comma-separated dotted paths on the normalised event dropped at ingest, "
         "e.g. ip,agent,context.client_id (a path not under context. or data. is in context).",
     )
+    # Where consumers may send (docs/configuration.md, "Destinations").
+    allowed_destinations: str | None = Field(
+        default=None,
+        description="Comma-separated hosts, *.domains and CIDRs sinks may reach (unset: any).",
+    )
+    archive_root: Path | None = Field(
+        default=None, description="Directory local archives must be under; default: home/archives."
+    )
 
     @field_validator("lms_url")
     @classmethod
@@ -153,6 +161,18 @@ class Settings(BaseSettings):
         from event_router.privacy.screen import parse_drop_fields
 
         return parse_drop_fields(self.drop_fields)
+
+    @field_validator("allowed_destinations")
+    @classmethod
+    def _allowlist(cls, value: str | None) -> str | None:
+        from event_router.sinks.destinations import Allowlist  # it reads Settings itself
+
+        if value is not None and value.strip():
+            try:
+                Allowlist.parse(value)
+            except ValueError as exc:
+                raise ValueError(f"EVENT_ROUTER_ALLOWED_DESTINATIONS: {exc}") from None
+        return value
 
     def has_store(self) -> bool:
         """Whether there is a control plane to read: a configured server or the home's file."""

@@ -311,7 +311,7 @@ def test_webhook_caliper_and_archive_consumers_side_by_side(
     router.add_consumer(
         name="caliper", protocol="caliper", url=receiver.url + "/caliper", linger=0.01
     )
-    archive = tmp_path / "archive"
+    archive = router.home / "archives" / "archive"
     router.add_consumer(name="files", protocol="xapi", sink="archive", url=str(archive))
     events = [play(i) for i in range(25)]
     with router:

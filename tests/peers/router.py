@@ -16,6 +16,7 @@ import httpx
 import orjson
 
 from event_router.routing.consumer import Consumer
+from event_router.sinks.destinations import Destinations
 from event_router.store import Store
 from tests.peers.receiver import free_port
 
@@ -49,7 +50,8 @@ class Router:
     def store(self) -> Store:
         self.home.mkdir(parents=True, exist_ok=True)
         url = self.env.get("EVENT_ROUTER_DATABASE_URL") or f"sqlite:///{self.home / 'control.db'}"
-        return Store.open(url)
+        # Consumers are checked as the router process checks them (archives under home/archives).
+        return Store.open(url, Destinations(None, self.home / "archives"))
 
     def add_consumer(self, **config: Any) -> Consumer:
         with self.store() as store:

@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 
 from event_router.delivery.engine import Engine
 from event_router.journal import SqliteJournal
+from event_router.sinks.destinations import Destinations
 from event_router.store import Store
 from event_router.web.app import create_app
 
@@ -116,7 +117,8 @@ def make_web(
     ingest_open: bool = False,
 ) -> Web:
     shutil.copy(template.path, home / "control.db")
-    store = Store.open(f"sqlite:///{home / 'control.db'}")
+    # Consumers are checked as `run --home <home>` checks them (no allow-list).
+    store = Store.open(f"sqlite:///{home / 'control.db'}", Destinations(None, home / "archives"))
     journal = SqliteJournal(home / "journal.db")
     engine = Engine(journal, store, lms_url=LMS, secret_key=SECRET) if with_engine else None
     app = create_app(

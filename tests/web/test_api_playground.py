@@ -33,7 +33,12 @@ def consumers(web: Web) -> None:
     add(Consumer(name="versioned", url="http://g.test/xapi", override_args={"version": "1.0.3"}))
     add(
         Consumer(
-            name="raw", protocol="edx", sink="webhook", url="http://f.test/hook", identity="raw"
+            name="raw",
+            protocol="edx",
+            sink="webhook",
+            url="http://f.test/hook",
+            identity="raw",
+            signing_secret="s",
         )
     )
 

@@ -16,6 +16,7 @@ from event_router.cli.serving import serve_parts
 from event_router.delivery.engine import Engine
 from event_router.journal import SqliteJournal
 from event_router.settings import Settings
+from event_router.sinks.destinations import Destinations
 from event_router.sources.bus import BusOptions
 from event_router.sources.intake import Intake
 from event_router.store import Store
@@ -121,7 +122,10 @@ async def serve(
     """Everything `run` does, as a coroutine (tests and benchmarks call it directly)."""
     config.home.mkdir(parents=True, exist_ok=True)
     journal = SqliteJournal(config.home / "journal.db", synchronous=config.journal_sync)
-    store = Store.open(config.database_url or f"sqlite:///{config.home / 'control.db'}")
+    store = Store.open(
+        config.database_url or f"sqlite:///{config.home / 'control.db'}",
+        Destinations.from_settings(config),
+    )
     engine = Engine(
         journal,
         store,

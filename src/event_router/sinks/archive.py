@@ -26,6 +26,7 @@ import orjson
 
 from event_router.routing.consumer import Consumer
 from event_router.sinks.base import Sink
+from event_router.sinks.destinations import DestinationRefused, Guard, s3_endpoint
 from event_router.sinks.outcome import Outcome, Verdict, failure
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class LocalArchiveSink:
     """
 
     def __init__(self, consumer: Consumer, clock: Clock = _utcnow) -> None:
-        self.root = Path(consumer.url.removeprefix("file://")).expanduser() / consumer.name
+        self.root = Path(consumer.url.removeprefix("file://")) / consumer.name
         self._clock = clock
         self._lock = threading.Lock()  # a thread, not the event loop, holds it while writing
         self._checked: list[Path] = []
@@ -124,6 +125,7 @@ class S3ArchiveSink:
         self._fs = fs
         self.prefix = f"{consumer.url.removeprefix('s3://').strip('/')}/{consumer.name}"
         self._clock = clock
+        self._destination = Guard(s3_endpoint)
 
     def key_for(self, when: datetime, lines: bytes) -> str:
         digest = hashlib.sha256(lines).hexdigest()[:20]
@@ -133,6 +135,10 @@ class S3ArchiveSink:
         started = time.perf_counter()
         lines = encode_lines(items)
         key = self.key_for(self._clock(), lines)
+        try:
+            await self._destination.check()
+        except DestinationRefused as error:
+            return failure(error, latency=time.perf_counter() - started, pause=True)
         try:
             await asyncio.to_thread(self._fs.pipe_file, key, gzip.compress(lines, mtime=0))
         except (PermissionError, FileNotFoundError) as error:  # denied, or no such bucket

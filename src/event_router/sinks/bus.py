@@ -51,6 +51,7 @@ from event_router.bus.wire import (
 )
 from event_router.routing.consumer import AuthKind, Consumer, Protocol
 from event_router.sinks.base import SinkError
+from event_router.sinks.destinations import DestinationRefused, Guard
 from event_router.sinks.outcome import Outcome, Verdict, failure
 
 _TYPES = {
@@ -66,6 +67,7 @@ class BusSink:
 
     def __init__(self, consumer: Consumer) -> None:
         self.consumer = consumer
+        self._destination = Guard(consumer.url)
         self.event_type, default_topic = _TYPES[consumer.protocol]
         url, options = split_url(consumer)
         self.stream = stream_name(options.get("topic") or default_topic, options.get("prefix"))
@@ -115,6 +117,10 @@ class BusSink:
         except (ValueError, KeyError, TypeError) as exc:
             return Outcome(Verdict.REJECTED, detail=f"not publishable: {exc}")
         started = time.perf_counter()
+        try:
+            await self._destination.check()
+        except DestinationRefused as exc:
+            return failure(exc, latency=time.perf_counter() - started, pause=True)
         try:
             async with self._client.pipeline(transaction=True) as pipe:
                 for fields in entries:

@@ -14,6 +14,7 @@ import httpx
 
 from event_router import __version__
 from event_router.routing.consumer import AuthKind, Consumer
+from event_router.sinks.destinations import DestinationRefused, Guard
 from event_router.sinks.outcome import Outcome, classify, failure
 
 USER_AGENT = f"openedx-event-router/{__version__}"
@@ -39,6 +40,7 @@ class HttpSink:
 
     def __init__(self, consumer: Consumer, defaults: Mapping[str, str] | None = None) -> None:
         self.consumer = consumer
+        self._destination = Guard(consumer.url)
         # Precedence: protocol defaults < the consumer's own headers < its auth settings.
         headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json"}
         headers.update(defaults or {})
@@ -58,6 +60,10 @@ class HttpSink:
     async def send(self, items: Sequence[bytes]) -> Outcome:
         body, headers = self.build(items)
         started = time.perf_counter()
+        try:
+            await self._destination.check()
+        except DestinationRefused as error:
+            return failure(error, latency=time.perf_counter() - started, pause=True)
         try:
             response = await self._client.post(self.consumer.url, content=body, headers=headers)
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:

@@ -16,6 +16,7 @@ from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.consumer import Consumer
 from event_router.routing.identity import IdentityTable
 from event_router.settings import Settings
+from event_router.sinks.destinations import Destinations
 from event_router.store.consumers import Changes, ConsumerRecord, Consumers, ImportResult
 from event_router.store.database import Database, database_url, safe_url, store_exists
 from event_router.store.dead_letters import DeadLetter, DeadLetters, State
@@ -73,10 +74,10 @@ __all__ = [
 class Store:
     """One handle on the control-plane database; `Store.open` brings its schema up to date."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, destinations: Destinations | None = None) -> None:
         self._db = db
         self.url = safe_url(db.engine.url)
-        self.consumers = Consumers(db)
+        self.consumers = Consumers(db, destinations)
         self.identities = Identities(db)
         self.courses = Courses(db)
         self.dead_letters = DeadLetters(db)
@@ -85,20 +86,23 @@ class Store:
         self.retired = RetiredLearners(db)
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Connect and run any pending migrations; StoreUnavailable if that cannot be done."""
+    def open(cls, url: str, destinations: Destinations | None = None) -> Store:
+        """Connect and run any pending migrations; StoreUnavailable if that cannot be done.
+
+        `destinations` is what consumer configurations are checked against (default: the
+        environment's EVENT_ROUTER_ALLOWED_DESTINATIONS and archive root)."""
         db = Database.connect(url)
         try:
             db.migrate()
         except BaseException:
             db.dispose()
             raise
-        return cls(db)
+        return cls(db, destinations)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
         """The store the settings name: EVENT_ROUTER_DATABASE_URL, else the home's control.db."""
-        store = cls.open(database_url(settings))
+        store = cls.open(database_url(settings), Destinations.from_settings(settings))
         store.sessions.idle = timedelta(minutes=settings.session_idle_minutes)
         return store
 

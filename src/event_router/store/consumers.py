@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Row
 
 from event_router.routing.consumer import Consumer
+from event_router.sinks import requirements
+from event_router.sinks.destinations import Destinations
 from event_router.store import config_yaml
 from event_router.store.database import Database, as_utc, utcnow
 from event_router.store.errors import (
@@ -90,11 +92,26 @@ def validate(data: Mapping[str, Any], prefix: str = "") -> Consumer:
 class Consumers:
     """Consumer configuration in the control-plane database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, destinations: Destinations | None = None) -> None:
         self._db = db
+        self._destinations = destinations
+
+    @property
+    def destinations(self) -> Destinations:
+        """What configurations are checked against: as given, else from the environment."""
+        return self._destinations or Destinations.from_env()
+
+    def check(self, consumer: Consumer, prefix: str = "") -> Consumer:
+        """The consumer as it will be stored, or InvalidConfig if its sink cannot work with it
+        (sinks/requirements.py). Every write goes through here: CLI, API, UI and YAML import."""
+        found, url = requirements.problems(consumer, self.destinations)
+        if found:
+            raise InvalidConfig([f"{prefix}.{line}" if prefix else line for line in found])
+        return consumer if url is None else consumer.model_copy(update={"url": url})
 
     def add(self, consumer: Consumer) -> ConsumerRecord:
         """Register a new consumer; DuplicateConsumer if the name is taken."""
+        consumer = self.check(consumer)
         with self._db.write() as conn:
             revision = self._db.bump(conn)
             if self._row(conn, consumer.name) is not None:
@@ -135,7 +152,7 @@ class Consumers:
             merged = {**current, **changes}
             if isinstance(changes.get("route"), Mapping):
                 merged["route"] = {**current.get("route", {}), **changes["route"]}
-            consumer = validate(merged)
+            consumer = self.check(validate(merged))
             self._replace(conn, row, consumer, revision)
             return consumer
 
@@ -206,7 +223,7 @@ class Consumers:
                 if row is not None:
                     config_yaml.keep_secrets(data, _data(row))
                 try:
-                    consumer = validate(data, prefix=name)
+                    consumer = self.check(validate(data, prefix=name), prefix=name)
                 except InvalidConfig as exc:
                     errors.extend(exc.errors)
                     continue

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 CONTROL_DB = "control.db"
+MAX_ROW_ID = 2**63 - 1  # the largest row id SQLite and PostgreSQL (bigint) can hold
 VERSION_TABLE = "event_router_alembic_version"
 SCHEMA_HEAD = "0004"  # the newest migration; a test checks it against migrations/versions
 MIGRATIONS = Path(__file__).with_name("migrations")

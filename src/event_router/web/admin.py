@@ -13,7 +13,6 @@ from event_router.web import (
     api_learners,
     api_playground,
     api_users,
-    errors,
     metrics,
     ui,
     ui_consumers,
@@ -45,7 +44,6 @@ def install(
         hashing=HashingGate(),
         exporter=metrics.Exporter(),
     )
-    errors.install(app)
     for api in (api_consumers, api_dead_letters, api_learners, api_playground, api_users, metrics):
         app.include_router(api.router)
     ui.install(app)

@@ -103,4 +103,5 @@ async def test_consumer(request: Request, principal: Admin, name: str) -> dict[s
     context = web(request)
     consumer = await run_in_threadpool(context.store.consumers.get, name)
     options = await run_in_threadpool(OptionsSource(context), consumer.identity)
-    return await check_connection(consumer, options, context.secret_key)
+    destinations = context.store.consumers.destinations
+    return await check_connection(consumer, options, context.secret_key, destinations)

@@ -14,7 +14,7 @@ from event_router.delivery.view import DeliveryView
 from event_router.journal import Journal
 from event_router.sources.intake import Intake
 from event_router.store import Store
-from event_router.web import admin, api_docs, auth, headers, ingest
+from event_router.web import admin, api_docs, auth, errors, headers, ingest, openapi
 from event_router.web.status import consumer_status
 
 
@@ -50,6 +50,8 @@ def create_app(
     app.state.engine = engine
     app.state.ready = False
     app.state.source_counts = {}  # source id -> Counter (accepted, malformed, ...), set by `run`
+    errors.install(app)
+    openapi.install(app)
     app.include_router(ingest.router)
 
     @app.get("/health", tags=["health"])

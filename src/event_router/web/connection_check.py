@@ -9,6 +9,12 @@ What is sent is the least surprising request that exercises the real path:
 - an archive gets a small probe file written and removed (the directory, or the S3 prefix);
 - an event-bus consumer's Redis gets PING and XLEN of its stream, with its credentials: services
   read that stream, so nothing is written to it.
+
+The button must not turn the router into a proxy for reading what only it can reach (the
+loopback, a metadata service, its own /metrics): a success answer's body is never shown, only
+its status and timing; an error answer (4xx/5xx) shows a short excerpt with the consumer's
+secrets masked; and EVENT_ROUTER_ALLOWED_DESTINATIONS, when set, is checked before anything is
+sent, as the sinks do.
 """
 
 from __future__ import annotations
@@ -24,14 +30,22 @@ import httpx
 import orjson
 
 from event_router.events import normalise
-from event_router.routing.consumer import Consumer, Protocol, SinkKind
+from event_router.routing.consumer import SECRET_FIELDS, Consumer, Protocol, SinkKind
 from event_router.sinks.base import SinkError, build_sink
+from event_router.sinks.destinations import (
+    DestinationRefused,
+    Destinations,
+    allowlist_from_env,
+    s3_endpoint,
+)
 from event_router.sinks.http import USER_AGENT, auth_headers
 from event_router.sinks.lrs import XAPI_VERSION
 from event_router.sinks.outcome import Verdict, excerpt, failure
+from event_router.sinks.requirements import problems
+from event_router.store.config_yaml import secret_header
 from event_router.translate import Options, TranslationError, translate
 
-BODY_LIMIT = 1000  # characters of the endpoint's answer shown
+BODY_LIMIT = 200  # characters of an error answer shown
 
 # A harmless event about a learner who does not exist: what Caliper and webhook tests send.
 SAMPLE_EVENT: dict[str, Any] = {
@@ -58,9 +72,31 @@ def _result(request: str, **values: Any) -> dict[str, Any]:
     }
 
 
-async def check_connection(consumer: Consumer, options: Options, secret_key: str) -> dict[str, Any]:
-    """What happened: `ok`, the HTTP `status`, `latency_ms`, the answer's `body` (excerpt) and a
-    one-line `verdict` for people."""
+def shown(consumer: Consumer, status: int | None, text: str) -> str:
+    """What of an answer may be shown: nothing of a success (or a redirect), else a short excerpt
+    with every secret of the consumer replaced by `***` (an endpoint may echo what it got)."""
+    if status is not None and status < 400:
+        return ""
+    secrets = [str(getattr(consumer, name) or "") for name in SECRET_FIELDS]
+    secrets += [value for key, value in consumer.headers.items() if secret_header(key)]
+    secrets += [value.split(" ", 1)[-1] for value in auth_headers(consumer).values()]
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text[:BODY_LIMIT]
+
+
+async def check_connection(
+    consumer: Consumer, options: Options, secret_key: str, destinations: Destinations
+) -> dict[str, Any]:
+    """What happened: `ok`, the HTTP `status`, `latency_ms`, an error answer's `body` (excerpt)
+    and a one-line `verdict` for people. A consumer that breaks the rules new configurations
+    are held to (stored by an earlier version) gets nothing sent, and the reasons."""
+    found, _ = await asyncio.to_thread(problems, consumer, destinations)
+    if found:
+        return _result("nothing sent", verdict="; ".join(found))
+    refused = await _refused(consumer)
+    if refused is not None:
+        return _result("nothing sent", verdict=refused)
     if consumer.sink is SinkKind.LRS:
         return await _probe_lrs(consumer)
     if consumer.sink is SinkKind.ARCHIVE:
@@ -70,17 +106,39 @@ async def check_connection(consumer: Consumer, options: Options, secret_key: str
     return await _send_sample(consumer, options, secret_key)
 
 
+async def _refused(consumer: Consumer) -> str | None:
+    """Why EVENT_ROUTER_ALLOWED_DESTINATIONS forbids reaching this consumer, if it does."""
+    allowlist = allowlist_from_env()
+    if allowlist is None:
+        return None
+    if consumer.sink is SinkKind.ARCHIVE:
+        if not consumer.url.startswith("s3://"):
+            return None
+        target = s3_endpoint()
+    else:
+        target = consumer.url
+    try:
+        await allowlist.check_url_async(target)
+    except DestinationRefused as exc:
+        return f"not sent: {exc}"
+    return None
+
+
 async def _probe_lrs(consumer: Consumer) -> dict[str, Any]:
     headers = {"User-Agent": USER_AGENT, "X-Experience-API-Version": XAPI_VERSION}
     headers.update(consumer.headers)
     headers.update(auth_headers(consumer))
-    request = f"GET {consumer.url}?limit=1"
+    try:  # the URL as configured (its query too), asking for one statement
+        url = httpx.URL(consumer.url).copy_merge_params({"limit": "1"})
+    except httpx.InvalidURL as exc:
+        return _result("nothing sent", verdict=f"invalid url: {exc}")
+    request = f"GET {url}"
     started = time.perf_counter()
     try:
         async with httpx.AsyncClient(timeout=consumer.timeout, follow_redirects=False) as client:
-            response = await client.get(consumer.url, params={"limit": 1}, headers=headers)
+            response = await client.get(url, headers=headers)
     except httpx.HTTPError as exc:
-        return _failed(request, exc, started)
+        return _failed(consumer, request, exc, started)
     latency = round((time.perf_counter() - started) * 1000, 1)
     status = response.status_code
     ok = 200 <= status < 300
@@ -90,9 +148,11 @@ async def _probe_lrs(consumer: Consumer) -> dict[str, Any]:
         verdict = "the LRS refused the credentials"
     elif status == 404:
         verdict = "nothing at this URL: check the statements endpoint"
+    elif 300 <= status < 400:
+        verdict = f"the endpoint redirects (HTTP {status}): set the url it redirects to"
     else:
         verdict = f"unexpected answer HTTP {status}"
-    body = excerpt(response.content, BODY_LIMIT)
+    body = shown(consumer, status, excerpt(response.content, 4 * BODY_LIMIT))
     return _result(request, ok=ok, status=status, latency_ms=latency, body=body, verdict=verdict)
 
 
@@ -121,7 +181,7 @@ async def _send_sample(consumer: Consumer, options: Options, secret_key: str) ->
         ok=ok,
         status=outcome.status,
         latency_ms=latency,
-        body=outcome.detail[:BODY_LIMIT],
+        body=shown(consumer, outcome.status, outcome.detail),
         verdict=verdicts[outcome.verdict],
     )
 
@@ -153,7 +213,7 @@ async def _probe_bus(consumer: Consumer) -> dict[str, Any]:
         await client.ping()
         length = await client.xlen(sink.stream)
     except (RedisError, OSError) as exc:
-        return _failed(request, exc, started)
+        return _failed(consumer, request, exc, started)
     finally:
         await sink.close()
     latency = round((time.perf_counter() - started) * 1000, 1)
@@ -174,9 +234,9 @@ def _probe_archive(consumer: Consumer) -> dict[str, Any]:
             fs.pipe_file(key, b"")
             fs.rm_file(key)
         except Exception as exc:  # botocore errors vary; report whichever it is
-            return _failed(request, exc, started)
+            return _failed(consumer, request, exc, started)
     else:
-        root = Path(consumer.url.removeprefix("file://")).expanduser() / consumer.name
+        root = Path(consumer.url.removeprefix("file://")) / consumer.name
         request = f"write and remove {root / probe}"
         try:
             root.mkdir(parents=True, exist_ok=True)
@@ -184,12 +244,13 @@ def _probe_archive(consumer: Consumer) -> dict[str, Any]:
             path.write_bytes(b"")
             os.unlink(path)
         except OSError as exc:
-            return _failed(request, exc, started)
+            return _failed(consumer, request, exc, started)
     latency = round((time.perf_counter() - started) * 1000, 1)
     return _result(request, ok=True, latency_ms=latency, verdict="the archive is writable")
 
 
-def _failed(request: str, exc: BaseException, started: float) -> dict[str, Any]:
+def _failed(consumer: Consumer, request: str, exc: BaseException, started: float) -> dict[str, Any]:
     outcome = failure(exc, latency=time.perf_counter() - started)
     latency = round(outcome.latency * 1000, 1)
-    return _result(request, latency_ms=latency, body=outcome.detail, verdict="no answer")
+    body = shown(consumer, None, outcome.detail)
+    return _result(request, latency_ms=latency, body=body, verdict="no answer")

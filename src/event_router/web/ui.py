@@ -110,6 +110,17 @@ def install(app: FastAPI) -> None:
         principal = await run_in_threadpool(authenticate, request)
         return render(request, "error.html", principal, 404, title="Not found", message=str(exc))
 
+    app.state.error_page = error_page
+
+
+async def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    """The HTML answer to a failed page request (web.errors picks it for non-API paths)."""
+    try:
+        principal = await run_in_threadpool(authenticate, request)
+    except Exception:  # the failure being reported may be the store itself
+        principal = None
+    return render(request, "error.html", principal, status, title=title, message=message)
+
 
 # -- dashboard --
 

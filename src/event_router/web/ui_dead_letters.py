@@ -3,16 +3,17 @@ full (the event, the item sent, the endpoint's answer)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from event_router.store import State, UnknownConsumer, UnknownDeadLetter
 from event_router.web.auth import UiAdmin, UiUser, check_form_csrf
 from event_router.web.context import web
+from event_router.web.errors import MAX_ID, RowId
 from event_router.web.ui import PageNotFound, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +26,7 @@ def dead_letters(
     principal: UiUser,
     consumer: str = "",
     state: str = "dead",
-    offset: int = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Response:
     store = web(request).store
     names = [c.name for c in store.consumers.list()]
@@ -58,7 +59,7 @@ def dead_letters(
 
 
 @router.get("/dead-letters/{letter_id}")
-def dead_letter(request: Request, principal: UiUser, letter_id: int) -> Response:
+def dead_letter(request: Request, principal: UiUser, letter_id: RowId) -> Response:
     try:
         letter = web(request).store.dead_letters.get(letter_id)
     except UnknownDeadLetter as exc:
@@ -73,7 +74,7 @@ async def act(request: Request, principal: UiAdmin, action: str) -> Response:
     check_form_csrf(principal, form)
     if action not in ("replay", "discard"):
         raise PageNotFound(f"no action {action!r}")
-    ids = [int(str(value)) for value in form.getlist("id") if str(value).isdigit()]
+    ids = [int(v) for v in map(str, form.getlist("id")) if _row_id(v)]
     consumer = str(form.get("all_of", "")) or None
     back = str(form.get("back", "")) or "/dead-letters"
     if not ids and consumer is None:
@@ -91,6 +92,11 @@ async def act(request: Request, principal: UiAdmin, action: str) -> Response:
         note += " The router re-sends them within a few seconds."
     await flash(request, principal, note)
     return redirect(_back(back))
+
+
+def _row_id(value: str) -> bool:
+    """Whether a form value is a row id (ASCII digits only, within what a row id can be)."""
+    return value.isascii() and value.isdigit() and len(value) <= 19 and 0 < int(value) <= MAX_ID
 
 
 def _back(url: str) -> str:
