@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -174,3 +175,17 @@ def test_gzip_inputs_are_read_member_after_member_and_damage_is_named(tmp_path: 
         assert path.name.encode() + b": cannot read: " + damage in result.stderr
         written = len(statements(result))  # the whole lines before the damage
         assert written == 1 if path == garbage else 1 < written < 51, result.stderr
+
+
+def test_forgotten_learners_are_left_out_as_the_router_would(tmp_path: Path) -> None:
+    """`transform` gives what the running router would: a forgotten learner's events are
+    skipped (the home's retired list), other learners' are translated."""
+    home = tmp_path / "home"
+    env = {**os.environ, "EVENT_ROUTER_HOME": str(home)}
+    forget = [sys.executable, "-m", "event_router", "learners", "forget", "--username", "edx"]
+    subprocess.run(forget, env=env, check=True, capture_output=True, timeout=60)
+    other = {**EVENT, "context": {**EVENT["context"], "user_id": 4, "username": "someone"}}
+    result = run(home, stdin=(json.dumps(EVENT) + "\n" + json.dumps(other) + "\n").encode())
+    assert result.returncode == 0
+    assert len(statements(result)) == 1
+    assert "1  learner forgotten (retired list)" in result.stderr.decode()

@@ -88,6 +88,8 @@ def test_a_learner_forgotten_from_the_cli_is_forgotten_by_the_running_router(
         receiver.wait_for(4 + 2 + 150)
         until("caught up", lambda: router.status()["consumers"]["raw"]["pending"] == 0)
         assert users_of(receiver).count(7) == 2  # only what left before the forget
+        contexts = [received.item["context"] for received in receiver.received]
+        assert not any("ip" in context or "agent" in context for context in contexts)
         status = router.status()
         assert status["privacy"]["retired_events_dropped"] == 150
         assert status["consumers"]["raw"]["skipped"] >= 2  # the redacted ones

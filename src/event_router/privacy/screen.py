@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from event_router.events import NormaliseError, TrackingEvent, normalise
+from event_router.events import TrackingEvent
 
 # Request fields a tracking-log line keeps at its top level (folded into `context` at ingest).
 _TOP_LEVEL = frozenset(
@@ -116,13 +116,9 @@ class Screen:
             return None
         if not self.drop or not any(_present(event, path) for path in self.drop):
             return event, body
-        raw = event.raw  # this event's own copy, parsed from `body`: changed in place
         for path in self.drop:
-            _drop(raw, path)
-        try:
-            return normalise(raw), orjson.dumps(raw)
-        except NormaliseError:  # cannot happen: name and time are never dropped
-            return event, body
+            _drop(event, path)
+        return event, orjson.dumps(event.raw)
 
     def event(self, event: TrackingEvent) -> TrackingEvent | None:
         """`apply` for a source that keeps no body (a backfill sends, it journals nothing)."""
@@ -155,27 +151,27 @@ def _present(event: TrackingEvent, path: tuple[str, ...]) -> bool:
     return True
 
 
-def _drop(raw: dict[str, Any], path: tuple[str, ...]) -> None:
-    """Remove `path` (on the normalised event) from the event as received, in either layout."""
-    head, rest = path[0], path[1:]
+def _drop(event: TrackingEvent, path: tuple[str, ...]) -> None:
+    """Remove `path` (on the normalised event) from the event and from the event as received
+    (its own copy, parsed from the body: changed in place), in either layout, so the two stay
+    alike without normalising again."""
+    raw, head, rest = event.raw, path[0], path[1:]
     if head == "context":
+        _remove(event.context, rest)
         if len(rest) == 1 and rest[0] in _TOP_LEVEL:
             raw.pop(rest[0], None)  # tracking-log layout: the request fields are at the top
-        if isinstance(raw.get("context"), str):
+        context = raw.get("context")
+        if isinstance(context, str):  # a JSON string: normalise parsed a copy of its own
             try:
-                raw["context"] = orjson.loads(raw["context"])
+                context = raw["context"] = orjson.loads(context)
             except orjson.JSONDecodeError:
                 return
-        _remove(raw.get("context"), rest)
+        if context is not event.context:  # folded: `event.context` is a shallow copy
+            _remove(context, rest)
         return
-    key = "data" if "data" in raw else "event"
-    payload = raw.get(key)
-    if isinstance(payload, str) and payload.lstrip()[:1] == "{":
-        try:
-            payload = raw[key] = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            return
-    _remove(payload, rest)
+    _remove(event.data, rest)
+    if "data" not in raw and isinstance(raw.get("event"), str) and isinstance(event.data, dict):
+        raw["event"] = event.data  # the payload came as a JSON string: keep it parsed
 
 
 def _remove(node: Any, path: tuple[str, ...]) -> None:

@@ -212,8 +212,10 @@ class IdentityPolicy:
         """The pseudonym of a guest learner's session: a keyed hash of the consumer and the
         session id (stable within the session, unlinkable across consumers); None when this
         policy takes no guests, the event names a learner, or it has no session."""
+        if self.guests is None:
+            return None
         session = event.session
-        if self.guests is None or session is None or learner_key(event) != (None, None):
+        if session is None or learner_key(event) != (None, None):
             return None
         subject = f"guest|{self.guests}|{session}".encode()
         digest = hmac.new(self._secret, subject, hashlib.sha256).digest()
