@@ -26,9 +26,17 @@ INGEST_TOKEN = "end-to-end-ingest"
 class Router:
     """`event-router run` in a subprocess with its own home, listening on a free port."""
 
-    def __init__(self, home: Path, *, tracking_logs: list[Path] | None = None, **env: str) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        tracking_logs: list[Path] | None = None,
+        args: tuple[str, ...] = (),
+        **env: str,
+    ) -> None:
         self.home = home
         self.tracking_logs = tracking_logs or []
+        self.args = args  # more `run` options, e.g. ("--demo",)
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -64,6 +72,7 @@ class Router:
         args = [*ROUTER, "run", "--listen", f"127.0.0.1:{self.port}", "--log-level", "info"]
         for path in self.tracking_logs:
             args += ["--tracking-log", str(path)]
+        args += self.args
         handle = self.log.open("ab")
         self.process = subprocess.Popen(args, env=self.env, stdout=handle, stderr=handle)
         deadline = time.monotonic() + 30
