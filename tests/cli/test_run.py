@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from event_router.demo import SAMPLE_EVENTS, SAMPLE_LOG
+from tests.delivery.test_end_to_end import play
 from tests.peers.router import Router
 from tests.web.test_router_process import wait_until
 
@@ -69,3 +70,24 @@ def test_a_fresh_home_says_where_things_are_and_what_to_do_first(tmp_path: Path)
     assert "`event-router run --demo`" in first
     assert "First admin" not in second  # there is one now
     assert "alembic" not in router.log.read_text()
+
+
+@pytest.mark.parametrize("opened", [False, True], ids=["default", "ingest-open"])
+def test_without_a_token_ingest_is_refused_unless_the_operator_opens_it(
+    tmp_path: Path, opened: bool
+) -> None:
+    """A real `run` without EVENT_ROUTER_INGEST_TOKEN: 401 by default (it was 202 before the
+    fix); with `--ingest-open` events are taken, and the log and the banner say so loudly."""
+    router = Router(tmp_path / "home", ingest_token=None, args=("--ingest-open",) if opened else ())
+    with router:
+        answer = router.post([play(1)])
+        head = router.cli_status()["journal"]["head"]
+    (banner,) = banners(router)
+    if opened:
+        assert (answer.status_code, head) == (202, 1), answer.text
+        assert "events OPEN: anyone who can reach this port can add events" in banner
+        assert "WARNING event_router: INGEST IS OPEN (--ingest-open)" in router.log.read_text()
+    else:
+        assert (answer.status_code, head) == (401, 0), answer.text
+        assert "--ingest-open" in answer.json()["error"]
+        assert "events refused: set EVENT_ROUTER_INGEST_TOKEN" in banner

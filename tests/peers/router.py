@@ -32,6 +32,7 @@ class Router:
         *,
         tracking_logs: list[Path] | None = None,
         args: tuple[str, ...] = (),
+        ingest_token: str | None = INGEST_TOKEN,
         **env: str,
     ) -> None:
         self.home = home
@@ -43,9 +44,14 @@ class Router:
             "EVENT_ROUTER_HOME": str(home),
             "EVENT_ROUTER_LMS_URL": "http://localhost:18000",
             "EVENT_ROUTER_SECRET_KEY": "end-to-end",
-            "EVENT_ROUTER_INGEST_TOKEN": INGEST_TOKEN,  # ingest is refused without one
             **env,
         }
+        # Ingest is refused without a token (unless --ingest-open): one by default, none if
+        # `ingest_token` is None (whatever this process's environment holds).
+        token = env.get("EVENT_ROUTER_INGEST_TOKEN", ingest_token)
+        self.env.pop("EVENT_ROUTER_INGEST_TOKEN", None)
+        if token is not None:
+            self.env["EVENT_ROUTER_INGEST_TOKEN"] = token
         self.process: subprocess.Popen[bytes] | None = None
         self._token: str | None = None
         self.log = home / "router.log"
