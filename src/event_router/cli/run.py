@@ -119,6 +119,11 @@ def run(
     if config.journal_url:  # scale-out: the journal on Redis, shared by N processes
         from event_router.cli.scaleout import check, serve_group
 
+        if demo:
+            raise typer.BadParameter(
+                "the demo runs on the embedded journal: try it without EVENT_ROUTER_JOURNAL",
+                param_hint="--demo",
+            )
         check(config)
         asyncio.run(serve_group(config, tracking_log or [], host, int(port), bus=bus))
         return
