@@ -189,3 +189,27 @@ def test_forgotten_learners_are_left_out_as_the_router_would(tmp_path: Path) -> 
     assert result.returncode == 0
     assert len(statements(result)) == 1
     assert "1  learner forgotten (retired list)" in result.stderr.decode()
+
+
+def test_the_readme_quick_start_transform_works_on_the_shipped_sample(tmp_path: Path) -> None:
+    """The README's first command, run as written from a fresh clone (the repository root):
+    it reads a file the repository ships, never one from outside it."""
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    (command,) = [line for line in quick_start.splitlines() if " transform " in line]
+    args = command.split("#", 1)[0].split()
+    assert args[0] == ".venv/bin/event-router" and args[1] == "transform"
+    assert (root / args[-1]).resolve().is_relative_to(root), f"{args[-1]} is outside the clone"
+    done = subprocess.run(
+        [sys.executable, "-m", "event_router", *args[1:], "--home", str(tmp_path / "home")],
+        cwd=root, capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = statements(done)
+    assert len(out) == 50
+    assert b"48 events read, 48 translated, 50 statements written, 0 skipped" in done.stderr
+    for statement in out:
+        assert_valid_xapi(statement)
+    verbs = {str(s["verb"]["id"]).rsplit("/", 1)[-1] for s in out}  # type: ignore[index]
+    assert {"registered", "played", "evaluated", "completed"} <= verbs  # several families

@@ -27,18 +27,32 @@ INGEST_TOKEN = "end-to-end-ingest"
 class Router:
     """`event-router run` in a subprocess with its own home, listening on a free port."""
 
-    def __init__(self, home: Path, *, tracking_logs: list[Path] | None = None, **env: str) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        tracking_logs: list[Path] | None = None,
+        args: tuple[str, ...] = (),
+        ingest_token: str | None = INGEST_TOKEN,
+        **env: str,
+    ) -> None:
         self.home = home
         self.tracking_logs = tracking_logs or []
+        self.args = args  # more `run` options, e.g. ("--demo",)
         self.port = free_port()
         self.env = {
             **os.environ,
             "EVENT_ROUTER_HOME": str(home),
             "EVENT_ROUTER_LMS_URL": "http://localhost:18000",
             "EVENT_ROUTER_SECRET_KEY": "end-to-end",
-            "EVENT_ROUTER_INGEST_TOKEN": INGEST_TOKEN,  # ingest is refused without one
             **env,
         }
+        # Ingest is refused without a token (unless --ingest-open): one by default, none if
+        # `ingest_token` is None (whatever this process's environment holds).
+        token = env.get("EVENT_ROUTER_INGEST_TOKEN", ingest_token)
+        self.env.pop("EVENT_ROUTER_INGEST_TOKEN", None)
+        if token is not None:
+            self.env["EVENT_ROUTER_INGEST_TOKEN"] = token
         self.process: subprocess.Popen[bytes] | None = None
         self._token: str | None = None
         self.log = home / "router.log"
@@ -66,6 +80,7 @@ class Router:
         args = [*ROUTER, "run", "--listen", f"127.0.0.1:{self.port}", "--log-level", "info"]
         for path in self.tracking_logs:
             args += ["--tracking-log", str(path)]
+        args += self.args
         handle = self.log.open("ab")
         self.process = subprocess.Popen(args, env=self.env, stdout=handle, stderr=handle)
         deadline = time.monotonic() + 30

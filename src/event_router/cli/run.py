@@ -10,10 +10,12 @@ from typing import Annotated
 import typer
 
 from event_router.cli import app
+from event_router.cli.banner import banner
 from event_router.cli.environment import epilog
 from event_router.cli.options import HOME, LMS_URL, settings
 from event_router.cli.serving import serve_parts
 from event_router.delivery.engine import Engine
+from event_router.demo import SAMPLE_LOG, install_demo
 from event_router.journal import SqliteJournal
 from event_router.settings import Settings
 from event_router.sinks.destinations import Destinations
@@ -84,6 +86,14 @@ def run(
             "EVENT_ROUTER_INGEST_TOKEN is set.",
         ),
     ] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="See events flow: register the 'demo' consumer (xAPI statements into an "
+            "archive under the home) and feed it a sample tracking log of 48 events.",
+        ),
+    ] = False,
     home: Annotated[Path | None, HOME] = None,
     lms_url: Annotated[str | None, LMS_URL] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
@@ -99,6 +109,8 @@ def run(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if log_level.lower() != "debug":  # a line per migration step and plugin on every start
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     config = settings(home, lms_url)
     if listen is not None:
         config.listen = listen
@@ -110,14 +122,25 @@ def run(
     if config.journal_url:  # scale-out: the journal on Redis, shared by N processes
         from event_router.cli.scaleout import check, serve_group
 
+        if demo:
+            raise typer.BadParameter(
+                "the demo runs on the embedded journal: try it without EVENT_ROUTER_JOURNAL",
+                param_hint="--demo",
+            )
         check(config)
         asyncio.run(serve_group(config, tracking_log or [], host, int(port), bus=bus))
         return
-    asyncio.run(serve(config, tracking_log or [], host, int(port), bus=bus))
+    asyncio.run(serve(config, tracking_log or [], host, int(port), bus=bus, demo=demo))
 
 
 async def serve(
-    config: Settings, logs: list[Path], host: str, port: int, *, bus: BusOptions | None = None
+    config: Settings,
+    logs: list[Path],
+    host: str,
+    port: int,
+    *,
+    bus: BusOptions | None = None,
+    demo: bool = False,
 ) -> None:
     """Everything `run` does, as a coroutine (tests and benchmarks call it directly)."""
     config.home.mkdir(parents=True, exist_ok=True)
@@ -126,6 +149,11 @@ async def serve(
         config.database_url or f"sqlite:///{config.home / 'control.db'}",
         Destinations.from_settings(config),
     )
+    if demo:
+        install_demo(store, config.home)
+    typer.echo(banner(config, store, (host, port), logs, demo=demo), err=True)
+    if demo:
+        logs = [*logs, SAMPLE_LOG]
     engine = Engine(
         journal,
         store,

@@ -13,6 +13,7 @@ import errno
 import gzip
 import hashlib
 import logging
+import mmap
 import os
 import threading
 import time
@@ -32,6 +33,7 @@ from event_router.sinks.outcome import Outcome, Verdict, failure
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+_MEMBER_MAGIC = b"\x1f\x8b\x08"  # gzip magic and the deflate method
 _OPERATOR_ERRORS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR})
 
 
@@ -187,11 +189,38 @@ def _cut_torn_tail(path: Path) -> None:
     except FileNotFoundError:
         return
     good = _complete_length(path)
-    if good < size:
+    if good < size and _member_after(path, good):
+        # Damage in the middle (a crash only ever tears the last write): cutting would lose the
+        # delivered batches after it, so the file is set aside whole and a new one begun.
+        aside = path.with_name(f"{path.name}.damaged-{time.time_ns()}")
+        log.error("archive %s: damaged before byte %d, batches follow; kept as %s", path, size,
+                  aside)  # fmt: skip
+        os.replace(path, aside)
+        _fsync_dir(path.parent)
+    elif good < size:
         log.warning("archive %s: cutting %d bytes of an incomplete batch", path, size - good)
         with path.open("r+b") as file:
             file.truncate(good)
             os.fsync(file.fileno())
+
+
+def _member_after(path: Path, start: int) -> bool:
+    """Whether a complete gzip member begins somewhere after byte `start` of the file."""
+    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        at = view.find(_MEMBER_MAGIC, start + 1)
+        while at != -1:
+            decoder = zlib.decompressobj(wbits=31)
+            try:
+                for pos in range(at, len(view), 1 << 16):
+                    decoder.decompress(view[pos : pos + (1 << 16)], 1 << 20)
+                    while decoder.unconsumed_tail and not decoder.eof:
+                        decoder.decompress(decoder.unconsumed_tail, 1 << 20)
+                    if decoder.eof:
+                        return True
+            except zlib.error:
+                pass
+            at = view.find(_MEMBER_MAGIC, at + 1)
+    return False
 
 
 def _complete_length(path: Path) -> int:

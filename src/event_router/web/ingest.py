@@ -102,7 +102,8 @@ def _items(body: bytes) -> list[tuple[Any, bytes | None]]:
 
 @router.post("/api/v1/events", status_code=202, tags=["ingest"])
 async def ingest(request: Request) -> JSONResponse:
-    """Accept tracking events (JSON object, array or NDJSON; gzip allowed)."""
+    """Accept tracking events: a JSON object or array (`application/json`) or NDJSON
+    (`application/x-ndjson`, `application/jsonl`), gzip allowed, with the ingest bearer token."""
     config: IngestConfig = request.app.state.ingest
     if not config.authorised(request.headers.get("authorization", "")):
         if config.token is None:
@@ -120,6 +121,9 @@ async def ingest(request: Request) -> JSONResponse:
             + ", ".join(ACCEPTED_TYPES[:-1]) + f" or {ACCEPTED_TYPES[-1]} (gzip encoding allowed)",
             accepted_types=list(ACCEPTED_TYPES),
         )  # fmt: skip
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity", "gzip"):
+        return _error(415, f"unsupported content encoding {encoding!r}: send gzip or none")
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > config.max_bytes:
         return _error(413, f"body larger than {config.max_bytes} bytes")
@@ -131,9 +135,6 @@ async def ingest(request: Request) -> JSONResponse:
         if size > config.max_bytes:
             return _error(413, f"body larger than {config.max_bytes} bytes")
     body = b"".join(parts)
-    encoding = request.headers.get("content-encoding", "").strip().lower()
-    if encoding not in ("", "identity", "gzip"):
-        return _error(415, f"unsupported content encoding {encoding!r}: send gzip or none")
     if encoding == "gzip":
         try:
             body = gunzip(body, config.max_bytes)  # every member, as `gzip -d` reads it
