@@ -39,14 +39,14 @@ def test_demo_delivers_the_sample_log_to_a_local_consumer(tmp_path: Path) -> Non
     expected = sorted(json.loads(line)["id"] for line in transformed.stdout.splitlines())
     archived = [
         json.loads(line)["id"]
-        for path in sorted((router.home / "demo-archive" / "demo").rglob("*.jsonl.gz"))
+        for path in sorted((router.home / "archives" / "demo" / "demo").rglob("*.jsonl.gz"))
         for line in gzip.decompress(path.read_bytes()).splitlines()
     ]
     assert len(expected) == 50 and sorted(archived) == expected  # every statement, once
     assert router.cli_status()["journal"]["head"] == SAMPLE_EVENTS
     (banner,) = banners(router)
     assert f"Demo              {SAMPLE_EVENTS} sample events to consumer 'demo'" in banner
-    assert f"into {(router.home / 'demo-archive').resolve()}" in banner
+    assert f"into {(router.home / 'archives' / 'demo').resolve()}" in banner
 
 
 def test_a_fresh_home_says_where_things_are_and_what_to_do_first(tmp_path: Path) -> None:
