@@ -14,11 +14,14 @@ The broker cannot start: the tests fail under CI=true (CI must test it) and are 
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,16 @@ import pytest
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from event_router.bus.wire import TRACKING_EVENT_TYPE, Metadata, encode_body
+from event_router.kafka.framing import (
+    KEY_SCHEMA,
+    encode_key,
+    frame,
+    headers,
+    key_subject,
+    schema_text,
+    value_subject,
+)
 from event_router.kafka.settings import KafkaSettings
 from tests.peers.receiver import free_port
 from tests.peers.schema_registry import SchemaRegistry
@@ -138,6 +151,45 @@ class KafkaBus:
         extra = {} if partition is None else {"partition": partition}
         producer.produce(topic, value=value, key=key, headers=headers or [], **extra)
         assert producer.flush(30) == 0
+
+    def publish(
+        self, topic: str, events: list[dict[str, Any]], *, ids: list[str] | None = None
+    ) -> None:
+        """Produce tracking events exactly as edx-event-bus-kafka frames them (registered key and
+        value schemas, CloudEvents headers, keyed by event name), in one flush; `ids` sets the
+        `ce_id`s (default: new uuid1s). The interop tests use the real library instead."""
+        key_id = self.registry.register(key_subject(topic), KEY_SCHEMA)
+        value_id = self.registry.register(
+            value_subject(topic, TRACKING_EVENT_TYPE), schema_text(TRACKING_EVENT_TYPE)
+        )
+        producer = self.producer()
+        for i, event in enumerate(events):
+            metadata = Metadata(
+                event_type=TRACKING_EVENT_TYPE,
+                id=ids[i] if ids else str(uuid.uuid1()),
+                source="openedx/lms/web",
+                time=datetime.now(UTC).isoformat(),
+                sourcehost=socket.gethostname(),
+                sourcelib="10.5.0",
+            )
+            record = {
+                "tracking_log": {
+                    "name": event["name"],
+                    "timestamp": event["timestamp"],
+                    "data": json.dumps(event.get("data")),
+                    "context": json.dumps(event.get("context")),
+                }
+            }
+            body = encode_body(TRACKING_EVENT_TYPE, record)
+            producer.produce(
+                topic,
+                value=frame(value_id, body),
+                key=encode_key(key_id, event["name"]),
+                headers=headers(metadata),
+            )
+            if i % 10_000 == 9_999:
+                producer.flush(30)
+        assert producer.flush(60) == 0
 
     def consumer(self, group: str | None = None, **config: Any) -> Consumer:
         return Consumer(
