@@ -108,6 +108,15 @@ class KafkaSink:
             self._ids = key_id, value_id
         return self._ids
 
+    def partitions(self) -> int:
+        """How many partitions the topic has (KafkaException if the brokers do not answer or
+        the topic does not exist and is not created)."""
+        metadata = self._producer.list_topics(self.topic, timeout=self.consumer.timeout)
+        topic = metadata.topics.get(self.topic)
+        if topic is None or topic.error is not None:
+            raise KafkaException(topic.error if topic else KafkaError(KafkaError._UNKNOWN_TOPIC))
+        return len(topic.partitions)
+
     async def send(self, items: Sequence[bytes]) -> Outcome:
         started = time.perf_counter()
         try:
