@@ -20,6 +20,7 @@ after a failure carries the same ids and readers can drop the copies.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -127,6 +128,8 @@ class KafkaSink:
             records = self.records(items, ids)
         except (ValueError, KeyError, TypeError) as exc:
             return Outcome(Verdict.REJECTED, detail=f"not publishable: {exc}")
+        if not records:
+            return Outcome(Verdict.DELIVERED)
         errors: list[KafkaError] = []
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
@@ -141,7 +144,9 @@ class KafkaSink:
                 left -= 1
                 finished = left == 0
             if finished:
-                loop.call_soon_threadsafe(_settle, done)
+                # A late answer for a batch already given up on may find the loop closed.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_settle, done)
 
         try:
             for record in records:
