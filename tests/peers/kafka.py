@@ -101,7 +101,6 @@ class KafkaBus:
         self.registry = registry
         self.bootstrap = broker.bootstrap
         self.prefix = f"test-{uuid.uuid4().hex[:12]}"
-        self.admin = AdminClient({"bootstrap.servers": self.bootstrap})
 
     def topic(self, name: str = "analytics") -> str:
         return f"{self.prefix}-{name}"
@@ -127,10 +126,11 @@ class KafkaBus:
         }
 
     def create_topic(self, topic: str, partitions: int = 1) -> None:
-        futures = self.admin.create_topics([NewTopic(topic, partitions)], request_timeout=30)
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})  # short-lived: no reconnects
+        futures = admin.create_topics([NewTopic(topic, partitions)], request_timeout=30)
         futures[topic].result(30)
         deadline = time.monotonic() + 30
-        while len(self.admin.list_topics(topic, timeout=10).topics[topic].partitions) < partitions:
+        while len(admin.list_topics(topic, timeout=10).topics[topic].partitions) < partitions:
             assert time.monotonic() < deadline, f"topic {topic} not created"
             time.sleep(0.05)
 

@@ -190,7 +190,8 @@ def test_real_consumer_reads_xapi_caliper_and_tracking(kafka_bus: KafkaBus) -> N
 
 
 def test_router_publishes_translated_statements(tmp_path: Path, kafka_bus: KafkaBus) -> None:
-    """HTTP ingest → journal → translate → the consumer's topic, ids as `transform` gives them."""
+    """HTTP ingest → journal → translate → the consumer's topic, ids as `transform` gives them,
+    read by a plain consumer and by KafkaEventConsumer."""
     topic = kafka_bus.topic("xapi")
     kafka_bus.create_topic(topic, partitions=3)
     router = Router(tmp_path / "home", **kafka_bus.env())
@@ -205,3 +206,6 @@ def test_router_publishes_translated_statements(tmp_path: Path, kafka_bus: Kafka
         records = kafka_bus.read(topic, len(expected), timeout=60)
     ids = [json.loads(_statement(r))["id"] for r in records]
     assert sorted(ids) == sorted(expected)
+    # The same statements, through edx-event-bus-kafka's consumer and the declared signal.
+    received = consume(kafka_bus, "xapi", len(expected), "xapi")
+    assert sorted(m["data"]["xapi_statement"]["id"] for m in received) == sorted(expected)
