@@ -223,6 +223,50 @@ def test_registry_down_falls_back_to_the_shipped_schema(
     journal.close()
 
 
+def test_two_members_share_the_partitions_and_take_over(
+    tmp_path: Path, kafka_bus: KafkaBus
+) -> None:
+    """Two readers in one group on one journal (as two router processes on a shared journal):
+    Kafka splits the partitions between them, each event is journaled once, and when one stops
+    the other takes its partitions over from the positions it left."""
+    topic = kafka_bus.topic()
+    kafka_bus.create_topic(topic, partitions=4)
+    journal = SqliteJournal(tmp_path / "journal.db")
+    a, b = source(journal, kafka_bus), source(journal, kafka_bus)
+    names = [f"event.{k}" for k in range(8)]  # eight keys over four partitions
+
+    def batch(start: int, count: int) -> list[dict[str, Any]]:
+        return [{**event(i), "name": names[i % 8]} for i in range(start, start + count)]
+
+    async def go() -> None:
+        stop_a, stop_b = asyncio.Event(), asyncio.Event()
+        tasks = [asyncio.create_task(a.run(stop_a)), asyncio.create_task(b.run(stop_b))]
+        await _until(lambda: a.assigned and b.assigned and len(a.assigned | b.assigned) == 4)
+        assert not a.assigned & b.assigned
+        await asyncio.to_thread(kafka_bus.publish, topic, batch(0, 400))
+        await _until(lambda: a.counts["accepted"] + b.counts["accepted"] == 400)
+        assert a.counts["accepted"] and b.counts["accepted"]
+        stop_b.set()
+        await tasks[1]
+        await asyncio.to_thread(kafka_bus.publish, topic, batch(400, 400))
+        await _until(lambda: a.counts["accepted"] + b.counts["accepted"] == 800)
+        assert a.assigned == {0, 1, 2, 3}
+        stop_a.set()
+        await tasks[0]
+
+    asyncio.run(asyncio.wait_for(go(), 120))
+    assert sorted(u for _, u in names_and_users(journal)) == list(range(800))
+    assert a.counts["duplicates"] == b.counts["duplicates"] == 0
+    journal.close()
+
+
+async def _until(condition: Callable[[], object], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        await asyncio.sleep(0.02)
+
+
 def test_kill_9_mid_stream_loses_and_repeats_nothing(tmp_path: Path, kafka_bus: KafkaBus) -> None:
     """The LMS publishes through edx-event-bus-kafka while the router reads; the router is killed
     (SIGKILL) mid-stream and restarted: every event is in the journal exactly once."""

@@ -96,6 +96,7 @@ class KafkaSource:
         self.registry: Registry | None = None
         if settings.schema_registry_url:
             self.registry = Registry(settings.schema_registry_url, auth=settings.registry_auth())
+        self.assigned: set[int] = set()  # partitions this member reads now
         self._producer: Producer | None = None
         self._last_prune = time.monotonic()
         self._pruned_at = 0
@@ -122,6 +123,7 @@ class KafkaSource:
                 await _sleep(stop, delay)
                 delay = min(delay * 2, 30.0)
             finally:
+                self.assigned = set()
                 if consumer is not None:
                     with contextlib.suppress(Exception):
                         await asyncio.to_thread(consumer.close)
@@ -131,7 +133,12 @@ class KafkaSource:
             self.registry.close()
 
     async def _consume(self, consumer: Consumer, stop: asyncio.Event) -> None:
-        consumer.subscribe([self.topic], on_assign=self._on_assign)
+        consumer.subscribe(
+            [self.topic],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )
         log.info("reading Kafka topic %s as group %s", self.topic, self.group)
         while not stop.is_set():
             messages = await asyncio.to_thread(consumer.consume, self.batch, self.poll)
@@ -163,12 +170,18 @@ class KafkaSource:
             if int(saved) > kafka.offset:  # the journal has what Kafka's commit missed (a crash)
                 partition.offset = int(saved)
         consumer.assign(partitions)
+        self.assigned = {p.partition for p in partitions}
         self.counts["assignments"] += 1
         log.info(
             "%s: assigned partitions %s",
             self.topic,
             ", ".join(f"{p.partition}@{p.offset}" for p in partitions) or "none",
         )
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Nothing is in flight here: a batch is journaled and committed before the next poll,
+        the only place a rebalance can happen."""
+        self.assigned -= {p.partition for p in partitions}
 
     def _failed(self, message: Message) -> bool:
         """Count and log a consume error (librdkafka reconnects by itself); raise if fatal."""
