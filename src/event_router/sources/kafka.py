@@ -248,43 +248,54 @@ class KafkaSource:
         return decode_value(TRACKING_EVENT_TYPE, body, writer)
 
     async def _commit(self, batch: _Batch, stop: asyncio.Event) -> bool:
-        """Journal the batch's new events and every partition's next offset; False if stopped."""
-        keys = [d.key for _, d in batch.decoded]
-        known = self.journal.seen(self.source_id, keys) if keys else set()
-        fresh: dict[int, list[Decoded]] = defaultdict(list)
-        taken: set[str] = set()
-        for partition, item in batch.decoded:
-            if item.key in known or item.key in taken:
-                self.counts["duplicates"] += 1
-                continue
-            taken.add(item.key)
-            fresh[partition].append(item)
+        """Journal the batch's new events and every partition's next offset; False if stopped.
+
+        One write per partition (each with its own position); when the journal refuses some of
+        them, what it took is known by its message ids on the next attempt."""
+        ours: set[str] = set()  # keys this call has committed (not duplicates on a retry)
         while True:
-            futures = []
-            for partition, offset in batch.next_offsets.items():
-                items = fresh.get(partition, [])
-                futures.append(
-                    self.journal.submit(
-                        [d.body for d in items],
-                        (self.position_id(partition), str(offset)),
-                        None,
-                        [d.event for d in items],
-                        (self.source_id, [d.key for d in items]) if items else None,
-                    )
+            keys = [d.key for _, d in batch.decoded]
+            known = self.journal.seen(self.source_id, keys) if keys else set()
+            fresh: dict[int, list[Decoded]] = defaultdict(list)
+            taken: set[str] = set()
+            duplicates = 0
+            for partition, item in batch.decoded:
+                if item.key in known or item.key in taken:
+                    duplicates += item.key not in ours
+                    continue
+                taken.add(item.key)
+                fresh[partition].append(item)
+            writes = {
+                partition: self.journal.submit(
+                    [d.body for d in fresh[partition]],
+                    (self.position_id(partition), str(offset)),
+                    None,
+                    [d.event for d in fresh[partition]],
+                    (self.source_id, [d.key for d in fresh[partition]]),
                 )
-            try:
-                for future in futures:
-                    await asyncio.wrap_future(future)
-            except JournalFull as exc:
-                # Offsets stay uncommitted: Kafka keeps the records until the journal can.
-                self.counts["journal_full"] += 1
-                log.error("%s: journal refuses events (%s); retrying in 5 s", self.topic, exc)
-                if stop.is_set():
-                    return False
-                await _sleep(stop, 5)
-                continue
-            self.counts["accepted"] += sum(len(items) for items in fresh.values())
-            return True
+                for partition, offset in batch.next_offsets.items()
+            }
+            results = await asyncio.gather(
+                *(asyncio.wrap_future(f) for f in writes.values()), return_exceptions=True
+            )
+            errors = []
+            for partition, result in zip(writes, results, strict=True):
+                if isinstance(result, BaseException):
+                    errors.append(result)
+                else:
+                    self.counts["accepted"] += len(fresh[partition])
+                    ours.update(d.key for d in fresh[partition])
+            if not errors:
+                self.counts["duplicates"] += duplicates
+                return True
+            if not all(isinstance(e, JournalFull) for e in errors):
+                raise next(e for e in errors if not isinstance(e, JournalFull))
+            # Offsets stay uncommitted: Kafka keeps the records until the journal can.
+            self.counts["journal_full"] += 1
+            log.error("%s: journal refuses events (%s); retrying in 5 s", self.topic, errors[0])
+            if stop.is_set():
+                return False
+            await _sleep(stop, 5)
 
     def _keep_aside(self, rejected: list[tuple[Message, str]]) -> None:
         """Copy bad records to the rejected topic and wait until Kafka has them (raises if not:
