@@ -10,6 +10,7 @@ import pytest
 
 from event_router.sinks.webhook import SIGNATURE_HEADER
 from tests.peers.bus import BusRedis, bus_redis
+from tests.peers.kafka import KafkaBus
 from tests.peers.ralph import Ralph
 from tests.peers.receiver import Receiver
 from tests.web.conftest import Web
@@ -259,3 +260,24 @@ def test_connection_to_the_event_bus_writes_nothing(web: Web, bus_redis: BusRedi
     web.admin().patch("/api/v1/consumers/bus", json=unknown_user)
     refused = web.admin().post("/api/v1/consumers/bus/test").json()
     assert refused["ok"] is False and "Error" in refused["body"]
+
+
+def test_connection_to_kafka_checks_topic_and_registry(web: Web, kafka_bus: KafkaBus) -> None:
+    topic = kafka_bus.topic("xapi")
+    kafka_bus.create_topic(topic, partitions=2)
+    url = (
+        f"kafka://{kafka_bus.bootstrap}?prefix={kafka_bus.prefix}&registry={kafka_bus.registry.url}"
+    )
+    create(web, {"name": "kafka", "protocol": "xapi", "sink": "kafka", "url": url})
+    result = web.admin().post("/api/v1/consumers/kafka/test").json()
+    assert result["ok"] is True, result
+    assert result["verdict"] == (
+        f"Kafka answered; the topic {topic} has 2 partition(s); the registry holds its schemas"
+    )
+    assert f"{topic}-string" in kafka_bus.registry.subjects
+    kafka_bus.registry.down()
+    try:
+        failed = web.admin().post("/api/v1/consumers/kafka/test").json()
+    finally:
+        kafka_bus.registry.up()
+    assert failed["ok"] is False and "unreachable" in failed["body"]

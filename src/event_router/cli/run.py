@@ -17,10 +17,12 @@ from event_router.cli.serving import serve_parts
 from event_router.delivery.engine import Engine
 from event_router.demo import SAMPLE_LOG, install_demo
 from event_router.journal import SqliteJournal
+from event_router.kafka.settings import KafkaSettings
 from event_router.settings import Settings
 from event_router.sinks.destinations import Destinations
 from event_router.sources.bus import BusOptions
 from event_router.sources.intake import Intake
+from event_router.sources.kafka import KafkaOptions
 from event_router.store import Store
 
 log = logging.getLogger("event_router")
@@ -69,6 +71,26 @@ def run(
             help="Our own consumer group (never the group of Aspects or event-routing-backends).",
         ),
     ] = "event-router",
+    kafka_bootstrap_servers: Annotated[
+        str | None,
+        typer.Option(
+            "--kafka-bootstrap-servers",
+            envvar="EVENT_ROUTER_KAFKA_BOOTSTRAP_SERVERS",
+            help="Read the Open edX event bus on Kafka at HOST:PORT[,HOST:PORT…] (the LMS's "
+            "EVENT_BUS_KAFKA_BOOTSTRAP_SERVERS); topic, prefix and group as for Redis. SASL/SSL: "
+            "EVENT_ROUTER_KAFKA_* (docs/configuration.md).",
+        ),
+    ] = None,
+    schema_registry_url: Annotated[
+        str | None,
+        typer.Option(
+            "--schema-registry-url",
+            envvar="EVENT_ROUTER_SCHEMA_REGISTRY_URL",
+            help="Confluent schema registry of the Kafka bus (the LMS's "
+            "EVENT_BUS_KAFKA_SCHEMA_REGISTRY_URL): writer schemas by id; without it, the shipped "
+            "schema.",
+        ),
+    ] = None,
     listen: Annotated[
         str | None,
         typer.Option(
@@ -119,6 +141,9 @@ def run(
     if not host or not port.isdigit():
         raise typer.BadParameter("expected HOST:PORT", param_hint="--listen")
     bus = BusOptions(redis_url, bus_topic, bus_prefix, bus_group) if redis_url else None
+    kafka = kafka_options(
+        kafka_bootstrap_servers, schema_registry_url, bus_topic, bus_prefix, bus_group
+    )
     if config.journal_url:  # scale-out: the journal on Redis, shared by N processes
         from event_router.cli.scaleout import check, serve_group
 
@@ -128,9 +153,26 @@ def run(
                 param_hint="--demo",
             )
         check(config)
-        asyncio.run(serve_group(config, tracking_log or [], host, int(port), bus=bus))
+        asyncio.run(serve_group(config, tracking_log or [], host, int(port), bus=bus, kafka=kafka))
         return
-    asyncio.run(serve(config, tracking_log or [], host, int(port), bus=bus, demo=demo))
+    asyncio.run(serve(config, tracking_log or [], host, int(port), bus=bus, kafka=kafka, demo=demo))
+
+
+def kafka_options(
+    servers: str | None, registry: str | None, topic: str, prefix: str | None, group: str
+) -> KafkaOptions | None:
+    """The Kafka source's options when brokers are given (flags over EVENT_ROUTER_KAFKA_*)."""
+    if not servers:
+        return None
+    overrides = {"kafka_bootstrap_servers": servers}
+    if registry:
+        overrides["schema_registry_url"] = registry
+    try:
+        settings = KafkaSettings(**overrides)  # type: ignore[arg-type]
+        settings.consumer_config(group)  # refuse incomplete SASL settings now, not in the loop
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--kafka-bootstrap-servers") from None
+    return KafkaOptions(settings, topic, prefix, group)
 
 
 async def serve(
@@ -140,6 +182,7 @@ async def serve(
     port: int,
     *,
     bus: BusOptions | None = None,
+    kafka: KafkaOptions | None = None,
     demo: bool = False,
 ) -> None:
     """Everything `run` does, as a coroutine (tests and benchmarks call it directly)."""
@@ -165,6 +208,6 @@ async def serve(
     )
     intake = Intake(journal, engine.pool, lambda: engine.warm, engine.privacy)
     await serve_parts(
-        config, journal, store, engine, intake, logs, (host, port), bus=bus,
+        config, journal, store, engine, intake, logs, (host, port), bus=bus, kafka=kafka,
         banner=f"home {config.home}",
     )  # fmt: skip

@@ -21,6 +21,7 @@ from event_router.journal.redis import RedisJournal
 from event_router.settings import Settings
 from event_router.sources.bus import BusOptions
 from event_router.sources.intake import Intake
+from event_router.sources.kafka import KafkaOptions
 from event_router.store import Store, StoreError
 
 log = logging.getLogger("event_router")
@@ -48,7 +49,13 @@ def member_name(config: Settings) -> str:
 
 
 async def serve_group(
-    config: Settings, logs: list[Path], host: str, port: int, *, bus: BusOptions | None = None
+    config: Settings,
+    logs: list[Path],
+    host: str,
+    port: int,
+    *,
+    bus: BusOptions | None = None,
+    kafka: KafkaOptions | None = None,
 ) -> None:
     """Everything `run` does, on a Redis journal with group deliveries."""
     check(config)
@@ -79,5 +86,6 @@ async def serve_group(
     )  # a Redis journal keeps no translations ahead
     banner = f"member {engine.member} of journal {journal.stream}, prefix {config.journal_prefix}"
     await serve_parts(
-        config, journal, store, engine, intake, logs, (host, port), bus=bus, banner=banner
-    )
+        config, journal, store, engine, intake, logs, (host, port), bus=bus, banner=banner,
+        kafka=kafka,
+    )  # fmt: skip

@@ -25,6 +25,7 @@ from event_router.journal import Journal
 from event_router.settings import Settings
 from event_router.sources.bus import BusOptions, BusSource
 from event_router.sources.intake import Intake
+from event_router.sources.kafka import KafkaOptions, KafkaSource
 from event_router.sources.tracking_log import TrackingLogSource
 from event_router.store import Store
 from event_router.web.app import create_app
@@ -44,6 +45,7 @@ async def serve_parts(
     *,
     bus: BusOptions | None,
     banner: str,
+    kafka: KafkaOptions | None = None,
 ) -> None:
     """Run everything until SIGINT/SIGTERM (or until a part fails), then stop in order."""
     host, port = address
@@ -95,6 +97,14 @@ async def serve_parts(
         )
         tasks.append(asyncio.create_task(reader.run(sources_stop), name=reader.source_id))
         web.state.source_counts[reader.source_id] = reader.counts
+    if kafka is not None:
+        kafka_reader = KafkaSource(
+            journal, kafka.settings, kafka.topic, prefix=kafka.prefix, group=kafka.group
+        )
+        tasks.append(
+            asyncio.create_task(kafka_reader.run(sources_stop), name=kafka_reader.source_id)
+        )
+        web.state.source_counts[kafka_reader.source_id] = kafka_reader.counts
     server_task = asyncio.create_task(server.serve(), name="http")
     engine_stop = asyncio.Event()
     engine_task = asyncio.create_task(engine.run(engine_stop), name="engine")

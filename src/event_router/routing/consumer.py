@@ -28,6 +28,7 @@ class SinkKind(StrEnum):
     WEBHOOK = "webhook"  # signed JSON array
     ARCHIVE = "archive"  # gzip JSON lines, one file per hour, local or S3
     BUS = "bus"  # a Redis stream
+    KAFKA = "kafka"  # a Kafka topic, event-bus framing
 
 
 class AuthKind(StrEnum):

@@ -59,4 +59,8 @@ def build_sink(consumer: Consumer, *, secret_key: str) -> Sink:
         from event_router.sinks.bus import BusSink
 
         return BusSink(consumer)
+    if kind is SinkKind.KAFKA:
+        from event_router.sinks.kafka import KafkaSink
+
+        return KafkaSink(consumer)
     raise SinkError(f"consumer {consumer.name!r}: unknown sink {kind!r}")

@@ -12,6 +12,9 @@ CLI, the API, the UI and YAML import give the same answer.
 - bus: any protocol; redis://host[:port][/db], rediss://… or unix://path, with `topic`, `prefix`
   (non-empty) and `maxlen` (an integer, 0 for no limit) in the query; auth basic (an ACL user)
   or bearer (a requirepass password); no headers.
+- kafka: any protocol; kafka://broker[:port][,broker…] (or kafka:/// for the router's brokers)
+  with `topic`, `prefix`, `registry` in the query (docs/sinks.md#kafka); auth none or basic (SASL);
+  no headers. With an allow-list, every broker and the registry must be allowed.
 - archive: any protocol; a directory under the archive root (relative paths start there) or
   s3://bucket/prefix; no auth, token or headers (S3 uses the AWS configuration).
 
@@ -26,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from redis.connection import parse_url
 
 from event_router.routing.consumer import AuthKind, Consumer, SinkKind
+from event_router.sinks.base import SinkError
 from event_router.sinks.destinations import (
     DestinationRefused,
     Destinations,
@@ -52,6 +56,8 @@ def problems(consumer: Consumer, destinations: Destinations) -> tuple[list[str],
     elif kind is SinkKind.ARCHIVE:
         archive, url = _archive(consumer, destinations)
         found += archive
+    elif kind is SinkKind.KAFKA:
+        found += _kafka(consumer)
     if kind is SinkKind.WEBHOOK and not consumer.signing_secret:
         found.append(
             "signing_secret: a webhook needs a signing secret, so receivers can verify requests "
@@ -128,9 +134,41 @@ def _archive(consumer: Consumer, destinations: Destinations) -> tuple[list[str],
         return [*found, f"url: {exc}"], None
 
 
+def _kafka(consumer: Consumer) -> list[str]:
+    from event_router.sinks.kafka import kafka_settings  # librdkafka loads for Kafka users only
+
+    found = _no_credentials(consumer.url)
+    if consumer.headers:
+        found.append("headers: Kafka records carry no HTTP headers")
+    if consumer.auth is AuthKind.BEARER:
+        found.append("auth: Kafka takes basic (a SASL user and password) or none")
+    try:
+        kafka_settings(consumer)
+    except SinkError as exc:
+        found.append(f"url: {str(exc).split(': ', 1)[-1]}")
+    return found
+
+
+def _kafka_targets(consumer: Consumer) -> list[str]:
+    """Every address a Kafka sink reaches: each bootstrap broker, and the schema registry."""
+    from event_router.sinks.kafka import kafka_settings
+
+    settings, _ = kafka_settings(consumer)
+    servers = settings.kafka_bootstrap_servers or ""
+    brokers = [f"kafka://{b.strip()}" for b in servers.split(",") if b.strip()]
+    return [*brokers, *([settings.schema_registry_url] if settings.schema_registry_url else [])]
+
+
 def _allowed(consumer: Consumer, destinations: Destinations) -> list[str]:
     allowlist = destinations.allowlist
     assert allowlist is not None
+    if consumer.sink is SinkKind.KAFKA:
+        try:
+            for target in _kafka_targets(consumer):
+                allowlist.check_url(target)
+        except DestinationRefused as exc:
+            return [f"url: {exc}"]
+        return []
     if consumer.sink is SinkKind.ARCHIVE:
         if not consumer.url.startswith("s3://"):
             return []

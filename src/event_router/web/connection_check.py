@@ -8,7 +8,9 @@ What is sent is the least surprising request that exercises the real path:
   made-up learner, with a deterministic id, so testing twice stores nothing new;
 - an archive gets a small probe file written and removed (the directory, or the S3 prefix);
 - an event-bus consumer's Redis gets PING and XLEN of its stream, with its credentials: services
-  read that stream, so nothing is written to it.
+  read that stream, so nothing is written to it;
+- a Kafka consumer's brokers are asked for its topic's metadata and its schemas are registered
+  (as the first send would), with its credentials: nothing is written to the topic either.
 
 The button must not turn the router into a proxy for reading what only it can reach (the
 loopback, a metadata service, its own /metrics): a success answer's body is never shown, only
@@ -103,6 +105,8 @@ async def check_connection(
         return await asyncio.to_thread(_probe_archive, consumer)
     if consumer.sink is SinkKind.BUS:
         return await _probe_bus(consumer)
+    if consumer.sink is SinkKind.KAFKA:
+        return await _probe_kafka(consumer)
     return await _send_sample(consumer, options, secret_key)
 
 
@@ -218,6 +222,30 @@ async def _probe_bus(consumer: Consumer) -> dict[str, Any]:
         await sink.close()
     latency = round((time.perf_counter() - started) * 1000, 1)
     verdict = f"Redis answered; the stream {sink.stream} holds {length} entries"
+    return _result(request, ok=True, latency_ms=latency, verdict=verdict)
+
+
+async def _probe_kafka(consumer: Consumer) -> dict[str, Any]:
+    from event_router.sinks.kafka import KafkaSink
+
+    try:
+        sink = KafkaSink(consumer)
+    except SinkError as exc:
+        return _result("nothing sent", verdict=str(exc))
+    request = f"metadata of {sink.topic}, schemas in {sink.registry.url}"
+    started = time.perf_counter()
+    try:
+        partitions = await asyncio.to_thread(sink.partitions)
+        await asyncio.to_thread(sink.schema_ids)
+    except Exception as exc:  # librdkafka or registry errors: report whichever it is
+        return _failed(consumer, request, exc, started)
+    finally:
+        await sink.close()
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    verdict = (
+        f"Kafka answered; the topic {sink.topic} has {partitions} partition(s); "
+        "the registry holds its schemas"
+    )
     return _result(request, ok=True, latency_ms=latency, verdict=verdict)
 
 
