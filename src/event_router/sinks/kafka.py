@@ -46,7 +46,7 @@ from event_router.routing.consumer import AuthKind, Consumer
 from event_router.sinks.base import SinkError
 from event_router.sinks.outcome import Outcome, Verdict, failure
 
-_OUR_PARAMETERS = ("topic", "prefix", "registry", "security_protocol", "sasl_mechanism")
+KAFKA_PARAMETERS = ("topic", "prefix", "registry", "security_protocol", "sasl_mechanism")
 _PAUSE = frozenset(
     {
         KafkaError.TOPIC_AUTHORIZATION_FAILED,
@@ -184,7 +184,7 @@ def kafka_settings(consumer: Consumer) -> tuple[KafkaSettings, dict[str, str]]:
     if parts.scheme != "kafka":
         raise SinkError(f"consumer {consumer.name!r}: a Kafka sink needs a kafka:// url")
     query = dict(parse_qsl(parts.query))
-    unknown = sorted(set(query) - set(_OUR_PARAMETERS))
+    unknown = sorted(set(query) - set(KAFKA_PARAMETERS))
     if unknown:
         raise SinkError(f"consumer {consumer.name!r}: unknown url parameter {unknown[0]!r}")
     overrides: dict[str, Any] = {}

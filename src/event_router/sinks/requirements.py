@@ -135,17 +135,29 @@ def _archive(consumer: Consumer, destinations: Destinations) -> tuple[list[str],
 
 
 def _kafka(consumer: Consumer) -> list[str]:
-    from event_router.sinks.kafka import kafka_settings  # librdkafka loads for Kafka users only
+    from event_router.sinks.kafka import (
+        KAFKA_PARAMETERS,
+        kafka_settings,
+    )  # librdkafka: Kafka users only
 
     found = _no_credentials(consumer.url)
     if consumer.headers:
         found.append("headers: Kafka records carry no HTTP headers")
     if consumer.auth is AuthKind.BEARER:
         found.append("auth: Kafka takes basic (a SASL user and password) or none")
-    try:
-        kafka_settings(consumer)
-    except SinkError as exc:
-        found.append(f"url: {str(exc).split(': ', 1)[-1]}")
+    parts = urlsplit(consumer.url)
+    if parts.scheme != "kafka":
+        return [*found, "url: a kafka sink needs a kafka:// URL"]
+    unknown = sorted(set(dict(parse_qsl(parts.query))) - set(KAFKA_PARAMETERS))
+    if unknown:
+        found.append(
+            f"url: unknown parameter {unknown[0]!r} (known: {', '.join(KAFKA_PARAMETERS)})"
+        )
+    if parts.netloc:  # without brokers, the running router's EVENT_ROUTER_KAFKA_* settings apply
+        try:
+            kafka_settings(consumer)
+        except SinkError as exc:
+            found.append(f"url: {str(exc).split(': ', 1)[-1]}")
     return found
 
 
@@ -168,6 +180,8 @@ def _allowed(consumer: Consumer, destinations: Destinations) -> list[str]:
                 allowlist.check_url(target)
         except DestinationRefused as exc:
             return [f"url: {exc}"]
+        except SinkError:
+            return []  # no brokers named here: the running router's own settings apply
         return []
     if consumer.sink is SinkKind.ARCHIVE:
         if not consumer.url.startswith("s3://"):
