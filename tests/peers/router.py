@@ -47,7 +47,7 @@ class Router:
     def store(self) -> Store:
         self.home.mkdir(parents=True, exist_ok=True)
         url = self.env.get("EVENT_ROUTER_DATABASE_URL") or f"sqlite:///{self.home / 'control.db'}"
-        return Store.open(url)
+        return Store.open(url, secret_key=self.env["EVENT_ROUTER_SECRET_KEY"])
 
     def add_consumer(self, **config: Any) -> Consumer:
         with self.store() as store:

@@ -109,7 +109,7 @@ def meta_token(html: str) -> str:
 
 def make_web(home: Path, template: Template, with_engine: bool) -> Web:
     shutil.copy(template.path, home / "control.db")
-    store = Store.open(f"sqlite:///{home / 'control.db'}")
+    store = Store.open(f"sqlite:///{home / 'control.db'}", secret_key=SECRET)
     journal = SqliteJournal(home / "journal.db")
     engine = Engine(journal, store, lms_url=LMS, secret_key=SECRET) if with_engine else None
     app = create_app(

@@ -75,6 +75,13 @@ def run(
     home: Annotated[Path | None, HOME] = None,
     lms_url: Annotated[str | None, LMS_URL] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    accept_new_secret_key: Annotated[
+        bool,
+        typer.Option(
+            help="Start although the secret key differs from the one this home was used with, "
+            "and record it: anonymous ids not imported from the LMS change (docs/configuration.md)."
+        ),
+    ] = False,
 ) -> None:
     """Run the router: ingest events, keep them in the journal, deliver them to every consumer.
 
@@ -93,6 +100,7 @@ def run(
     host, _, port = config.listen.rpartition(":")
     if not host or not port.isdigit():
         raise typer.BadParameter("expected HOST:PORT", param_hint="--listen")
+    config.resolved_secret(accept_new=accept_new_secret_key)  # checked before anything starts
     bus = BusOptions(redis_url, bus_topic, bus_prefix, bus_group) if redis_url else None
     if config.journal_url:  # scale-out: the journal on Redis, shared by N processes
         from event_router.cli.scaleout import check, serve_group
@@ -107,14 +115,14 @@ async def serve(
     config: Settings, logs: list[Path], host: str, port: int, *, bus: BusOptions | None = None
 ) -> None:
     """Everything `run` does, as a coroutine (tests and benchmarks call it directly)."""
-    config.home.mkdir(parents=True, exist_ok=True)
+    secret_key = config.resolved_secret()  # makes the home (private) and checks the key
     journal = SqliteJournal(config.home / "journal.db", synchronous=config.journal_sync)
-    store = Store.open(config.database_url or f"sqlite:///{config.home / 'control.db'}")
+    store = Store.from_settings(config)
     engine = Engine(
         journal,
         store,
         lms_url=config.lms_url,
-        secret_key=config.resolved_secret(),
+        secret_key=secret_key,
         retention=config.retention_hours * 3600,
         translation_workers=config.translation_workers,
     )

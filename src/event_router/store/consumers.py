@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Row
 from event_router.routing.consumer import Consumer
 from event_router.store import config_yaml
 from event_router.store.database import Database, as_utc, utcnow
+from event_router.store.encryption import SecretBox, plaintext, sealed_with
 from event_router.store.errors import (
     DuplicateConsumer,
     InvalidConfig,
@@ -90,8 +91,9 @@ def validate(data: Mapping[str, Any], prefix: str = "") -> Consumer:
 class Consumers:
     """Consumer configuration in the control-plane database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, box: SecretBox | None = None) -> None:
         self._db = db
+        self._box = box or SecretBox(None)
 
     def add(self, consumer: Consumer) -> ConsumerRecord:
         """Register a new consumer; DuplicateConsumer if the name is taken."""
@@ -109,7 +111,7 @@ class Consumers:
             row = self._row(conn, name)
         if row is None:
             raise UnknownConsumer(name)
-        return _record(row)
+        return self._record(row)
 
     def list(self, enabled: bool | None = None) -> builtins.list[Consumer]:
         """Consumers by name; only enabled (or disabled) ones when `enabled` is given."""
@@ -120,7 +122,7 @@ class Consumers:
         if enabled is not None:
             query = query.where(consumers.c.enabled == enabled)
         with self._db.read() as conn:
-            return [_record(row) for row in conn.execute(query)]
+            return [self._record(row) for row in conn.execute(query)]
 
     def update(self, name: str, changes: Mapping[str, Any]) -> Consumer:
         """Change some fields. `route` merges field by field; other fields are replaced whole."""
@@ -131,7 +133,7 @@ class Consumers:
             row = self._row(conn, name, lock=True)
             if row is None:
                 raise UnknownConsumer(name)
-            current = _data(row)
+            current = self._data(row)
             merged = {**current, **changes}
             if isinstance(changes.get("route"), Mapping):
                 merged["route"] = {**current.get("route", {}), **changes["route"]}
@@ -176,7 +178,7 @@ class Consumers:
                 .where(consumers.c.revision > revision)
                 .order_by(consumers.c.revision)
             )
-            changed = [_record(row) for row in rows]
+            changed = [self._record(row) for row in rows]
             removed = conn.execute(
                 sa.select(consumer_removals.c.name)
                 .where(consumer_removals.c.revision > revision)
@@ -204,7 +206,7 @@ class Consumers:
             for name, data in documents:
                 row = self._row(conn, name, lock=True)
                 if row is not None:
-                    config_yaml.keep_secrets(data, _data(row))
+                    config_yaml.keep_secrets(data, self._data(row))
                 try:
                     consumer = validate(data, prefix=name)
                 except InvalidConfig as exc:
@@ -213,7 +215,7 @@ class Consumers:
                 if row is None:
                     self._insert(conn, consumer, revision)
                     added.append(name)
-                elif _record(row).consumer == consumer:
+                elif self._record(row).consumer == consumer:
                     unchanged.append(name)
                 else:
                     self._replace(conn, row, consumer, revision)
@@ -221,6 +223,62 @@ class Consumers:
             if errors:
                 raise InvalidConfig(errors, "nothing imported; fix these and try again")
         return ImportResult(added, updated, unchanged)
+
+    def seal_plaintext(self) -> int:
+        """Encrypt the secrets of rows written before encryption; the number of rows changed.
+
+        Idempotent and cheap when there is nothing to do (one read of the consumers table). The
+        revision is not bumped: what the rows mean is unchanged.
+        """
+        with self._db.read() as conn:
+            rows = conn.execute(sa.select(consumers.c.id, consumers.c.config)).all()
+        if not any(plaintext(row.config) for row in rows):
+            return 0
+        changed = 0
+        with self._db.write() as conn:
+            for row in conn.execute(sa.select(consumers.c.id, consumers.c.config)).all():
+                if plaintext(row.config):
+                    sealed = self._box.seal_config(row.config)
+                    conn.execute(
+                        sa.update(consumers).where(consumers.c.id == row.id).values(config=sealed)
+                    )
+                    changed += 1
+        return changed
+
+    def reencrypt(self, new: SecretBox) -> int:
+        """Re-encrypt every consumer's secrets under `new`, in one transaction; rows already
+        under `new` (a rotation resumed after a crash) are left as they are."""
+        changed = 0
+        with self._db.write() as conn:
+            self._db.bump(conn)  # the lock that orders writers; no consumer changes meaning
+            rows = conn.execute(sa.select(consumers).with_for_update()).all()
+            for row in rows:
+                if sealed_with(row.config) <= {new.key_id} and not plaintext(row.config):
+                    continue
+                opened = self._box.open_config(row.config, f"consumer {row.name!r}")
+                conn.execute(
+                    sa.update(consumers)
+                    .where(consumers.c.id == row.id)
+                    .values(config=new.seal_config(opened))
+                )
+                changed += 1
+        return changed
+
+    def _data(self, row: Row[Any]) -> dict[str, Any]:
+        config = self._box.open_config(row.config, f"consumer {row.name!r}")
+        return {**config, "name": row.name, "enabled": row.enabled}
+
+    def _record(self, row: Row[Any]) -> ConsumerRecord:
+        try:
+            consumer = Consumer.model_validate(self._data(row))
+        except ValidationError as exc:
+            detail = "; ".join(validation_messages(exc))
+            raise StoreError(
+                f"stored consumer {row.name!r} no longer validates: {detail}"
+            ) from None
+        created, updated = as_utc(row.created_at), as_utc(row.updated_at)
+        assert created is not None and updated is not None
+        return ConsumerRecord(int(row.id), consumer, int(row.revision), created, updated)
 
     @staticmethod
     def _row(conn: Connection, name: str, lock: bool = False) -> Row[Any] | None:
@@ -237,7 +295,7 @@ class Consumers:
                 sa.insert(consumers)
                 .values(
                     name=consumer.name,
-                    config=_config(consumer),
+                    config=self._box.seal_config(_config(consumer)),
                     enabled=consumer.enabled,
                     revision=revision,
                     created_at=now,
@@ -254,7 +312,7 @@ class Consumers:
             sa.update(consumers)
             .where(consumers.c.id == row.id)
             .values(
-                config=_config(consumer),
+                config=self._box.seal_config(_config(consumer)),
                 enabled=consumer.enabled,
                 revision=revision,
                 updated_at=utcnow(),
@@ -265,18 +323,3 @@ class Consumers:
 def _config(consumer: Consumer) -> dict[str, Any]:
     """What the config column holds: everything but the name and the enabled flag (columns)."""
     return consumer.model_dump(mode="json", exclude={"name", "enabled"})
-
-
-def _data(row: Row[Any]) -> dict[str, Any]:
-    return {**row.config, "name": row.name, "enabled": row.enabled}
-
-
-def _record(row: Row[Any]) -> ConsumerRecord:
-    try:
-        consumer = Consumer.model_validate(_data(row))
-    except ValidationError as exc:
-        detail = "; ".join(validation_messages(exc))
-        raise StoreError(f"stored consumer {row.name!r} no longer validates: {detail}") from None
-    created, updated = as_utc(row.created_at), as_utc(row.updated_at)
-    assert created is not None and updated is not None
-    return ConsumerRecord(int(row.id), consumer, int(row.revision), created, updated)

@@ -24,6 +24,7 @@ import httpx
 import orjson
 
 from event_router.events import normalise
+from event_router.home import private_file
 from event_router.routing.consumer import Consumer, Protocol, SinkKind
 from event_router.sinks.base import SinkError, build_sink
 from event_router.sinks.http import USER_AGENT, auth_headers
@@ -179,9 +180,8 @@ def _probe_archive(consumer: Consumer) -> dict[str, Any]:
         root = Path(consumer.url.removeprefix("file://")).expanduser() / consumer.name
         request = f"write and remove {root / probe}"
         try:
-            root.mkdir(parents=True, exist_ok=True)
             path = root / probe
-            path.write_bytes(b"")
+            private_file(path)
             os.unlink(path)
         except OSError as exc:
             return _failed(request, exc, started)
