@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Row
 from event_router.routing.consumer import Consumer
 from event_router.store import config_yaml
 from event_router.store.database import Database, as_utc, utcnow
+from event_router.store.destination import CLEARED, drop_unsupplied, moved
 from event_router.store.encryption import SecretBox, plaintext, sealed_with
 from event_router.store.errors import (
     DuplicateConsumer,
@@ -137,7 +138,8 @@ class Consumers:
             merged = {**current, **changes}
             if isinstance(changes.get("route"), Mapping):
                 merged["route"] = {**current.get("route", {}), **changes["route"]}
-            consumer = validate(merged)
+            dropped = drop_unsupplied(merged, current, changes)
+            consumer = _validate_moved(merged, dropped)
             self._replace(conn, row, consumer, revision)
             return consumer
 
@@ -205,10 +207,15 @@ class Consumers:
             revision = self._db.bump(conn)
             for name, data in documents:
                 row = self._row(conn, name, lock=True)
+                dropped: builtins.list[str] = []
                 if row is not None:
-                    config_yaml.keep_secrets(data, self._data(row))
+                    stored = self._data(row)
+                    if moved(stored.get("url"), data.get("url")):
+                        dropped = drop_unsupplied(dict(stored), stored, data)
+                    else:
+                        config_yaml.keep_secrets(data, stored)
                 try:
-                    consumer = validate(data, prefix=name)
+                    consumer = _validate_moved(data, dropped, prefix=name)
                 except InvalidConfig as exc:
                     errors.extend(exc.errors)
                     continue
@@ -318,6 +325,18 @@ class Consumers:
                 updated_at=utcnow(),
             )
         )
+
+
+def _validate_moved(data: Mapping[str, Any], dropped: list[str], prefix: str = "") -> Consumer:
+    """`validate`, saying why credentials are missing when a move dropped them."""
+    try:
+        return validate(data, prefix)
+    except InvalidConfig as exc:
+        if not dropped:
+            raise
+        where = f"{prefix}: " if prefix else ""
+        note = where + CLEARED.format(names=", ".join(dropped))
+        raise InvalidConfig([*exc.errors, note]) from None
 
 
 def _config(consumer: Consumer) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from event_router.routing.consumer import SECRET_FIELDS
 from event_router.store.config_yaml import secret_header
+from event_router.store.destination import moved
 from event_router.store.errors import InvalidConfig
 
 MASK = "set"
@@ -22,6 +23,8 @@ def keep_masked(changes: dict[str, Any], stored: Mapping[str, Any] | None) -> di
     none to keep, as when creating a consumer)."""
     out = dict(changes)
     problems = []
+    if stored is not None and moved(stored.get("url"), out.get("url")):
+        stored = None  # another destination: stored secrets do not follow (store/destination.py)
     for name in SECRET_FIELDS:
         if out.get(name) == MASK:
             if stored is not None and stored.get(name):
