@@ -25,6 +25,7 @@ from event_router.routing.consumer import SECRET_FIELDS, AuthKind, Protocol, Sin
 from event_router.routing.identity import IdentityError, Policy
 from event_router.store import InvalidConfig, Store, StoreError
 from event_router.store.consumers import validate
+from event_router.web.secrets_mask import mask_url
 
 consumers_app = typer.Typer(
     no_args_is_help=True,
@@ -216,7 +217,7 @@ def list_(
             "yes" if c.enabled else "no",
             c.protocol.value,
             c.sink.value if c.sink else "",
-            c.url,
+            mask_url(c.url),
             c.auth.value,
             _route_summary(record.public()["route"]),
             record.updated_at.strftime("%Y-%m-%d %H:%M"),

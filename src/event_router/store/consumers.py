@@ -20,7 +20,12 @@ from sqlalchemy.engine import Connection, Row
 from event_router.routing.consumer import Consumer
 from event_router.store import config_yaml
 from event_router.store.database import Database, as_utc, utcnow
-from event_router.store.destination import CLEARED, drop_unsupplied, moved
+from event_router.store.destination import (
+    CLEARED,
+    drop_unsupplied,
+    moved,
+    refuse_url_credentials,
+)
 from event_router.store.encryption import SecretBox, plaintext, sealed_with
 from event_router.store.errors import (
     DuplicateConsumer,
@@ -49,7 +54,10 @@ class ConsumerRecord:
     def public(self) -> dict[str, Any]:
         """Configuration without secret values (credential headers masked too), plus bookkeeping:
         safe for any output."""
+        from event_router.web.secrets_mask import mask_url  # the one URL mask (web imports us)
+
         data = self.consumer.public()
+        data["url"] = mask_url(data["url"])
         data["headers"] = {
             key: "set" if config_yaml.secret_header(key) else value
             for key, value in data["headers"].items()
@@ -98,6 +106,7 @@ class Consumers:
 
     def add(self, consumer: Consumer) -> ConsumerRecord:
         """Register a new consumer; DuplicateConsumer if the name is taken."""
+        refuse_url_credentials(consumer.url)
         with self._db.write() as conn:
             revision = self._db.bump(conn)
             if self._row(conn, consumer.name) is not None:
@@ -139,6 +148,8 @@ class Consumers:
             if isinstance(changes.get("route"), Mapping):
                 merged["route"] = {**current.get("route", {}), **changes["route"]}
             dropped = drop_unsupplied(merged, current, changes)
+            if merged.get("url") != current.get("url"):
+                refuse_url_credentials(merged.get("url"))
             consumer = _validate_moved(merged, dropped)
             self._replace(conn, row, consumer, revision)
             return consumer
@@ -215,6 +226,8 @@ class Consumers:
                     else:
                         config_yaml.keep_secrets(data, stored)
                 try:
+                    if row is None or data.get("url") != row.config.get("url"):
+                        refuse_url_credentials(data.get("url"), prefix=name)
                     consumer = _validate_moved(data, dropped, prefix=name)
                 except InvalidConfig as exc:
                     errors.extend(exc.errors)

@@ -31,6 +31,7 @@ from event_router.sinks.http import USER_AGENT, auth_headers
 from event_router.sinks.lrs import XAPI_VERSION
 from event_router.sinks.outcome import Verdict, excerpt, failure
 from event_router.translate import Options, TranslationError, translate
+from event_router.web.secrets_mask import mask_url
 
 BODY_LIMIT = 1000  # characters of the endpoint's answer shown
 
@@ -75,7 +76,7 @@ async def _probe_lrs(consumer: Consumer) -> dict[str, Any]:
     headers = {"User-Agent": USER_AGENT, "X-Experience-API-Version": XAPI_VERSION}
     headers.update(consumer.headers)
     headers.update(auth_headers(consumer))
-    request = f"GET {consumer.url}?limit=1"
+    request = f"GET {mask_url(consumer.url)}?limit=1"
     started = time.perf_counter()
     try:
         async with httpx.AsyncClient(timeout=consumer.timeout, follow_redirects=False) as client:
@@ -103,7 +104,9 @@ async def _send_sample(consumer: Consumer, options: Options, secret_key: str) ->
         sink = build_sink(consumer, secret_key=secret_key)
     except (SinkError, TranslationError) as exc:
         return _result("nothing sent", verdict=str(exc))
-    request = f"POST {consumer.url} (one {consumer.protocol.value} item about a sample learner)"
+    request = (
+        f"POST {mask_url(consumer.url)} (one {consumer.protocol.value} item about a sample learner)"
+    )
     try:
         outcome = await sink.send([payload])
     finally:

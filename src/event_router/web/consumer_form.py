@@ -16,7 +16,7 @@ from typing import Any
 from event_router.routing.consumer import SECRET_FIELDS
 from event_router.store.config_yaml import secret_header
 from event_router.store.destination import moved
-from event_router.web.secrets_mask import MASK
+from event_router.web.secrets_mask import MASK, keep_masked_url
 
 TEXT_FIELDS = ("name", "protocol", "sink", "url", "auth", "username", "identity", "sensor_id")
 NUMBER_FIELDS = {"batch_size": int, "linger": float, "max_in_flight": int, "timeout": float}
@@ -114,6 +114,7 @@ def parse(
             config[name] = kind(raw)
         except ValueError:
             form.errors[name] = "must be a whole number" if kind is int else "must be a number"
+    keep_masked_url(config, stored)  # the URL is shown masked; sent back so, it is unchanged
     if stored is not None and moved(stored.get("url"), config["url"]):
         stored = None  # another destination: stored secrets do not follow (store/destination.py)
     config["headers"] = _headers(text["headers"], stored, form)
