@@ -71,8 +71,14 @@ def resolve(home: Path, env_key: str | None, accept_new: bool = False) -> str:
     private_dir(home)
     tighten(home)
     file_key = _read(home / KEY_FILE)
-    key = env_key or file_key or _create(home / KEY_FILE)
     recorded = _read(home / ID_FILE) or (fingerprint(file_key) if file_key else None)
+    if not env_key and not file_key and recorded and not accept_new:
+        raise SecretKeyMismatch(
+            f"this home was used with EVENT_ROUTER_SECRET_KEY (fingerprint {recorded}) and has "
+            "no key file: set EVENT_ROUTER_SECRET_KEY to that key (a new key would change every "
+            "anonymous learner id not imported from the LMS, and the statement ids with them)"
+        )
+    key = env_key or file_key or _create(home / KEY_FILE)
     current = fingerprint(key)
     if recorded is not None and recorded != current and not accept_new:
         raise SecretKeyMismatch(mismatch_message(home, env_key is not None, recorded, current))

@@ -58,3 +58,10 @@ def test_rotate_re_encrypts_and_replaces_the_key_file(cli: Invoke, home: Path) -
     assert cli("consumers", "list").exit_code == 0  # the new key reads what was re-encrypted
     with Store.from_settings(Settings()) as store:
         assert store.consumers.get("lrs").token == "tok-secret"
+
+
+def test_a_home_used_with_an_env_key_makes_no_key_of_its_own(tmp_path: Path) -> None:
+    Settings(home=tmp_path, secret_key="from the environment").resolved_secret()
+    with pytest.raises(SecretKeyMismatch, match="set EVENT_ROUTER_SECRET_KEY"):
+        Settings(home=tmp_path, secret_key=None).resolved_secret()
+    assert not (tmp_path / "secret_key").exists()

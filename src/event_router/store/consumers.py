@@ -71,6 +71,12 @@ class ConsumerRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Summary:
+    name: str
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Changes:
     """What changed after `revision`: consumers added or edited (enabling too), and removed."""
 
@@ -133,6 +139,13 @@ class Consumers:
             query = query.where(consumers.c.enabled == enabled)
         with self._db.read() as conn:
             return [self._record(row) for row in conn.execute(query)]
+
+    def summaries(self) -> builtins.list[Summary]:
+        """Name and enabled flag of every consumer, by name: for reports that need no secrets
+        (and so no secret key)."""
+        query = sa.select(consumers.c.name, consumers.c.enabled).order_by(consumers.c.name)
+        with self._db.read() as conn:
+            return [Summary(str(row.name), bool(row.enabled)) for row in conn.execute(query)]
 
     def update(self, name: str, changes: Mapping[str, Any]) -> Consumer:
         """Change some fields. `route` merges field by field; other fields are replaced whole."""
