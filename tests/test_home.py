@@ -72,6 +72,17 @@ def test_every_file_the_router_creates_is_private(tmp_path: Path, open_umask: No
         assert loose(home) == {}
 
 
+def test_an_existing_spool_is_tightened_when_the_lms_starts(
+    tmp_path: Path, open_umask: None
+) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    (spool / "1-1.ndjson").write_bytes(b"{}\n")
+    assert loose(spool)
+    Spool(spool)
+    assert loose(spool) == {}
+
+
 def test_an_existing_home_is_tightened_at_start_up(tmp_path: Path, open_umask: None) -> None:
     home = tmp_path / "home"
     (home / "archive").mkdir(parents=True)

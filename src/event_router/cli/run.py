@@ -100,14 +100,15 @@ def run(
     host, _, port = config.listen.rpartition(":")
     if not host or not port.isdigit():
         raise typer.BadParameter("expected HOST:PORT", param_hint="--listen")
-    config.resolved_secret(accept_new=accept_new_secret_key)  # checked before anything starts
     bus = BusOptions(redis_url, bus_topic, bus_prefix, bus_group) if redis_url else None
     if config.journal_url:  # scale-out: the journal on Redis, shared by N processes
         from event_router.cli.scaleout import check, serve_group
 
         check(config)
+        config.resolved_secret(accept_new=accept_new_secret_key)  # checked before anything starts
         asyncio.run(serve_group(config, tracking_log or [], host, int(port), bus=bus))
         return
+    config.resolved_secret(accept_new=accept_new_secret_key)  # checked before anything starts
     asyncio.run(serve(config, tracking_log or [], host, int(port), bus=bus))
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from event_router.home import open_private, private_dir
+from event_router.home import open_private, private_dir, tighten
 
 try:
     import fcntl
@@ -43,6 +43,8 @@ class Spool:
         self._pid = os.getpid()
         self._size = -1  # bytes in the directory, counted lazily
         self.dirty = False  # lines appended since the last rotation (not yet in a replay)
+        with contextlib.suppress(OSError):  # segments spooled by an older version were 0644
+            tighten(self.directory)
 
     def append(self, lines: Sequence[bytes]) -> None:
         """Write lines to this process's current segment (raises SpoolFull or OSError)."""
