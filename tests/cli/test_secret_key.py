@@ -65,3 +65,14 @@ def test_a_home_used_with_an_env_key_makes_no_key_of_its_own(tmp_path: Path) -> 
     with pytest.raises(SecretKeyMismatch, match="set EVENT_ROUTER_SECRET_KEY"):
         Settings(home=tmp_path, secret_key=None).resolved_secret()
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_users_and_identities_need_no_key(
+    cli: Invoke, home: Path, monkeypatch: pytest.MonkeyPatch, sqlite_only: None
+) -> None:
+    """They touch no consumer secret: a shell without the service's key can still add users."""
+    Settings(home=home, secret_key="the service's key").resolved_secret()
+    monkeypatch.delenv("EVENT_ROUTER_SECRET_KEY", raising=False)
+    added = cli("users", "add", "admin", "--role", "admin", input="pw-long-enough-1\n" * 2)
+    assert added.exit_code == 0, added.output
+    assert not (home / "secret_key").exists()
