@@ -93,7 +93,8 @@ def mismatch_message(home: Path, from_env: bool, recorded: str, current: str) ->
         f"the secret key ({source}, fingerprint {current}) is not the one this home was used with "
         f"(fingerprint {recorded}). A new key changes every anonymous learner id not imported "
         "from the LMS, and so the statement ids the LRS de-duplicates on, and it cannot read the "
-        "consumers' stored secrets. Set the previous key back; or, to change the key on purpose, "
+        "consumers' stored secrets. Use the recorded key (after `secret-key rotate`, the new "
+        "one); or, to change the key on purpose, "
         "use `event-router secret-key rotate`; or accept this key as it is with "
         "`event-router run --accept-new-secret-key` (or `event-router secret-key accept`)."
     )
