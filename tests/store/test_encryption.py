@@ -93,3 +93,16 @@ def test_rotation_re_encrypts_every_row(database_url: str) -> None:
         assert store.reencrypt("the new key") == 0  # resumed rotation: nothing left to do
     for secret in SECRETS.values():
         assert secret.encode() not in _raw(database_url)
+
+
+def test_after_a_key_change_an_update_can_enter_the_secrets_again(database_url: str) -> None:
+    """The way out after a new key was accepted without `secret-key rotate`."""
+    with Store.open(database_url, secret_key=KEY) as store:
+        store.consumers.add(_consumer())
+    with Store.open(database_url, secret_key="accepted new key") as store:
+        store.consumers.update(
+            "lrs",
+            {"password": "again", "signing_secret": "again", "headers": {"X-Api-Key": "again"}},
+        )
+        consumer = store.consumers.get("lrs")
+    assert (consumer.password, consumer.headers["X-Api-Key"]) == ("again", "again")

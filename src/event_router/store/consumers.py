@@ -156,7 +156,7 @@ class Consumers:
             row = self._row(conn, name, lock=True)
             if row is None:
                 raise UnknownConsumer(name)
-            current = self._data(row)
+            current = self._data(row, unreadable_as_none=True)
             merged = {**current, **changes}
             if isinstance(changes.get("route"), Mapping):
                 merged["route"] = {**current.get("route", {}), **changes["route"]}
@@ -233,7 +233,7 @@ class Consumers:
                 row = self._row(conn, name, lock=True)
                 dropped: builtins.list[str] = []
                 if row is not None:
-                    stored = self._data(row)
+                    stored = self._data(row, unreadable_as_none=True)
                     if moved(stored.get("url"), data.get("url")):
                         dropped = drop_unsupplied(dict(stored), stored, data)
                     else:
@@ -297,8 +297,8 @@ class Consumers:
                 changed += 1
         return changed
 
-    def _data(self, row: Row[Any]) -> dict[str, Any]:
-        config = self._box.open_config(row.config, f"consumer {row.name!r}")
+    def _data(self, row: Row[Any], unreadable_as_none: bool = False) -> dict[str, Any]:
+        config = self._box.open_config(row.config, f"consumer {row.name!r}", unreadable_as_none)
         return {**config, "name": row.name, "enabled": row.enabled}
 
     def _record(self, row: Row[Any]) -> ConsumerRecord:

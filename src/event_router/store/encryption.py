@@ -20,6 +20,7 @@ from event_router.store.config_yaml import secret_header
 from event_router.store.errors import StoreError
 
 PREFIX = "enc:v1:"
+_UNREADABLE = "\x00unreadable"  # a placeholder no one can type
 
 
 class SecretsUnreadable(StoreError):
@@ -71,8 +72,26 @@ class SecretBox:
         """The config column's value with every secret sealed (already sealed ones kept)."""
         return _each_secret(config, lambda v: v if is_sealed(v) else self.seal(v))
 
-    def open_config(self, config: dict[str, Any], where: str) -> dict[str, Any]:
-        return _each_secret(config, lambda v: self.open(v, where))
+    def open_config(
+        self, config: dict[str, Any], where: str, unreadable_as_none: bool = False
+    ) -> dict[str, Any]:
+        """The config with its secrets in clear. With `unreadable_as_none`, a secret written with
+        another key comes back empty instead of failing: an update may then enter it again
+        (the way out after a key change accepted without rotating)."""
+        if not unreadable_as_none:
+            return _each_secret(config, lambda v: self.open(v, where))
+        readable = {self.key_id}
+        opened = _each_secret(
+            config, lambda v: self.open(v, where) if not is_sealed(v) or key_of(v) in readable
+            else _UNREADABLE
+        )  # fmt: skip
+        for name in SECRET_FIELDS:
+            if opened.get(name) == _UNREADABLE:
+                opened[name] = None
+        headers = opened.get("headers")
+        if isinstance(headers, dict):
+            opened["headers"] = {k: v for k, v in headers.items() if v != _UNREADABLE}
+        return opened
 
 
 def plaintext(config: dict[str, Any]) -> bool:
