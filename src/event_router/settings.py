@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-_SECRET_FILE = "secret_key"
 
 
 class Settings(BaseSettings):
@@ -178,25 +175,9 @@ class Settings(BaseSettings):
         """Whether there is a control plane to read: a configured server or the home's file."""
         return bool(self.database_url) or (self.home / "control.db").is_file()
 
-    def resolved_secret(self) -> str:
-        """The secret key: from the environment, else from the home, created there on first use."""
-        if self.secret_key:
-            return self.secret_key
-        path = self.home / _SECRET_FILE
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            pass
-        self.home.mkdir(parents=True, exist_ok=True)
-        # Write aside, then link into place: link fails if another process won the race, and a
-        # reader never sees a half-written key.
-        tmp = path.with_name(f".{_SECRET_FILE}.{os.getpid()}")
-        tmp.write_text(secrets.token_urlsafe(32) + "\n", encoding="utf-8")
-        tmp.chmod(0o600)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path.read_text(encoding="utf-8").strip()
+    def resolved_secret(self, accept_new: bool = False) -> str:
+        """The secret key: from the environment, else from the home, created there on first use;
+        SecretKeyMismatch if it is not the key the home was used with (see secret_key.py)."""
+        from event_router.secret_key import resolve
+
+        return resolve(self.home, self.secret_key, accept_new)

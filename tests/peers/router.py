@@ -65,7 +65,11 @@ class Router:
         self.home.mkdir(parents=True, exist_ok=True)
         url = self.env.get("EVENT_ROUTER_DATABASE_URL") or f"sqlite:///{self.home / 'control.db'}"
         # Consumers are checked as the router process checks them (archives under home/archives).
-        return Store.open(url, Destinations(None, self.home / "archives"))
+        return Store.open(
+            url,
+            secret_key=self.env["EVENT_ROUTER_SECRET_KEY"],
+            destinations=Destinations(None, self.home / "archives"),
+        )
 
     def add_consumer(self, **config: Any) -> Consumer:
         with self.store() as store:

@@ -29,9 +29,8 @@ ARCHIVE = {"name": "files", "protocol": "xapi", "sink": "archive"}
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(
-        f"sqlite:///{tmp_path / 'control.db'}", Destinations(None, tmp_path / "a")
-    ) as s:
+    url = f"sqlite:///{tmp_path / 'control.db'}"
+    with Store.open(url, "test-secret", Destinations(None, tmp_path / "a")) as s:
         yield s
 
 
@@ -131,7 +130,7 @@ def test_a_yaml_import_with_one_broken_consumer_imports_nothing(store: Store) ->
 def test_destinations_outside_the_allow_list_are_refused_at_creation(tmp_path: Path) -> None:
     allowlist = Allowlist.parse("lrs.test, *.partner.test, 10.0.0.0/8")
     url = f"sqlite:///{tmp_path / 'control.db'}"
-    with Store.open(url, Destinations(allowlist, tmp_path / "a")) as store:
+    with Store.open(url, "test-secret", Destinations(allowlist, tmp_path / "a")) as store:
         for host in ("lrs.test", "x.partner.test", "10.1.2.3"):
             name = "ok-" + host.replace(".", "-")
             store.consumers.add(Consumer(name=name, url=f"https://{host}/xapi"))

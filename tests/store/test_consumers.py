@@ -155,7 +155,7 @@ def test_yaml_round_trip_with_secrets(store: Store, tmp_path: Any) -> None:
     store.consumers.set_enabled("hook", False)
     text = store.consumers.export_yaml(with_secrets=True)
     assert "WITH SECRETS" in text
-    with Store.open(f"sqlite:///{tmp_path / 'other.db'}") as other:
+    with Store.open(f"sqlite:///{tmp_path / 'other.db'}", secret_key="store tests") as other:
         result = other.consumers.import_yaml(text)
         assert (result.added, result.updated) == (["hook", "lrs"], [])
         assert other.consumers.list() == store.consumers.list()

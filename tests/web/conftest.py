@@ -118,7 +118,11 @@ def make_web(
 ) -> Web:
     shutil.copy(template.path, home / "control.db")
     # Consumers are checked as `run --home <home>` checks them (no allow-list).
-    store = Store.open(f"sqlite:///{home / 'control.db'}", Destinations(None, home / "archives"))
+    store = Store.open(
+        f"sqlite:///{home / 'control.db'}",
+        secret_key=SECRET,
+        destinations=Destinations(None, home / "archives"),
+    )
     journal = SqliteJournal(home / "journal.db")
     engine = Engine(journal, store, lms_url=LMS, secret_key=SECRET) if with_engine else None
     app = create_app(

@@ -25,6 +25,8 @@ from event_router.routing.consumer import SECRET_FIELDS, AuthKind, Protocol, Sin
 from event_router.routing.identity import IdentityError, Policy
 from event_router.store import InvalidConfig, Store, StoreError
 from event_router.store.consumers import validate
+from event_router.store.database import database_url
+from event_router.web.secrets_mask import mask_url
 
 consumers_app = typer.Typer(
     no_args_is_help=True,
@@ -52,9 +54,12 @@ def store_errors() -> Iterator[None]:
         fail(f"database error: {reason[0] if reason else type(exc).__name__}")
 
 
-def open_store(home: Path | None) -> Store:
-    """The store of the home (or EVENT_ROUTER_DATABASE_URL), created and migrated if needed."""
+def open_store(home: Path | None, secrets: bool = True) -> Store:
+    """The store of the home (or EVENT_ROUTER_DATABASE_URL), created and migrated if needed.
+    Without `secrets` (users, identities) no secret key is needed, nor checked."""
     try:
+        if not secrets:
+            return Store.open(database_url(settings(home)))
         return Store.from_settings(settings(home))
     except StoreError as exc:
         fail(str(exc))
@@ -229,7 +234,7 @@ def list_(
             "yes" if c.enabled else "no",
             c.protocol.value,
             c.sink.value if c.sink else "",
-            c.url,
+            mask_url(c.url),
             c.auth.value,
             _route_summary(record.public()["route"]),
             record.updated_at.strftime("%Y-%m-%d %H:%M"),

@@ -19,7 +19,6 @@ from event_router.demo import SAMPLE_LOG, install_demo
 from event_router.journal import SqliteJournal
 from event_router.kafka.settings import KafkaSettings
 from event_router.settings import Settings
-from event_router.sinks.destinations import Destinations
 from event_router.sources.bus import BusOptions
 from event_router.sources.intake import Intake
 from event_router.sources.kafka import KafkaOptions
@@ -119,6 +118,13 @@ def run(
     home: Annotated[Path | None, HOME] = None,
     lms_url: Annotated[str | None, LMS_URL] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    accept_new_secret_key: Annotated[
+        bool,
+        typer.Option(
+            help="Start although the secret key differs from the one this home was used with, "
+            "and record it: anonymous ids not imported from the LMS change (docs/configuration.md)."
+        ),
+    ] = False,
 ) -> None:
     """Run the router: ingest events, keep them in the journal, deliver them to every consumer.
 
@@ -153,8 +159,10 @@ def run(
                 param_hint="--demo",
             )
         check(config)
+        config.resolved_secret(accept_new=accept_new_secret_key)  # checked before anything starts
         asyncio.run(serve_group(config, tracking_log or [], host, int(port), bus=bus, kafka=kafka))
         return
+    config.resolved_secret(accept_new=accept_new_secret_key)  # checked before anything starts
     asyncio.run(serve(config, tracking_log or [], host, int(port), bus=bus, kafka=kafka, demo=demo))
 
 
@@ -186,12 +194,9 @@ async def serve(
     demo: bool = False,
 ) -> None:
     """Everything `run` does, as a coroutine (tests and benchmarks call it directly)."""
-    config.home.mkdir(parents=True, exist_ok=True)
+    secret_key = config.resolved_secret()  # makes the home (private) and checks the key
     journal = SqliteJournal(config.home / "journal.db", synchronous=config.journal_sync)
-    store = Store.open(
-        config.database_url or f"sqlite:///{config.home / 'control.db'}",
-        Destinations.from_settings(config),
-    )
+    store = Store.from_settings(config)
     if demo:
         install_demo(store, config.home)
     typer.echo(banner(config, store, (host, port), logs, demo=demo), err=True)
@@ -201,7 +206,7 @@ async def serve(
         journal,
         store,
         lms_url=config.lms_url,
-        secret_key=config.resolved_secret(),
+        secret_key=secret_key,
         retention=config.retention_hours * 3600,
         translation_workers=config.translation_workers,
         drop_fields=config.drop_paths(),

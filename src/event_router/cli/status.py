@@ -18,6 +18,7 @@ from event_router.journal.redis import RedisJournal
 from event_router.privacy.screen import STATUS_ROW
 from event_router.settings import Settings
 from event_router.store import Store
+from event_router.store.database import database_url
 
 _FRESH = 30.0  # seconds: a router that has not written its figures for longer is not running
 _WORST_FIRST = ("paused", "retrying", "running", "stopped")
@@ -33,13 +34,13 @@ def collect(home: Path | None = None) -> dict[str, Any]:
     if not journal_path.exists():
         raise typer.BadParameter(f"no journal in {config.home} (has the router run here?)")
     journal = SqliteJournal(journal_path)
-    store = Store.from_settings(config)
+    store = Store.open(database_url(config))  # no secrets needed: no key asked for
     try:
         snapshots = journal.read_status()
         cursors = journal.cursors()
         count, size = journal.size()
         consumers: dict[str, Any] = {}
-        for consumer in store.list_consumers():
+        for consumer in store.consumers.summaries():
             raw = snapshots.get(consumer.name)
             snap = orjson.loads(raw[0]) if raw else {}
             cursor = cursors.get(consumer.name)
@@ -75,7 +76,7 @@ def collect(home: Path | None = None) -> dict[str, Any]:
 def collect_cluster(config: Settings) -> dict[str, Any]:
     """Status of the router processes sharing a Redis journal (scale-out mode): each consumer's
     group lag from Redis, the processes' figures summed from their published snapshots."""
-    store = Store.from_settings(config)
+    store = Store.open(database_url(config))  # no secrets needed: no key asked for
     try:
         journal = RedisJournal(config.journal_url or "", config.journal_prefix)
     except JournalFull as exc:
@@ -86,7 +87,7 @@ def collect_cluster(config: Settings) -> dict[str, Any]:
         fresh = {m: s for m, s in members.items() if s.get("at", 0) >= time.time() - _FRESH}
         count, size = journal.size()
         consumers: dict[str, Any] = {}
-        for consumer in store.list_consumers():
+        for consumer in store.consumers.summaries():
             name = consumer.name
             snaps = [s["consumers"][name] for s in fresh.values() if name in s["consumers"]]
             group = groups.get(name) or {}

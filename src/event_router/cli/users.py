@@ -60,7 +60,7 @@ def add(
 ) -> None:
     """Add a user; the password is asked for (or read with --password-stdin)."""
     password = _password(password_stdin)
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         try:
             store.users.add(username, password, role)
         except InvalidUser as exc:
@@ -77,7 +77,7 @@ def remove(
     home: Home = None,
 ) -> None:
     """Remove a user and their API tokens; their sessions end at once."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         try:
             store.users.get(username)
             if not yes:
@@ -93,7 +93,7 @@ def set_password(
     username: Username, password_stdin: PasswordStdin = False, home: Home = None
 ) -> None:
     """Change a user's password; every session they have open ends."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         try:
             store.users.get(username)
             store.users.set_password(username, _password(password_stdin))
@@ -111,7 +111,7 @@ def set_role(
     home: Home = None,
 ) -> None:
     """Make a user an admin or a viewer; their sessions end (tokens never exceed the new role)."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         try:
             store.users.set_role(username, role)
         except StoreError as exc:
@@ -125,7 +125,7 @@ def list_(
     home: Home = None,
 ) -> None:
     """Every user and their role."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         users = store.users.list()
     if as_json:
         typer.echo(json.dumps([user.to_json() for user in users], indent=2))
@@ -192,7 +192,7 @@ def create_token(
     home: Home = None,
 ) -> None:
     """Create an API token and print it (only now: it is stored hashed)."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         try:
             record, token = store.users.create_token(user, name, role)
         except InvalidUser as exc:
@@ -213,7 +213,7 @@ def list_tokens(
     home: Home = None,
 ) -> None:
     """API tokens (never the tokens themselves: their first characters, to tell them apart)."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         tokens = store.users.tokens(user)
     if as_json:
         typer.echo(json.dumps([token.to_json() for token in tokens], indent=2))
@@ -242,7 +242,7 @@ def revoke_token(
     home: Home = None,
 ) -> None:
     """Revoke an API token: requests with it get 401 from now on."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         try:
             store.users.revoke_token(token_id)
         except StoreError as exc:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
+from event_router.home import private_file
 from event_router.journal.base import Ahead, batches
 from event_router.journal.entry import REDACTED, Entry, JournalFull, redacted_body
 from event_router.journal.housekeeping import Housekeeping, first_since
@@ -65,7 +66,7 @@ class SqliteJournal(Housekeeping):
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # before SQLite: its -wal and -shm files take the main file's mode
         self._synchronous = synchronous
         self._reader = self._connect()
         try:

@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from event_router.home import DIR_MODE, open_private
 from event_router.routing.consumer import Consumer
 from event_router.sinks.base import Sink
 from event_router.sinks.destinations import DestinationRefused, Guard, s3_endpoint
@@ -97,7 +98,7 @@ class LocalArchiveSink:
                 _cut_torn_tail(path)
                 self._checked = [*self._checked[-3:], path]
             created = not path.exists()
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = open_private(path, os.O_WRONLY | os.O_APPEND)
             try:
                 start = os.fstat(fd).st_size
                 try:
@@ -176,9 +177,10 @@ def _makedirs_durably(path: Path) -> None:
         path = path.parent
     for directory in reversed(missing):
         try:
-            directory.mkdir()
+            directory.mkdir(mode=DIR_MODE)
         except FileExistsError:
             continue
+        directory.chmod(DIR_MODE)  # learners' events: private whatever the umask
         _fsync_dir(directory.parent)
 
 

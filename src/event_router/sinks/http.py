@@ -16,8 +16,10 @@ from event_router import __version__
 from event_router.routing.consumer import AuthKind, Consumer
 from event_router.sinks.destinations import DestinationRefused, Guard
 from event_router.sinks.outcome import Outcome, classify, failure
+from event_router.web.secrets_mask import mask_http_logs
 
 USER_AGENT = f"openedx-event-router/{__version__}"
+mask_http_logs()  # httpx logs every request's full URL at INFO: never its credentials
 
 
 def join_array(items: Sequence[bytes]) -> bytes:

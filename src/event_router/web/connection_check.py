@@ -32,6 +32,7 @@ import httpx
 import orjson
 
 from event_router.events import normalise
+from event_router.home import private_file
 from event_router.routing.consumer import SECRET_FIELDS, Consumer, Protocol, SinkKind
 from event_router.sinks.base import SinkError, build_sink
 from event_router.sinks.destinations import (
@@ -46,6 +47,7 @@ from event_router.sinks.outcome import Verdict, excerpt, failure
 from event_router.sinks.requirements import problems
 from event_router.store.config_yaml import secret_header
 from event_router.translate import Options, TranslationError, translate
+from event_router.web.secrets_mask import mask_url
 
 BODY_LIMIT = 200  # characters of an error answer shown
 
@@ -136,7 +138,7 @@ async def _probe_lrs(consumer: Consumer) -> dict[str, Any]:
         url = httpx.URL(consumer.url).copy_merge_params({"limit": "1"})
     except httpx.InvalidURL as exc:
         return _result("nothing sent", verdict=f"invalid url: {exc}")
-    request = f"GET {url}"
+    request = f"GET {mask_url(str(url))}"
     started = time.perf_counter()
     try:
         async with httpx.AsyncClient(timeout=consumer.timeout, follow_redirects=False) as client:
@@ -166,7 +168,9 @@ async def _send_sample(consumer: Consumer, options: Options, secret_key: str) ->
         sink = build_sink(consumer, secret_key=secret_key)
     except (SinkError, TranslationError) as exc:
         return _result("nothing sent", verdict=str(exc))
-    request = f"POST {consumer.url} (one {consumer.protocol.value} item about a sample learner)"
+    request = (
+        f"POST {mask_url(consumer.url)} (one {consumer.protocol.value} item about a sample learner)"
+    )
     try:
         outcome = await sink.send([payload])
     finally:
@@ -267,9 +271,8 @@ def _probe_archive(consumer: Consumer) -> dict[str, Any]:
         root = Path(consumer.url.removeprefix("file://")) / consumer.name
         request = f"write and remove {root / probe}"
         try:
-            root.mkdir(parents=True, exist_ok=True)
             path = root / probe
-            path.write_bytes(b"")
+            private_file(path)
             os.unlink(path)
         except OSError as exc:
             return _failed(consumer, request, exc, started)

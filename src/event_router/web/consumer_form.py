@@ -15,7 +15,8 @@ from typing import Any
 
 from event_router.routing.consumer import SECRET_FIELDS
 from event_router.store.config_yaml import secret_header
-from event_router.web.secrets_mask import MASK
+from event_router.store.destination import moved
+from event_router.web.secrets_mask import MASK, keep_masked_url
 
 TEXT_FIELDS = ("name", "protocol", "sink", "url", "auth", "username", "identity", "sensor_id")
 NUMBER_FIELDS = {"batch_size": int, "linger": float, "max_in_flight": int, "timeout": float}
@@ -117,6 +118,9 @@ def parse(
             config[name] = kind(raw)
         except ValueError:
             form.errors[name] = "must be a whole number" if kind is int else "must be a number"
+    keep_masked_url(config, stored)  # the URL is shown masked; sent back so, it is unchanged
+    if stored is not None and moved(stored.get("url"), config["url"]):
+        stored = None  # another destination: stored secrets do not follow (store/destination.py)
     config["headers"] = _headers(text["headers"], stored, form)
     config["override_args"] = _overrides(text["override_args"], form)
     route: dict[str, Any] = {name: _lines(text[name]) for name in ROUTE_LISTS}
@@ -147,7 +151,10 @@ def _headers(value: str, stored: Mapping[str, Any] | None, form: Form) -> dict[s
             form.errors["headers"] = f"write one header per line as Name: value (not {line!r})"
             continue
         key, rest = key.strip(), rest.strip()
-        if rest == MASK and secret_header(key) and key in kept:
+        if rest == MASK and secret_header(key):
+            if key not in kept:
+                form.errors["headers"] = f"{key}: enter the value (none is stored for this URL)"
+                continue
             rest = kept[key]  # shown masked; unchanged
         headers[key] = rest
     return headers
