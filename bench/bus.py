@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.peers.bus import REDIS_URL, BusRedis  # noqa: E402
-from tests.peers.router import Router  # noqa: E402
+from tests.peers.router import INGEST_TOKEN, Router  # noqa: E402
 
 from event_router.integrations.eventtracking import EventRouterBackend  # noqa: E402
 from event_router.journal import SqliteJournal  # noqa: E402
@@ -78,7 +78,9 @@ def backend(count: int, home: Path) -> tuple[float, float, float]:
     router = Router(home / "router")
     router.start()
     try:
-        sender = EventRouterBackend(router.url, spool_dir=str(home / "spool"), buffer_size=count)
+        sender = EventRouterBackend(
+            router.url, token=INGEST_TOKEN, spool_dir=str(home / "spool"), buffer_size=count
+        )
         costs = []
         started = time.perf_counter()
         for i in range(count):

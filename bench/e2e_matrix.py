@@ -74,7 +74,7 @@ class Feeder:
         answer = client.post(
             f"{self.router.url}/api/v1/events",
             content=b"\n".join(lines),
-            headers={"Content-Type": "application/x-ndjson"},
+            headers=self.router.ingest_headers,
         )
         if answer.status_code != 202:
             raise RuntimeError(f"ingest answered {answer.status_code}: {answer.text[:300]}")

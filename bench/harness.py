@@ -174,6 +174,9 @@ class Receiver:
         return orjson.loads(self.out.read_bytes())["arrivals"]  # type: ignore[no-any-return]
 
 
+INGEST_TOKEN = "bench-ingest"
+
+
 class RouterProcess:
     """`event-router run` with a fresh home and `consumers` xAPI consumers on the receiver."""
 
@@ -191,7 +194,15 @@ class RouterProcess:
     ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="er-bench-"))
         self.home = self.dir / "home"
-        self.env = {**os.environ, "EVENT_ROUTER_HOME": str(self.home)}
+        self.env = {
+            **os.environ,
+            "EVENT_ROUTER_HOME": str(self.home),
+            "EVENT_ROUTER_INGEST_TOKEN": INGEST_TOKEN,  # ingest is refused without one
+        }
+        self.ingest_headers = {
+            "Authorization": f"Bearer {INGEST_TOKEN}",
+            "Content-Type": "application/x-ndjson",
+        }
         from event_router.routing.consumer import Consumer
         from event_router.store import Store
 

@@ -5,13 +5,18 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/setup.sh --test
 scripts/services.sh
-# The UI tests drive Debian's Chromium through Playwright (never a downloaded browser build).
-if [ ! -x /usr/bin/chromium ]; then
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1; then
-    if [ "${CI:-}" = "true" ]; then echo "error: cannot install chromium (apt-get install chromium)" >&2; exit 1; fi
-    echo "warning: chromium is not installed; the browser tests will be skipped" >&2
+# Debian packages the tests drive: Chromium through Playwright (never a downloaded browser
+# build) and promtool (package prometheus) for the shipped alert rules.
+need_deb() {  # need_deb COMMAND PACKAGE
+  command -v "$1" >/dev/null && return 0
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"; } >/dev/null 2>&1; then
+    if [ "${CI:-}" = "true" ]; then echo "error: cannot install $2 (apt-get install $2)" >&2; exit 1; fi
+    echo "warning: $2 is not installed; the tests that need $1 will be skipped" >&2
   fi
-fi
+}
+need_deb chromium chromium
+need_deb promtool prometheus
+scripts/check-commits.py
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
 .venv/bin/mypy

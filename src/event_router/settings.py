@@ -7,14 +7,12 @@ and from the running router, byte for byte.
 
 from __future__ import annotations
 
+import ipaddress
 import os
-import secrets
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-_SECRET_FILE = "secret_key"
 
 
 class Settings(BaseSettings):
@@ -37,7 +35,13 @@ class Settings(BaseSettings):
     )
 
     ingest_token: str | None = Field(
-        default=None, description="Bearer token required by POST /api/v1/events (open if unset)."
+        default=None,
+        description="Bearer token required by POST /api/v1/events (refused if unset, unless open).",
+    )
+    ingest_open: bool = Field(
+        default=False,
+        description="Take POST /api/v1/events without a token (`run --ingest-open`): anyone "
+        "who can reach the port can add events.",
     )
     listen: str = Field(default="127.0.0.1:8400", description="HOST:PORT of the HTTP server.")
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Ingest body limit.")
@@ -66,8 +70,30 @@ class Settings(BaseSettings):
         default=None,
         description="This process's name in the consumer groups; default: host name and pid.",
     )
+    # The admin UI (docs/web.md): sessions, and the proxies whose forwarded headers count.
+    session_idle_minutes: float = Field(
+        default=30.0, gt=0, description="A web session unused this long ends (minutes)."
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1",
+        description="Proxy addresses/CIDRs (comma-separated, or *) whose X-Forwarded-* count.",
+    )
     claim_idle: float = Field(
         default=30.0, gt=0, description="Seconds before a silent process's pending work is claimed."
+    )
+    # Privacy (docs/privacy.md): fields no consumer ever needs, dropped before the journal.
+    drop_fields: str = Field(
+        default="",
+        description="Comma-separated dotted paths on the normalised event dropped at ingest, "
+        "e.g. ip,agent,context.client_id (a path not under context. or data. is in context).",
+    )
+    # Where consumers may send (docs/configuration.md, "Destinations").
+    allowed_destinations: str | None = Field(
+        default=None,
+        description="Comma-separated hosts, *.domains and CIDRs sinks may reach (unset: any).",
+    )
+    archive_root: Path | None = Field(
+        default=None, description="Directory local archives must be under; default: home/archives."
     )
 
     @field_validator("lms_url")
@@ -76,6 +102,31 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL, e.g. https://lms.example.com")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part and part != "*":
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{part!r} is not an IP address or network: use addresses and CIDRs "
+                        "such as 10.0.0.5, 10.0.0.0/8, separated by commas, or *"
+                    ) from None
+        return value
+
+    @field_validator("ingest_token")
+    @classmethod
+    def _token_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(
+                "EVENT_ROUTER_INGEST_TOKEN is set but empty: give it a secret value (e.g. "
+                "`openssl rand -hex 32`), or unset it (ingest is then refused unless the router "
+                "runs with --ingest-open)"
+            )
         return value
 
     @field_validator("journal_url")
@@ -91,29 +142,42 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("drop_fields")
+    @classmethod
+    def _drop_fields(cls, value: str) -> str:
+        from event_router.privacy.screen import DropFieldsError, parse_drop_fields
+
+        try:
+            parse_drop_fields(value)
+        except DropFieldsError as exc:
+            raise ValueError(f"EVENT_ROUTER_DROP_FIELDS: {exc}") from None
+        return value
+
+    def drop_paths(self) -> tuple[tuple[str, ...], ...]:
+        """`drop_fields` as paths on the normalised event (see `privacy.screen`)."""
+        from event_router.privacy.screen import parse_drop_fields
+
+        return parse_drop_fields(self.drop_fields)
+
+    @field_validator("allowed_destinations")
+    @classmethod
+    def _allowlist(cls, value: str | None) -> str | None:
+        from event_router.sinks.destinations import Allowlist  # it reads Settings itself
+
+        if value is not None and value.strip():
+            try:
+                Allowlist.parse(value)
+            except ValueError as exc:
+                raise ValueError(f"EVENT_ROUTER_ALLOWED_DESTINATIONS: {exc}") from None
+        return value
+
     def has_store(self) -> bool:
         """Whether there is a control plane to read: a configured server or the home's file."""
         return bool(self.database_url) or (self.home / "control.db").is_file()
 
-    def resolved_secret(self) -> str:
-        """The secret key: from the environment, else from the home, created there on first use."""
-        if self.secret_key:
-            return self.secret_key
-        path = self.home / _SECRET_FILE
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            pass
-        self.home.mkdir(parents=True, exist_ok=True)
-        # Write aside, then link into place: link fails if another process won the race, and a
-        # reader never sees a half-written key.
-        tmp = path.with_name(f".{_SECRET_FILE}.{os.getpid()}")
-        tmp.write_text(secrets.token_urlsafe(32) + "\n", encoding="utf-8")
-        tmp.chmod(0o600)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path.read_text(encoding="utf-8").strip()
+    def resolved_secret(self, accept_new: bool = False) -> str:
+        """The secret key: from the environment, else from the home, created there on first use;
+        SecretKeyMismatch if it is not the key the home was used with (see secret_key.py)."""
+        from event_router.secret_key import resolve
+
+        return resolve(self.home, self.secret_key, accept_new)

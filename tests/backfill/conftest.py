@@ -34,11 +34,11 @@ class Home:
 
     def add_consumer(self, **config: Any) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        with Store.open(f"sqlite:///{self.path / 'control.db'}") as store:
+        with self.store() as store:
             store.consumers.add(Consumer(**config))
 
     def store(self) -> Store:
-        return Store.open(f"sqlite:///{self.path / 'control.db'}")
+        return Store.open(f"sqlite:///{self.path / 'control.db'}", secret_key=SECRET)
 
     def backfill(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         report = self.path / "report.json"

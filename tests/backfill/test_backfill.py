@@ -240,7 +240,9 @@ def test_logs_on_s3(
     first, second = split_log(tmp_path, 1200, seed=8)
     client = moto_s3.client()
     client.put_object(Bucket=s3_bucket, Key="logs/tracking.log-1", Body=first.read_bytes())
-    client.put_object(Bucket=s3_bucket, Key="logs/tracking.log-2.gz", Body=second.read_bytes())
+    lines = gzip.decompress(second.read_bytes()).splitlines(keepends=True)
+    members = gzip.compress(b"".join(lines[:100])) + gzip.compress(b"".join(lines[100:]))
+    client.put_object(Bucket=s3_bucket, Key="logs/tracking.log-2.gz", Body=members)  # 2 members
     client.put_object(Bucket=s3_bucket, Key="other/ignored.log", Body=b"{}\n")
     done = home.backfill(f"s3://{s3_bucket}/logs/tracking.log-*", "-c", "lrs")
     assert done.returncode == 0, done.stderr

@@ -75,3 +75,18 @@ def test_checkpoints_trust_only_the_same_file(tmp_path: Path) -> None:
     assert checkpoints.forget(["lrs"], ["/logs/tracking.log"]) == 1
     checkpoints.close()
     Checkpoints(tmp_path).close()  # the lock went with the first one
+
+
+def test_every_gzip_member_is_read_and_trailing_garbage_is_an_input_error(
+    tmp_path: Path,
+) -> None:
+    """`cat a.gz b.gz` holds both (as `gzip -d` reads it), NUL padding at the end included;
+    anything else after the last member is an error naming the file, never dropped quietly."""
+    first, second = b"one\ntwo\n", b"three\nfour\n"
+    joined = tmp_path / "joined.log.gz"
+    joined.write_bytes(gzip.compress(first) + gzip.compress(second) + b"\0" * 512)
+    assert b"".join(read_all(joined)) == first + second
+    garbage = tmp_path / "garbage.log.gz"
+    garbage.write_bytes(gzip.compress(first) + gzip.compress(second) + b"GARBAGE")
+    with pytest.raises(InputError, match=r"garbage\.log\.gz: read failed: trailing garbage"):
+        read_all(garbage)

@@ -8,6 +8,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from event_router.cli import _register, app
+from event_router.settings import Settings
 from event_router.store import Store
 from tests.store.databases import database_url, postgres_database
 
@@ -49,4 +50,4 @@ def cli(home: Path) -> Invoke:
 
 @pytest.fixture
 def open_store(store_url: str) -> Callable[[], Store]:
-    return lambda: Store.open(store_url)
+    return lambda: Store.from_settings(Settings())  # the home's key, as the commands use it

@@ -152,7 +152,17 @@ def test_errors_are_clear_and_without_tracebacks(cli: Invoke) -> None:
 def test_export_and_import(cli: Invoke, tmp_path: Path, open_store: Callable[[], Store]) -> None:
     assert cli(*ADD).exit_code == 0
     assert (
-        cli("consumers", "add", "hook", "--protocol", "edx", "--url", "https://h.test").exit_code
+        cli(
+            "consumers",
+            "add",
+            "hook",
+            "--protocol",
+            "edx",
+            "--url",
+            "https://h.test",
+            "--signing-secret",
+            "sign-xyz",
+        ).exit_code
         == 0
     )
     exported = cli("consumers", "export")

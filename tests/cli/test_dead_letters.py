@@ -68,3 +68,18 @@ def test_errors(cli: Invoke, letters: list[int]) -> None:
     nobody = cli("dead-letters", "list", "--consumer", "nope")
     assert nobody.exit_code == 1 and "no consumer named 'nope'" in nobody.stderr
     assert cli("dead-letters", "list", "--state", "lost").exit_code == 2
+
+
+def test_ids_and_offsets_beyond_any_row_are_usage_errors(cli: Invoke, letters: list[int]) -> None:
+    """2^63 reached the database and ended in an OverflowError traceback."""
+    huge = str(2**63)
+    for args in (
+        ("show", huge),
+        ("replay", huge),
+        ("discard", "--yes", "1", huge),
+        ("list", "--offset", huge),
+        ("show", "0"),
+    ):
+        result = cli("dead-letters", *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Invalid value" in result.stderr

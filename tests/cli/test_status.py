@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -39,3 +42,26 @@ def test_a_killed_router_s_last_state_is_not_shown_as_current(
     old = json.loads(cli("status", "--json").stdout)["consumers"]
     assert old["lrs"]["state"] == "not running (was running)"
     assert old["done"]["state"] == "stopped"  # a clean stop says so itself
+
+
+def test_piped_status_keeps_every_row_whole_on_one_line(home: Path, store_url: str) -> None:
+    """Written to a pipe, rich used to squeeze the table into 80 columns: the long consumer name
+    and its error were cut or wrapped over several lines."""
+    name = "lrs-of-the-university-of-somewhere-far-away"
+    error = "HTTP 503 from https://lrs.example.org/xapi/statements: Service Unavailable, retrying"
+    with Store.open(store_url) as store:
+        store.consumers.add(Consumer(name=name, url="http://127.0.0.1:9/x"))
+    journal = SqliteJournal(home / "journal.db")
+    snapshot = {"state": "retrying", "delivered": 7, "last_error": error}
+    journal.write_status({name: orjson.dumps(snapshot)})
+    journal.close()
+    done = subprocess.run(
+        [sys.executable, "-m", "event_router", "status"],
+        stdout=subprocess.PIPE,
+        check=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "COLUMNS"},  # as in a cron job
+    )
+    rows = [row for row in done.stdout.splitlines() if name in row]
+    assert len(rows) == 1, done.stdout
+    assert "retrying" in rows[0] and "7" in rows[0] and error[:80] in rows[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -152,3 +153,63 @@ def test_bad_options_are_clear(tmp_path: Path) -> None:
     bad_csv.write_text("a,b\n1,2\n")
     result = run(tmp_path / "h", "--courses", str(bad_csv))
     assert result.returncode == 2 and b"missing column" in result.stderr
+
+
+def test_gzip_inputs_are_read_member_after_member_and_damage_is_named(tmp_path: Path) -> None:
+    """Every member of a multi-member .gz is read (as `gzip -d`); a torn member or trailing
+    garbage is exit 2 naming the file and the damage, after the lines before it. Before the fix
+    a torn member was a bare "Aborted!" (an EOFError) with nothing written."""
+    line = b"2020-07-15 06:52:55,057 INFO tracking - " + json.dumps(EVENT).encode() + b"\n"
+    joined = tmp_path / "joined.log.gz"
+    joined.write_bytes(gzip.compress(line * 2) + gzip.compress(line * 3))
+    torn = tmp_path / "torn.log.gz"
+    torn.write_bytes(gzip.compress(line) + gzip.compress(line * 50)[:-30])
+    garbage = tmp_path / "garbage.log.gz"
+    garbage.write_bytes(gzip.compress(line) + b"GARBAGE")
+    whole = run(tmp_path / "home", str(joined))
+    assert whole.returncode == 0, whole.stderr
+    assert len(statements(whole)) == 5
+    for path, damage in ((torn, b"truncated gzip data"), (garbage, b"trailing garbage")):
+        result = run(tmp_path / "home", str(path))
+        assert result.returncode == 2, result.stderr
+        assert path.name.encode() + b": cannot read: " + damage in result.stderr
+        written = len(statements(result))  # the whole lines before the damage
+        assert written == 1 if path == garbage else 1 < written < 51, result.stderr
+
+
+def test_forgotten_learners_are_left_out_as_the_router_would(tmp_path: Path) -> None:
+    """`transform` gives what the running router would: a forgotten learner's events are
+    skipped (the home's retired list), other learners' are translated."""
+    home = tmp_path / "home"
+    env = {**os.environ, "EVENT_ROUTER_HOME": str(home)}
+    forget = [sys.executable, "-m", "event_router", "learners", "forget", "--username", "edx"]
+    subprocess.run(forget, env=env, check=True, capture_output=True, timeout=60)
+    other = {**EVENT, "context": {**EVENT["context"], "user_id": 4, "username": "someone"}}
+    result = run(home, stdin=(json.dumps(EVENT) + "\n" + json.dumps(other) + "\n").encode())
+    assert result.returncode == 0
+    assert len(statements(result)) == 1
+    assert "1  learner forgotten (retired list)" in result.stderr.decode()
+
+
+def test_the_readme_quick_start_transform_works_on_the_shipped_sample(tmp_path: Path) -> None:
+    """The README's first command, run as written from a fresh clone (the repository root):
+    it reads a file the repository ships, never one from outside it."""
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    (command,) = [line for line in quick_start.splitlines() if " transform " in line]
+    args = command.split("#", 1)[0].split()
+    assert args[0] == ".venv/bin/event-router" and args[1] == "transform"
+    assert (root / args[-1]).resolve().is_relative_to(root), f"{args[-1]} is outside the clone"
+    done = subprocess.run(
+        [sys.executable, "-m", "event_router", *args[1:], "--home", str(tmp_path / "home")],
+        cwd=root, capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = statements(done)
+    assert len(out) == 50
+    assert b"48 events read, 48 translated, 50 statements written, 0 skipped" in done.stderr
+    for statement in out:
+        assert_valid_xapi(statement)
+    verbs = {str(s["verb"]["id"]).rsplit("/", 1)[-1] for s in out}  # type: ignore[index]
+    assert {"registered", "played", "evaluated", "completed"} <= verbs  # several families

@@ -79,3 +79,33 @@ def test_tokens_create_list_revoke(cli: Invoke, open_store: Callable[[], Store])
     assert again.exit_code == 1 and "no API token" in again.output
     nobody = cli("tokens", "create", "--user", "nobody", "--name", "ci")
     assert nobody.exit_code == 1 and "no user named" in nobody.output
+
+
+def test_users_sessions_lists_and_revoke_sessions_ends_them(
+    cli: Invoke, open_store: Callable[[], Store]
+) -> None:
+    cli("users", "add", "alice", "--role", "admin", "--password-stdin", input="alice-password\n")
+    cli("users", "add", "bob", "--password-stdin", input="bob-password\n")
+    assert "no open sessions" in cli("users", "sessions").output
+    with open_store() as store:
+        alice, bob = store.users.get("alice"), store.users.get("bob")
+        tokens = [store.sessions.start(alice, "10.0.0.7"), store.sessions.start(alice, "10.0.0.8")]
+        other = store.sessions.start(bob, "192.0.2.4")
+    listed = json.loads(cli("users", "sessions", "--json").stdout)
+    assert [(s["user"], s["client"]) for s in listed] == [
+        ("alice", "10.0.0.7"),
+        ("alice", "10.0.0.8"),
+        ("bob", "192.0.2.4"),
+    ]
+    assert set(listed[0]) == {"id", "user", "created_at", "last_seen_at", "client"}
+    table = cli("users", "sessions", "alice").stdout
+    assert "10.0.0.8" in table and "192.0.2.4" not in table
+    assert not any(token in table or token in str(listed) for token in [*tokens, other])
+    revoked = cli("users", "revoke-sessions", "ALICE")
+    assert revoked.exit_code == 0 and "ended 2 session(s) of ALICE" in revoked.stdout
+    with open_store() as store:
+        assert [store.sessions.resume(t) for t in tokens] == [None, None]
+        assert store.sessions.resume(other) is not None
+    for args in (("sessions", "nobody"), ("revoke-sessions", "nobody")):
+        missing = cli("users", *args)
+        assert missing.exit_code == 1 and "no user named 'nobody'" in missing.output

@@ -150,7 +150,8 @@ def test_http_ingest_accepts_valid_and_reports_invalid(tmp_path: Path, receiver:
     lrs_consumer(router, receiver)
     with router:
         auth = {"Authorization": "Bearer sekret"}
-        assert router.post([play(1)]).status_code == 401
+        assert router.post([play(1)], headers={"Authorization": ""}).status_code == 401
+        assert router.post([play(1)], headers={"Authorization": "Bearer wrong"}).status_code == 401
         good = router.post([play(1), play(2)], headers=auth)
         assert good.status_code == 202 and good.json()["accepted"] == 2
         mixed = router.post([play(3), {"no": "name"}, 7], headers=auth)
@@ -310,7 +311,7 @@ def test_webhook_caliper_and_archive_consumers_side_by_side(
     router.add_consumer(
         name="caliper", protocol="caliper", url=receiver.url + "/caliper", linger=0.01
     )
-    archive = tmp_path / "archive"
+    archive = router.home / "archives" / "archive"
     router.add_consumer(name="files", protocol="xapi", sink="archive", url=str(archive))
     events = [play(i) for i in range(25)]
     with router:

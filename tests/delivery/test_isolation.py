@@ -126,7 +126,12 @@ def test_ingest_body_over_the_limit_is_413_and_nothing_of_it_is_journaled(
             for start in range(0, len(ndjson), 1000):
                 yield ndjson[start : start + 1000]
 
-        streamed = httpx.post(f"{router.url}/api/v1/events", content=chunks(), timeout=10)
+        streamed = httpx.post(
+            f"{router.url}/api/v1/events",
+            content=chunks(),
+            headers=router.ingest_headers,
+            timeout=10,
+        )
         assert streamed.status_code == 413
         assert "larger than 4096 bytes" in streamed.json()["error"]
 

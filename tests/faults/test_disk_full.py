@@ -112,6 +112,8 @@ def test_full_journal_disk_refuses_ingest_and_loses_nothing(
         assert body["accepted"] == 0
         assert body["error"].startswith("journal cannot accept events:"), body
         assert "full" in body["error"] or "I/O" in body["error"], body
+        scrape = httpx.get(f"{router.url}/metrics", timeout=5).text  # what the alert rule reads
+        assert f"event_router_ingest_refused_total {float(len(refused))}" in scrape
         # The tracking log keeps what the journal cannot take yet: the source retries.
         with log.open("ab") as handle:
             handle.write(b"\n".join(written) + b"\n")

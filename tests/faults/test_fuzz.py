@@ -102,7 +102,7 @@ def test_fuzzed_http_ingest(tmp_path: Path, receiver: Receiver, seed: int) -> No
         assert accepted + rejected == len(lines)
         assert 2000 < accepted < len(lines) and len(reasons) > 5, reasons
         status = assert_all_handled(router, accepted)
-        assert status["ingest"] == {"accepted": accepted, "rejected": rejected}
+        assert status["ingest"] == {"accepted": accepted, "rejected": rejected, "auth": "token"}
     finally:
         router.stop()
     assert_clean_log(router)

@@ -3,6 +3,9 @@
 - `receiver`: a scriptable HTTP endpoint (LRS / Caliper / webhook), reset for each test; the
   server itself is shared by the session (`receiver_server`).
 - `ralph`: a real Ralph LRS with basic auth, shared by the session; tests use fresh statement ids.
+- `tansu`, `schema_registry`, `kafka_bus`: a real Kafka-protocol broker (Tansu) and a stand-in
+  Confluent schema registry, shared by the session; `kafka_bus` gives each test a topic prefix
+  (tests/peers/kafka.py).
 - `moto_s3`: a real S3 API (moto) shared by the session; `s3_bucket` gives each test its own
   bucket and sets the AWS_* environment the archive sink reads.
 """
@@ -14,6 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.peers.kafka import kafka_bus, schema_registry, schema_registry_server, tansu
 from tests.peers.ralph import Ralph
 from tests.peers.receiver import Receiver
 from tests.peers.s3 import MotoS3
@@ -57,3 +61,6 @@ def s3_bucket(moto_s3: MotoS3, monkeypatch: pytest.MonkeyPatch) -> str:
     for key, value in moto_s3.env.items():
         monkeypatch.setenv(key, value)
     return moto_s3.create_bucket(f"archive-{uuid.uuid4().hex[:12]}")
+
+
+__all__ = ["kafka_bus", "schema_registry", "schema_registry_server", "tansu"]

@@ -57,38 +57,46 @@ def configure(url: str, prefix: str, **extra: Any) -> None:
     django.setup()
 
 
-def produce(url: str, prefix: str, topic: str) -> None:
-    events = [json.loads(line) for line in sys.stdin if line.strip()]
-    configure(
-        url,
-        prefix,
-        EVENT_TRACKING_ENABLED=True,
-        SEND_TRACKING_EVENT_EMITTED_SIGNAL=True,
-        EVENT_BUS_TRACKING_LOGS=sorted({e["name"] for e in events}),
-        EVENT_BUS_PRODUCER_CONFIG={
+def tracking_settings(events: list[dict[str, Any]], topic: str) -> dict[str, Any]:
+    """The LMS's settings that send tracking events to the bus (as Aspects configures them)."""
+    return {
+        "EVENT_TRACKING_ENABLED": True,
+        "SEND_TRACKING_EVENT_EMITTED_SIGNAL": True,
+        "EVENT_BUS_TRACKING_LOGS": sorted({e["name"] for e in events}),
+        "EVENT_BUS_PRODUCER_CONFIG": {
             TRACKING: {topic: {"event_key_field": "tracking_log.name", "enabled": True}}
         },
-        EVENT_TRACKING_BACKENDS={
+        "EVENT_TRACKING_BACKENDS": {
             "event_transformer": {
                 "ENGINE": "eventtracking.backends.event_bus.EventBusRoutingBackend",
                 "OPTIONS": {"backend_name": "event_transformer"},
             },
             "recorder": {"ENGINE": "tests.peers.openedx.RecordingBackend"},
         },
-    )
+    }
+
+
+def emit(events: list[dict[str, Any]]) -> list[str]:
+    """Emit each event with the tracker; the events as it handed them to its backends."""
     from eventtracking import tracker
 
     for event in events:
         with tracker.get_tracker().context("request", event["context"]):
             tracker.emit(event["name"], event["data"])
+    # The tracker imported this file again by its module name (it may run as __main__).
+    from tests.peers import openedx as peer
+
+    return list(peer.RECORDED)
+
+
+def produce(url: str, prefix: str, topic: str) -> None:
+    events = [json.loads(line) for line in sys.stdin if line.strip()]
+    configure(url, prefix, **tracking_settings(events, topic))
+    for line in emit(events):
+        print(line)
     import edx_event_bus_redis
     import openedx_events
 
-    # The tracker imported this file again by its module name (it runs as __main__).
-    from tests.peers import openedx as peer
-
-    for line in peer.RECORDED:
-        print(line)
     print(
         json.dumps(
             {
@@ -128,13 +136,10 @@ def declare(kind: str) -> Any:
     return OpenEdxPublicSignal(event_type=CALIPER, data={"caliper_event": CaliperEventData})
 
 
-def consume(url: str, prefix: str, topic: str, group: str, count: int, kind: str) -> None:
-    configure(url, prefix)
+def printer(signal: Any, count: int, done: Any) -> Any:
+    """A receiver printing each signal's data and metadata as JSON; `done()` after `count`."""
     import attr
-    from edx_event_bus_redis import RedisEventConsumer
 
-    signal = declare(kind)
-    consumer = RedisEventConsumer(topic, group, "interop", check_backlog=True)
     received = 0
 
     def receiver(**kwargs: Any) -> None:
@@ -165,9 +170,18 @@ def consume(url: str, prefix: str, topic: str, group: str, count: int, kind: str
         )
         received += 1
         if received >= count:
-            consumer._shut_down()
+            done()
 
-    signal.connect(receiver, weak=False)
+    return receiver
+
+
+def consume(url: str, prefix: str, topic: str, group: str, count: int, kind: str) -> None:
+    configure(url, prefix)
+    from edx_event_bus_redis import RedisEventConsumer
+
+    signal = declare(kind)
+    consumer = RedisEventConsumer(topic, group, "interop", check_backlog=True)
+    signal.connect(printer(signal, count, consumer._shut_down), weak=False)
     consumer.consume_indefinitely()
 
 

@@ -11,6 +11,7 @@ stores, by id, with its arrival time. Tests script its behaviour while it runs:
     receiver.require_basic("user", "pass")      # 401 without these credentials
     receiver.webhook_secret = "s3cret"          # 401 unless the webhook signature verifies
     receiver.down(); receiver.up()              # refuse connections, then listen again
+    receiver.get_body = b'{"statements": []}'   # what a GET answers (an LRS read)
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Exchange:
     signature_ok: bool | None = None  # for webhooks, when a secret is set
     client_port: int | None = None  # one port across requests means the connection was reused
     delayed: float = 0.0  # seconds the receiver slept before answering
+    query: str = ""  # the raw query string
 
 
 @dataclass(slots=True)
@@ -103,6 +105,7 @@ class Receiver:
             self.dedupe = False
             self.webhook_secret: str | None = None
             self.answer_status = 200  # the success status (204 answers without a body)
+            self.get_body = b'{"statements": [], "more": ""}'  # a GET's answer
             self._auth: str | None = None
             self._script = _Script()
 
@@ -206,7 +209,9 @@ class Receiver:
         if delayed:
             await asyncio.sleep(delayed)
         headers = dict(request.headers)
-        status, answer, extra, signature_ok = self._decide(headers, body, generation)
+        status, answer, extra, signature_ok = self._decide(
+            headers, body, generation, request.method
+        )
         with self._lock:
             if generation != self._generation:  # a slow request of a previous test: forget it
                 return Response(status_code=503)
@@ -221,12 +226,13 @@ class Receiver:
                     signature_ok,
                     request.client.port if request.client else None,
                     delayed,
+                    request.url.query,
                 )
             )
         return Response(answer, status, headers=extra, media_type="application/json")
 
     def _decide(
-        self, headers: dict[str, str], body: bytes, generation: int
+        self, headers: dict[str, str], body: bytes, generation: int, method: str = "POST"
     ) -> tuple[int, bytes, dict[str, str], bool | None]:
         signature_ok = None
         if self.webhook_secret is not None and TIMESTAMP_HEADER.lower() in headers:
@@ -247,6 +253,8 @@ class Receiver:
                 return 401, _error("unauthorised"), {}, signature_ok
             if self.webhook_secret is not None and not signature_ok:
                 return 401, _error("bad or missing signature"), {}, signature_ok
+            if method == "GET":  # a read (an LRS probe): nothing to store
+                return self.answer_status, self.get_body, {}, signature_ok
             try:
                 kind, items = _unpack(orjson.loads(body))
                 if TIMESTAMP_HEADER.lower() in headers:
@@ -289,4 +297,6 @@ def _error(message: str, **extra: Any) -> bytes:
 
 
 def _app(receiver: Receiver) -> Starlette:
-    return Starlette(routes=[Route("/{path:path}", receiver.handle, methods=["POST", "PUT"])])
+    return Starlette(
+        routes=[Route("/{path:path}", receiver.handle, methods=["GET", "POST", "PUT"])]
+    )

@@ -16,18 +16,29 @@ import httpx
 import orjson
 
 from event_router.routing.consumer import Consumer
+from event_router.sinks.destinations import Destinations
 from event_router.store import Store
 from tests.peers.receiver import free_port
 
 ROUTER = [sys.executable, "-m", "event_router"]
+INGEST_TOKEN = "end-to-end-ingest"
 
 
 class Router:
     """`event-router run` in a subprocess with its own home, listening on a free port."""
 
-    def __init__(self, home: Path, *, tracking_logs: list[Path] | None = None, **env: str) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        tracking_logs: list[Path] | None = None,
+        args: tuple[str, ...] = (),
+        ingest_token: str | None = INGEST_TOKEN,
+        **env: str,
+    ) -> None:
         self.home = home
         self.tracking_logs = tracking_logs or []
+        self.args = args  # more `run` options, e.g. ("--demo",)
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -36,6 +47,12 @@ class Router:
             "EVENT_ROUTER_SECRET_KEY": "end-to-end",
             **env,
         }
+        # Ingest is refused without a token (unless --ingest-open): one by default, none if
+        # `ingest_token` is None (whatever this process's environment holds).
+        token = env.get("EVENT_ROUTER_INGEST_TOKEN", ingest_token)
+        self.env.pop("EVENT_ROUTER_INGEST_TOKEN", None)
+        if token is not None:
+            self.env["EVENT_ROUTER_INGEST_TOKEN"] = token
         self.process: subprocess.Popen[bytes] | None = None
         self._token: str | None = None
         self.log = home / "router.log"
@@ -47,7 +64,12 @@ class Router:
     def store(self) -> Store:
         self.home.mkdir(parents=True, exist_ok=True)
         url = self.env.get("EVENT_ROUTER_DATABASE_URL") or f"sqlite:///{self.home / 'control.db'}"
-        return Store.open(url)
+        # Consumers are checked as the router process checks them (archives under home/archives).
+        return Store.open(
+            url,
+            secret_key=self.env["EVENT_ROUTER_SECRET_KEY"],
+            destinations=Destinations(None, self.home / "archives"),
+        )
 
     def add_consumer(self, **config: Any) -> Consumer:
         with self.store() as store:
@@ -62,6 +84,7 @@ class Router:
         args = [*ROUTER, "run", "--listen", f"127.0.0.1:{self.port}", "--log-level", "info"]
         for path in self.tracking_logs:
             args += ["--tracking-log", str(path)]
+        args += self.args
         handle = self.log.open("ab")
         self.process = subprocess.Popen(args, env=self.env, stdout=handle, stderr=handle)
         deadline = time.monotonic() + 30
@@ -89,9 +112,20 @@ class Router:
         self.process.wait()
         self.process = None
 
+    @property
+    def ingest_headers(self) -> dict[str, str]:
+        """What the LMS backend sends: the ingest token, a JSON media type."""
+        token = self.env.get("EVENT_ROUTER_INGEST_TOKEN")
+        auth = {"Authorization": f"Bearer {token}"} if token else {}
+        return {**auth, "Content-Type": "application/json"}
+
     def post(self, body: Any, **kwargs: Any) -> httpx.Response:
+        """POST to ingest with the token and a JSON type (`headers` add to or replace them)."""
         content = body if isinstance(body, bytes) else orjson.dumps(body)
-        return httpx.post(f"{self.url}/api/v1/events", content=content, timeout=10, **kwargs)
+        headers = {**self.ingest_headers, **kwargs.pop("headers", {})}
+        return httpx.post(
+            f"{self.url}/api/v1/events", content=content, headers=headers, timeout=10, **kwargs
+        )
 
     @property
     def token(self) -> str:

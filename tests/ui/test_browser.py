@@ -48,6 +48,12 @@ def test_operator_tour(
     page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(  # the pages' Content-Security-Policy blocks nothing they need
+        "console",
+        lambda message: (
+            errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     with router:
         # Sign in; the dashboard starts empty.
         page.goto(router.url + "/")
@@ -117,6 +123,11 @@ def test_operator_tour(
         receiver.poison.clear()
         page.get_by_role("button", name="Replay").click()
         expect(page.get_by_role("status")).to_contain_text("1 dead letter(s) marked for replay")
+        page.reload()  # a banner is shown once
+        expect(page.get_by_role("status")).to_have_count(0)
+        page.goto(router.url + "/dead-letters?done=Your+password+expired")  # nor from a URL
+        expect(page.get_by_role("status")).to_have_count(0)
+        page.go_back()
         receiver.wait_for(32)
         assert statement_id in receiver.ids
         page.get_by_role("link", name=re.compile("dead letters of lrs")).click()
@@ -141,7 +152,11 @@ def test_operator_tour(
         page.get_by_role("button", name="Try it").click()
         expect(page.get_by_role("alert")).to_contain_text("not valid JSON")
 
+        [copied] = [c for c in context.cookies() if c["name"] == "er_session"]
         page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        context.add_cookies([copied])  # the cookie as it was before signing out: worthless
+        page.goto(router.url + "/")
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
         # A viewer sees everything and can change nothing.

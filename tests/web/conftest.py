@@ -10,6 +10,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from starlette.testclient import TestClient
 from event_router.delivery.cursor import CursorReaders
 from event_router.delivery.engine import Engine
 from event_router.journal import SqliteJournal
+from event_router.sinks.destinations import Destinations
 from event_router.store import Store
 from event_router.web.app import create_app
 
@@ -108,9 +110,20 @@ def meta_token(html: str) -> str:
     return found.group(1)
 
 
-def make_web(home: Path, template: Template, with_engine: bool) -> Web:
+def make_web(
+    home: Path,
+    template: Template,
+    with_engine: bool,
+    session_idle: timedelta | None = None,
+    ingest_open: bool = False,
+) -> Web:
     shutil.copy(template.path, home / "control.db")
-    store = Store.open(f"sqlite:///{home / 'control.db'}")
+    # Consumers are checked as `run --home <home>` checks them (no allow-list).
+    store = Store.open(
+        f"sqlite:///{home / 'control.db'}",
+        secret_key=SECRET,
+        destinations=Destinations(None, home / "archives"),
+    )
     journal = SqliteJournal(home / "journal.db")
     readers = CursorReaders(journal)
     engine = Engine(readers, store, lms_url=LMS, secret_key=SECRET) if with_engine else None
@@ -122,6 +135,8 @@ def make_web(home: Path, template: Template, with_engine: bool) -> Web:
         store=store,
         secret_key=SECRET,
         lms_url=LMS,
+        session_idle=session_idle,
+        ingest_open=ingest_open,
     )
     return Web(app, store, journal, engine, template.admin_token, template.viewer_token, home)
 

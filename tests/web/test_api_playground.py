@@ -31,7 +31,16 @@ def consumers(web: Web) -> None:
     add(Consumer(name="cal", protocol="caliper", url="http://d.test/caliper", enabled=False))
     add(Consumer(name="named", url="http://e.test/xapi", identity="username"))
     add(Consumer(name="versioned", url="http://g.test/xapi", override_args={"version": "1.0.3"}))
-    add(Consumer(name="raw", protocol="edx", sink="webhook", url="http://f.test/hook"))
+    add(
+        Consumer(
+            name="raw",
+            protocol="edx",
+            sink="webhook",
+            url="http://f.test/hook",
+            identity="raw",
+            signing_secret="s",
+        )
+    )
 
 
 def reference(event: dict[str, Any], protocol: str, policy: Policy) -> list[dict[str, Any]]:

@@ -104,3 +104,22 @@ def test_configure_deliver_dead_letter_and_replay_through_the_api(
         router.api("POST", "/api/v1/consumers/lrs/enable")
         receiver.wait_for(23)
     assert receiver.duplicates == {}
+
+
+def test_the_running_router_checks_destinations_and_archive_paths(tmp_path: Path) -> None:
+    """`run` checks consumer writes against its own settings: the allow-list of its environment
+    and the archive root of its home (not the process's working directory)."""
+    router = Router(tmp_path / "home", EVENT_ROUTER_ALLOWED_DESTINATIONS="lrs.example.com")
+    with router:
+        own = {"name": "own", "url": f"http://0x7f000001:{router.port}/metrics"}
+        refused = router.api("POST", "/api/v1/consumers", json=own)
+        assert refused.status_code == 400
+        assert "not in EVENT_ROUTER_ALLOWED_DESTINATIONS" in refused.json()["errors"][0]
+        fine = {"name": "lrs", "url": "https://lrs.example.com/xAPI/statements"}
+        assert router.api("POST", "/api/v1/consumers", json=fine).status_code == 201
+        files = {"name": "files", "sink": "archive", "url": "copies"}
+        created = router.api("POST", "/api/v1/consumers", json=files)
+        assert created.status_code == 201
+        assert created.json()["url"] == str(router.home / "archives" / "copies")
+        outside = router.api("POST", "/api/v1/consumers", json={**files, "url": "../copies"})
+        assert outside.status_code == 400 and "'..' is not allowed" in outside.text

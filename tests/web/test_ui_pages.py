@@ -33,6 +33,7 @@ FULL_FORM = {
     "users": "3\nedx",
     "match_params": "context.org_id = ^edX$\ncontext.org_id = ^MITx$\nname = ^edx",
     "identity": "anonymous",
+    "guest_learners": "on",
     "sensor_id": "",
     "override_args": '{"version": "1.0.3"}',
     "batch_size": "50",
@@ -58,24 +59,26 @@ def test_create_form_covers_every_field(web: Web) -> None:
             assert f'name="{name}"' in page, name
     response = post(session, "/consumers/new", FULL_FORM)
     assert response.status_code == 303
-    assert response.headers["location"] == "/consumers/full/edit?saved=1"
+    assert response.headers["location"] == "/consumers/full/edit"
     consumer = web.store.consumers.get("full")
     assert consumer.password == "pa55word-secret" and consumer.username == "key"
     assert consumer.headers == {"X-Tenant": "school", "Authorization-Extra": "header-secret"}
     assert consumer.route.allow == ["edx\\.video\\..*", "edx.course.enrollment.activated"]
     assert consumer.route.deny == ["edx.video.loaded"] and consumer.route.users == ["3", "edx"]
     assert consumer.route.match_params == {"context.org_id": ["^edX$", "^MITx$"], "name": "^edx"}
-    assert consumer.override_args == {"version": "1.0.3"}
+    assert consumer.override_args == {"version": "1.0.3"} and consumer.guest_learners is True
     assert (consumer.batch_size, consumer.linger, consumer.max_in_flight, consumer.timeout) == (
         50,
         0.5,
         2,
         15.0,
     )
-    edit = session.client.get("/consumers/full/edit?saved=1").text
+    edit = session.client.get("/consumers/full/edit").text
     assert "Saved." in edit
+    assert "Saved." not in session.client.get("/consumers/full/edit").text  # shown once
     assert "pa55word-secret" not in edit and "header-secret" not in edit
     assert "Authorization-Extra: set" in edit and "context.org_id = ^MITx$" in edit
+    assert 'name="guest_learners" checked' in edit
 
 
 def test_validation_messages_sit_beside_their_fields_and_input_is_kept(web: Web) -> None:
@@ -182,14 +185,16 @@ def test_dead_letter_pages_list_show_replay_and_discard(web: Web) -> None:
     detail = session.client.get(f"/dead-letters/{ids[0]}").text
     assert "&#34;id&#34;: &#34;s0&#34;" in detail or '"id": "s0"' in html.unescape(detail)
     done = post(session, "/dead-letters/replay", {"id": str(ids[0]), "back": "/dead-letters"})
-    assert "marked+for+replay" in done.headers["location"]
+    assert done.headers["location"] == "/dead-letters"
+    assert "1 dead letter(s) marked for replay." in session.client.get("/dead-letters").text
     assert web.store.dead_letters.count("lrs", "replay") == 1
     post(session, "/dead-letters/discard", {"id": str(ids[1])})
     assert web.store.dead_letters.count("lrs", "discarded") == 1
     post(session, "/dead-letters/replay", {"all_of": "lrs"})
     assert web.store.dead_letters.count("lrs", "replay") == 3
     nothing = post(session, "/dead-letters/replay", {"back": "https://evil.example/"})
-    assert nothing.headers["location"] == "/dead-letters?done=Nothing+selected."
+    assert nothing.headers["location"] == "/dead-letters"
+    assert "Nothing selected." in session.client.get(nothing.headers["location"]).text
     assert (
         "No dead letters for lrs in state"
         in session.client.get("/dead-letters?consumer=lrs&state=dead").text

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from event_router.backfill.inputs import digest
+from event_router.home import private_file
 from event_router.walmode import use_wal
 
 _SCHEMA = """
@@ -48,7 +49,8 @@ class Checkpoints:
 
     def __init__(self, home: Path) -> None:
         folder = home / "backfill"
-        folder.mkdir(parents=True, exist_ok=True)
+        private_file(folder / "lock")
+        private_file(folder / "checkpoints.db")
         self._lock = open(folder / "lock", "a+")  # noqa: SIM115 - held until close()
         try:
             fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

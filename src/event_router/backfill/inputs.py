@@ -9,13 +9,14 @@ their content starts with the gzip magic bytes.
 from __future__ import annotations
 
 import glob
-import gzip
 import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from event_router.gunzip import open_gzip
 
 _GLOB_CHARACTERS = frozenset("*?[")
 BLOCK = 1 << 20  # bytes per block handed to a worker (about a thousand tracking-log lines)
@@ -116,7 +117,7 @@ class Reader:
             raise InputError(f"{item.name}: cannot open: {_why(exc)}") from None
         self._stream: IO[bytes] = self._raw
         if item.name.endswith(".gz") or magic == b"\x1f\x8b":
-            self._stream = gzip.GzipFile(fileobj=self._raw, mode="rb")  # type: ignore[assignment]
+            self._stream = open_gzip(self._raw)  # every member; bad data is a GzipError
         self._pending = b""
         self._eof = False
         self.head = b""

@@ -31,6 +31,7 @@ from event_router.backfill.inputs import Input, InputError, expand
 from event_router.backfill.report import Report
 from event_router.backfill.runner import Runner
 from event_router.backfill.target import Target
+from event_router.privacy.screen import Screen
 from event_router.routing.consumer import Consumer
 from event_router.settings import Settings
 from event_router.sinks.base import Sink, SinkError, build_sink
@@ -109,6 +110,7 @@ def _plan(settings: Settings, job: Job) -> tuple[list[Consumer], worker.Plan]:
         with Store.from_settings(settings) as store:
             known = {c.name: c for c in store.consumers.list()}
             identities, catalogue = store.identity_table(), store.catalogue()
+            retired = store.retired.keys()
     except StoreError as exc:
         raise JobError(str(exc), 1) from None
     missing = [name for name in job.consumers if name not in known]
@@ -124,6 +126,7 @@ def _plan(settings: Settings, job: Job) -> tuple[list[Consumer], worker.Plan]:
         catalogue=catalogue,
         since=job.since,
         until=job.until,
+        screen=Screen(settings.resolved_secret(), settings.drop_paths(), retired),
     )
     return consumers, plan
 

@@ -38,6 +38,7 @@ class Report:
     malformed: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)  # "file:line reason" of malformed lines
     outside: int = 0  # events outside --since/--until
+    retired: int = 0  # events of forgotten learners, not sent
     targets: list[TargetReport] = field(default_factory=list)
     seconds: float = 0.0
     interrupted: bool = False
@@ -61,6 +62,7 @@ class Report:
             "malformed": dict(self.malformed),
             "malformed_examples": self.examples,
             "outside_window": self.outside,
+            "retired_learners_skipped": self.retired,
             "seconds": round(self.seconds, 3),
             "events_per_second": round(self.rate, 1),
             "interrupted": self.interrupted,
@@ -101,6 +103,8 @@ class Report:
                 console.print(f"      e.g. {example}")
         if self.outside:
             console.print(f"  {self.outside:,} event(s) outside --since/--until")
+        if self.retired:
+            console.print(f"  {self.retired:,} event(s) of forgotten learners not sent")
         table = Table(box=None, pad_edge=False)
         for column in ("consumer", "events", "sent", "delivered", "dead letters", "retries"):
             table.add_column(column, justify="left" if column == "consumer" else "right")

@@ -232,6 +232,7 @@ class Runner:
         report = self.report
         report.read += result.read
         report.outside += result.outside
+        report.retired += result.retired
         report.malformed.update(result.malformed)
         name = self.inputs[unit.file].name
         for index, reason in result.examples:

@@ -17,6 +17,7 @@ from datetime import datetime
 from event_router.delivery.encoder import Encoder, Skip, TranslationCache
 from event_router.events import NormaliseError, line_json, parse_json
 from event_router.journal import Entry
+from event_router.privacy.screen import Screen
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.consumer import Consumer
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
@@ -36,6 +37,7 @@ class Plan:
     catalogue: CourseCatalogue
     since: datetime | None = None
     until: datetime | None = None
+    screen: Screen = field(default_factory=Screen)  # the live router's privacy screen
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class Translated:
     malformed: Counter[str] = field(default_factory=Counter)
     examples: list[tuple[int, str]] = field(default_factory=list)  # (line index, reason)
     outside: int = 0  # before --since or from --until on
+    retired: int = 0  # events of forgotten learners, never sent
     parts: list[Part] = field(default_factory=list)
 
 
@@ -82,7 +85,7 @@ class Translator:
     def block(self, block: bytes, start: int = 0) -> Translated:
         """Translate the lines of `block` from index `start` on (earlier ones were done before)."""
         out = Translated(parts=[Part() for _ in self.encoders])
-        since, until = self.plan.since, self.plan.until
+        since, until, screen = self.plan.since, self.plan.until, self.plan.screen
         lines = block.split(b"\n")
         for index in range(start, len(lines)):
             line = lines[index]
@@ -101,6 +104,12 @@ class Translator:
             ):
                 out.outside += 1
                 continue
+            if screen:
+                screened = screen.event(event)
+                if screened is None:
+                    out.retired += 1
+                    continue
+                event = screened
             entry = Entry(next(self._seq), 0.0, event)
             for encoder, part in zip(self.encoders, out.parts, strict=True):
                 encoded = encoder.encode(entry)

@@ -52,6 +52,13 @@ def decode_tracking(entry_id: str, fields: dict[bytes, bytes]) -> Decoded | Meta
     if body is None:
         raise WireError("no `event_data` field")
     record = decode_body(TRACKING_EVENT_TYPE, body, minorversion=metadata.minorversion)
+    return from_record(entry_id, metadata, record)
+
+
+def from_record(entry_id: str, metadata: Metadata, record: dict[str, Any]) -> Decoded:
+    """The tracking event in a decoded `CloudEvent` record (from Redis or from Kafka).
+
+    Raises WireError when its JSON texts do not parse or the event cannot be normalised."""
     log_record = record.get("tracking_log")
     if not isinstance(log_record, dict):
         raise WireError("body has no tracking_log record")

@@ -47,6 +47,8 @@ _COMMANDS = {
     "backfill": "backfill",
     "users": "users",
     "tokens": "users",
+    "learners": "learners",
+    "secret-key": "secret_key",
 }
 
 
@@ -68,9 +70,10 @@ def main() -> None:
     gc.set_threshold(20_000, 10, 10)
     _register()
     from event_router.journal.schema import JournalVersionError
+    from event_router.secret_key import SecretKeyMismatch
 
     try:
         app()
-    except JournalVersionError as exc:  # a downgrade: say so plainly, not with a traceback
+    except (JournalVersionError, SecretKeyMismatch) as exc:  # say so plainly, no traceback
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)

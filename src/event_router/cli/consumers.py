@@ -25,6 +25,8 @@ from event_router.routing.consumer import SECRET_FIELDS, AuthKind, Protocol
 from event_router.routing.identity import IdentityError, Policy
 from event_router.store import InvalidConfig, Store, StoreError
 from event_router.store.consumers import validate
+from event_router.store.database import database_url
+from event_router.web.secrets_mask import mask_url
 
 consumers_app = typer.Typer(
     no_args_is_help=True,
@@ -52,9 +54,12 @@ def store_errors() -> Iterator[None]:
         fail(f"database error: {reason[0] if reason else type(exc).__name__}")
 
 
-def open_store(home: Path | None) -> Store:
-    """The store of the home (or EVENT_ROUTER_DATABASE_URL), created and migrated if needed."""
+def open_store(home: Path | None, secrets: bool = True) -> Store:
+    """The store of the home (or EVENT_ROUTER_DATABASE_URL), created and migrated if needed.
+    Without `secrets` (users, identities) no secret key is needed, nor checked."""
     try:
+        if not secrets:
+            return Store.open(database_url(settings(home)))
         return Store.from_settings(settings(home))
     except StoreError as exc:
         fail(str(exc))
@@ -84,6 +89,7 @@ def _changes(options: dict[str, Any]) -> dict[str, Any]:
     for field in (
         "protocol", "sink", "url", "auth", "username", "password", "token", "signing_secret",
         "batch_size", "linger", "max_in_flight", "timeout", "identity", "sensor_id",
+        "guest_learners",
     ):  # fmt: skip
         if options[field] is not None:
             value = options[field]
@@ -157,9 +163,21 @@ def _edit(
         float | None, typer.Option(help="Request timeout, seconds (default: 10).")
     ] = None,
     identity: Annotated[
-        Policy | None, typer.Option(help="How learners appear (default: anonymous).")
+        Policy | None,
+        typer.Option(
+            help="How learners appear (default: anonymous). raw: protocol edx only, the event "
+            "as received (user ids, ip, agent); otherwise edx events are anonymised too."
+        ),
     ] = None,
     sensor_id: Annotated[str | None, typer.Option(help="Caliper sensor IRI.")] = None,
+    guest_learners: Annotated[
+        bool | None,
+        typer.Option(
+            "--guest-learners/--no-guest-learners",
+            help="Events of learners not signed in get a per-session pseudonym of this "
+            "consumer's own (default: no, they are skipped).",
+        ),
+    ] = None,
     allow: Annotated[Many, typer.Option(help="Event name or regex to allow; repeatable.")] = None,
     deny: Annotated[Many, typer.Option(help="Event name or regex to deny; repeatable.")] = None,
     course: Annotated[Many, typer.Option(help="Only this course id; repeatable.")] = None,
@@ -226,7 +244,7 @@ def list_(
             "yes" if c.enabled else "no",
             c.protocol.value,
             c.sink or "",
-            c.url,
+            mask_url(c.url),
             c.auth.value,
             _route_summary(record.public()["route"]),
             record.updated_at.strftime("%Y-%m-%d %H:%M"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -17,6 +17,7 @@ from event_router.cli import app
 from event_router.cli.consumers import console, fail, open_store, store_errors
 from event_router.cli.options import HOME
 from event_router.store import State
+from event_router.store.database import MAX_ROW_ID
 
 dead_letters_app = typer.Typer(
     no_args_is_help=True,
@@ -26,6 +27,7 @@ app.add_typer(dead_letters_app, name="dead-letters")
 
 Consumer = Annotated[str | None, typer.Option("--consumer", "-c", help="Only this consumer's.")]
 Home = Annotated[Path | None, HOME]
+ROW_ID: dict[str, Any] = {"min": 1, "max": MAX_ROW_ID}  # beyond: no row can have it (exit 2)
 
 
 @dead_letters_app.command("list")
@@ -33,7 +35,7 @@ def list_(
     consumer: Consumer = None,
     state: Annotated[State | None, typer.Option(help="Only letters in this state.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
-    offset: Annotated[int, typer.Option(min=0, help="Skip this many.")] = 0,
+    offset: Annotated[int, typer.Option(min=0, max=MAX_ROW_ID, help="Skip this many.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="JSON, with events and items.")] = False,
     home: Home = None,
 ) -> None:
@@ -68,7 +70,7 @@ def list_(
 
 @dead_letters_app.command()
 def show(
-    letter_id: Annotated[int, typer.Argument(metavar="ID", help="Dead letter id.")],
+    letter_id: Annotated[int, typer.Argument(metavar="ID", help="Dead letter id.", **ROW_ID)],
     home: Home = None,
 ) -> None:
     """One dead letter in full: the event, what was sent, and what the endpoint answered."""
@@ -79,7 +81,9 @@ def show(
 
 @dead_letters_app.command()
 def replay(
-    ids: Annotated[list[int] | None, typer.Argument(metavar="ID", help="Letter ids.")] = None,
+    ids: Annotated[
+        list[int] | None, typer.Argument(metavar="ID", help="Letter ids.", **ROW_ID)
+    ] = None,
     consumer: Consumer = None,
     home: Home = None,
 ) -> None:
@@ -93,7 +97,9 @@ def replay(
 
 @dead_letters_app.command()
 def discard(
-    ids: Annotated[list[int] | None, typer.Argument(metavar="ID", help="Letter ids.")] = None,
+    ids: Annotated[
+        list[int] | None, typer.Argument(metavar="ID", help="Letter ids.", **ROW_ID)
+    ] = None,
     consumer: Consumer = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     home: Home = None,

@@ -35,7 +35,7 @@ def import_identities(
     e JOIN auth_user u ON u.id = e.user_id JOIN external_user_ids_externalidtype t ON t.id =
     e.external_id_type_id`.
     """
-    with store_errors(), open_store(home) as store:
+    with store_errors(), open_store(home, secrets=False) as store:
         read = store.identities.import_csv(file)
         total = store.identities.count()
     typer.echo(f"imported {read} row(s); {total} identities stored")
@@ -47,7 +47,7 @@ def import_courses(
     home: Annotated[Path | None, HOME] = None,
 ) -> None:
     """Add or update course names from CSV `course_id,display_name` (all rows or none)."""
-    with store_errors(), open_store(home) as store:
+    with store_errors(), open_store(home, secrets=False) as store:
         read = store.courses.import_csv(file)
         total = store.courses.count()
     typer.echo(f"imported {read} row(s); {total} courses stored")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
+from event_router.privacy.screen import Screen
 from event_router.routing.catalogue import CatalogueError, CourseCatalogue
 from event_router.routing.identity import IdentityError, IdentityPolicy, IdentityTable, Policy
 from event_router.settings import Settings
@@ -29,6 +31,13 @@ def settings(home: Path | None = None, lms_url: str | None = None) -> Settings:
         overrides["lms_url"] = lms_url
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:  # each problem on its own line, without pydantic's noise
+        problems = []
+        for error in exc.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            name = "EVENT_ROUTER_" + "_".join(map(str, error["loc"])).upper()
+            problems.append(message if "EVENT_ROUTER_" in message else f"{name}: {message}")
+        raise typer.BadParameter("\n".join(problems)) from None
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -57,3 +66,18 @@ def translation_options(
             raise typer.BadParameter(str(exc), param_hint="--home") from None
     identity = IdentityPolicy(config.resolved_secret(), config.lms_url, table, policy)
     return Options(lms_url=config.lms_url, identity=identity, courses=catalogue)
+
+
+def privacy_screen(config: Settings) -> Screen:
+    """The running router's privacy screen for an offline command (`transform`): the fields the
+    settings drop, and the home's retired list if it has a store."""
+    retired: frozenset[str] = frozenset()
+    if config.has_store():
+        from event_router.store import Store, StoreError
+
+        try:
+            with Store.from_settings(config) as store:
+                retired = store.retired.keys()
+        except StoreError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--home") from None
+    return Screen(config.resolved_secret(), config.drop_paths(), retired)

@@ -23,6 +23,7 @@ from event_router.journal.redis import RedisJournal
 from event_router.settings import Settings
 from event_router.sources.bus import BusOptions
 from event_router.sources.intake import Intake
+from event_router.sources.kafka import KafkaOptions
 from event_router.store import Store, StoreError
 
 log = logging.getLogger("event_router")
@@ -50,7 +51,13 @@ def member_name(config: Settings) -> str:
 
 
 async def serve_group(
-    config: Settings, logs: list[Path], host: str, port: int, *, bus: BusOptions | None = None
+    config: Settings,
+    logs: list[Path],
+    host: str,
+    port: int,
+    *,
+    bus: BusOptions | None = None,
+    kafka: KafkaOptions | None = None,
 ) -> None:
     """Everything `run` does, on a Redis journal with group deliveries."""
     check(config)
@@ -73,9 +80,12 @@ async def serve_group(
         secret_key=config.resolved_secret(),
         retention=config.retention_hours * 3600,
         translation_workers=config.translation_workers,
+        drop_fields=config.drop_paths(),
     )
-    intake = Intake(journal, engine.pool)  # a Redis journal keeps no translations ahead
+    # A Redis journal keeps no translations ahead.
+    intake = Intake(journal, engine.pool, privacy=engine.privacy)
     banner = f"{readers.label}, prefix {config.journal_prefix}"
     await serve_parts(
-        config, journal, store, engine, intake, logs, (host, port), bus=bus, banner=banner
-    )
+        config, journal, store, engine, intake, logs, (host, port), bus=bus, banner=banner,
+        kafka=kafka,
+    )  # fmt: skip

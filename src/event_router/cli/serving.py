@@ -15,6 +15,7 @@ import gc
 import logging
 import signal
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -25,9 +26,11 @@ from event_router.journal import Journal
 from event_router.settings import Settings
 from event_router.sources.bus import BusOptions, BusSource
 from event_router.sources.intake import Intake
+from event_router.sources.kafka import KafkaOptions, KafkaSource
 from event_router.sources.tracking_log import TrackingLogSource
 from event_router.store import Store
 from event_router.web.app import create_app
+from event_router.web.proxies import TrustedProxies
 
 log = logging.getLogger("event_router")
 
@@ -43,6 +46,7 @@ async def serve_parts(
     *,
     bus: BusOptions | None,
     banner: str,
+    kafka: KafkaOptions | None = None,
 ) -> None:
     """Run everything until SIGINT/SIGTERM (or until a part fails), then stop in order."""
     host, port = address
@@ -55,10 +59,30 @@ async def serve_parts(
         secret_key=engine.secret_key,
         lms_url=config.lms_url,
         intake=intake,
+        session_idle=timedelta(minutes=config.session_idle_minutes),
+        ingest_open=config.ingest_open,
     )
-    if config.ingest_token is None:
-        log.warning("EVENT_ROUTER_INGEST_TOKEN is not set: POST /api/v1/events is open")
-    server = _Server(uvicorn.Config(web, host=host, port=port, log_level="warning", lifespan="off"))
+    if config.ingest_token is None and config.ingest_open:
+        log.warning(
+            "INGEST IS OPEN (--ingest-open): anyone who can reach %s:%d can add events to "
+            "POST /api/v1/events without a token; set EVENT_ROUTER_INGEST_TOKEN to close it",
+            host, port,
+        )  # fmt: skip
+    elif config.ingest_token is None:
+        log.warning(
+            "EVENT_ROUTER_INGEST_TOKEN is not set: POST /api/v1/events refuses events (401); "
+            "set a token, or start with --ingest-open"
+        )
+    server = _Server(
+        uvicorn.Config(
+            TrustedProxies(web, config.trusted_proxies),
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            proxy_headers=False,  # TrustedProxies does it, with CIDRs (docs/web.md)
+        )
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -69,9 +93,19 @@ async def serve_parts(
     for source in sources:
         web.state.source_counts[source.source_id] = source.counts
     if bus is not None:
-        reader = BusSource(journal, bus.url, bus.topic, prefix=bus.prefix, group=bus.group)
+        reader = BusSource(
+            journal, bus.url, bus.topic, prefix=bus.prefix, group=bus.group, intake=intake
+        )
         tasks.append(asyncio.create_task(reader.run(sources_stop), name=reader.source_id))
         web.state.source_counts[reader.source_id] = reader.counts
+    if kafka is not None:
+        kafka_reader = KafkaSource(
+            journal, kafka.settings, kafka.topic, prefix=kafka.prefix, group=kafka.group
+        )
+        tasks.append(
+            asyncio.create_task(kafka_reader.run(sources_stop), name=kafka_reader.source_id)
+        )
+        web.state.source_counts[kafka_reader.source_id] = kafka_reader.counts
     server_task = asyncio.create_task(server.serve(), name="http")
     engine_stop = asyncio.Event()
     engine_task = asyncio.create_task(engine.run(engine_stop), name="engine")

@@ -15,11 +15,14 @@ from event_router.cli import app
 from event_router.cli.options import HOME, settings
 from event_router.journal import JournalFull, SqliteJournal
 from event_router.journal.redis import RedisJournal
+from event_router.privacy.screen import STATUS_ROW
 from event_router.settings import Settings
 from event_router.store import Store
+from event_router.store.database import database_url
 
 _FRESH = 30.0  # seconds: a router that has not written its figures for longer is not running
 _WORST_FIRST = ("paused", "retrying", "running", "stopped")
+_PIPED_WIDTH = 1000  # columns when stdout is not a terminal: wider than any row
 
 
 def collect(home: Path | None = None) -> dict[str, Any]:
@@ -31,13 +34,13 @@ def collect(home: Path | None = None) -> dict[str, Any]:
     if not journal_path.exists():
         raise typer.BadParameter(f"no journal in {config.home} (has the router run here?)")
     journal = SqliteJournal(journal_path)
-    store = Store.from_settings(config)
+    store = Store.open(database_url(config))  # no secrets needed: no key asked for
     try:
         snapshots = journal.read_status()
         cursors = journal.cursors()
         count, size = journal.size()
         consumers: dict[str, Any] = {}
-        for consumer in store.list_consumers():
+        for consumer in store.consumers.summaries():
             raw = snapshots.get(consumer.name)
             snap = orjson.loads(raw[0]) if raw else {}
             cursor = cursors.get(consumer.name)
@@ -57,10 +60,13 @@ def collect(home: Path | None = None) -> dict[str, Any]:
                 "latency_ms": snap.get("latency_ms"),
                 "snapshot_age_s": round(time.time() - raw[1], 1) if raw else None,
             }
+        screen = snapshots.get(STATUS_ROW)
+        dropped = orjson.loads(screen[0]).get("retired_events_dropped", 0) if screen else 0
         return {
             "journal": {"head": journal.head, "events": count, "bytes": size},
             "sources": journal.positions(),
             "consumers": consumers,
+            "privacy": _privacy(store, dropped),
         }
     finally:
         journal.close()
@@ -70,7 +76,7 @@ def collect(home: Path | None = None) -> dict[str, Any]:
 def collect_cluster(config: Settings) -> dict[str, Any]:
     """Status of the router processes sharing a Redis journal (scale-out mode): each consumer's
     group lag from Redis, the processes' figures summed from their published snapshots."""
-    store = Store.from_settings(config)
+    store = Store.open(database_url(config))  # no secrets needed: no key asked for
     try:
         journal = RedisJournal(config.journal_url or "", config.journal_prefix)
     except JournalFull as exc:
@@ -81,7 +87,7 @@ def collect_cluster(config: Settings) -> dict[str, Any]:
         fresh = {m: s for m, s in members.items() if s.get("at", 0) >= time.time() - _FRESH}
         count, size = journal.size()
         consumers: dict[str, Any] = {}
-        for consumer in store.list_consumers():
+        for consumer in store.consumers.summaries():
             name = consumer.name
             snaps = [s["consumers"][name] for s in fresh.values() if name in s["consumers"]]
             group = groups.get(name) or {}
@@ -108,10 +114,20 @@ def collect_cluster(config: Settings) -> dict[str, Any]:
             "journal": {"kind": "redis", "head": journal.refresh(), "events": count, "bytes": size},
             "processes": sorted(fresh),
             "consumers": consumers,
+            "privacy": _privacy(
+                store,
+                sum(s.get("privacy", {}).get("retired_events_dropped", 0) for s in fresh.values()),
+            ),
         }
     finally:
         journal.close()
         store.close()
+
+
+def _privacy(store: Store, dropped: int) -> dict[str, int]:
+    """Forgotten learners (keyed hashes listed) and their events dropped at ingest by the
+    running router(s) since they started."""
+    return {"retired_learners": store.retired.count(), "retired_events_dropped": dropped}
 
 
 @app.command()
@@ -147,7 +163,18 @@ def status(
             str(row["dead_letters"]),
             error[:80],
         )
+    privacy = report["privacy"]
+    if privacy["retired_learners"] or privacy["retired_events_dropped"]:
+        typer.echo(
+            f"privacy: {privacy['retired_learners']} retired key(s); "
+            f"{privacy['retired_events_dropped']} event(s) of forgotten learners dropped at ingest"
+        )
     if not report["consumers"]:
         typer.echo("no consumers yet: add one with `event-router consumers add`")
         return
-    Console().print(table)
+    # Piped or redirected, rich would squeeze the table into 80 columns (cutting names and
+    # errors, or wrapping rows); a reader at the other end gets each row whole on one line.
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=_PIPED_WIDTH)
+    console.print(table)

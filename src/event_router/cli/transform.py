@@ -14,7 +14,8 @@ import orjson
 import typer
 
 from event_router.cli import app
-from event_router.cli.options import HOME, LMS_URL, settings, translation_options
+from event_router.cli.options import HOME, LMS_URL, privacy_screen, settings, translation_options
+from event_router.privacy.screen import Screen
 from event_router.routing.identity import Policy
 from event_router.sources.files import Raw, parse_raw, read_raw
 from event_router.translate import Options, TranslationError, translate
@@ -77,6 +78,7 @@ def transform(
         translation_options(config, identities, courses, identity),
         sensor_id or f"{config.lms_url}/event-router" if envelope_each else None,
         quiet,
+        privacy_screen(config),
     )
     workers = workers if workers is not None else min(4, os.cpu_count() or 1)
     out = sys.stdout.buffer
@@ -115,6 +117,7 @@ class _Job:
     options: Options
     sensor: str | None  # set: one Caliper envelope per event
     quiet: bool
+    screen: Screen  # as the running router's: dropped fields, forgotten learners
 
 
 @dataclass(slots=True)
@@ -206,6 +209,12 @@ def _translate_chunk(chunk: _Chunk | str) -> _Result | str:
             if not job.quiet:
                 errors.append(f"{item.location} {item.error}\n")
             continue
+        if job.screen:
+            screened = job.screen.event(event)
+            if screened is None:
+                skipped["learner forgotten (retired list)"] += 1
+                continue
+            event = screened
         try:
             results = translate(event, job.protocol, job.options)
             if job.sensor is not None:

@@ -60,7 +60,7 @@ def add(
 ) -> None:
     """Add a user; the password is asked for (or read with --password-stdin)."""
     password = _password(password_stdin)
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         try:
             store.users.add(username, password, role)
         except InvalidUser as exc:
@@ -77,7 +77,7 @@ def remove(
     home: Home = None,
 ) -> None:
     """Remove a user and their API tokens; their sessions end at once."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         try:
             store.users.get(username)
             if not yes:
@@ -93,7 +93,7 @@ def set_password(
     username: Username, password_stdin: PasswordStdin = False, home: Home = None
 ) -> None:
     """Change a user's password; every session they have open ends."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         try:
             store.users.get(username)
             store.users.set_password(username, _password(password_stdin))
@@ -110,8 +110,8 @@ def set_role(
     role: Annotated[Role, typer.Argument(help="admin or viewer.")],
     home: Home = None,
 ) -> None:
-    """Make a user an admin or a viewer (their tokens never exceed the new role)."""
-    with open_store(home) as store:
+    """Make a user an admin or a viewer; their sessions end (tokens never exceed the new role)."""
+    with open_store(home, secrets=False) as store:
         try:
             store.users.set_role(username, role)
         except StoreError as exc:
@@ -125,7 +125,7 @@ def list_(
     home: Home = None,
 ) -> None:
     """Every user and their role."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         users = store.users.list()
     if as_json:
         typer.echo(json.dumps([user.to_json() for user in users], indent=2))
@@ -139,6 +139,49 @@ def list_(
     console().print(table)
 
 
+@users_app.command("sessions")
+def sessions(
+    username: Annotated[str | None, typer.Argument(help="Only this user's sessions.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+    home: Home = None,
+) -> None:
+    """Open web sessions: user, sign-in time, last request, client address (never the token)."""
+    with open_store(home) as store:
+        try:
+            if username is not None:
+                store.users.get(username)
+            found = store.sessions.list(username)
+        except StoreError as exc:
+            fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps([session.to_json() for session in found], indent=2))
+        return
+    if not found:
+        typer.echo("no open sessions", err=True)
+        return
+    table = Table("id", "user", "signed in", "last seen", "client")
+    for session in found:
+        table.add_row(
+            str(session.id),
+            session.username,
+            session.created_at.strftime("%Y-%m-%d %H:%M"),
+            session.last_seen_at.strftime("%Y-%m-%d %H:%M:%S"),
+            session.client,
+        )
+    console().print(table)
+
+
+@users_app.command("revoke-sessions")
+def revoke_sessions(username: Username, home: Home = None) -> None:
+    """End every web session of a user at once (their API tokens stay valid)."""
+    with open_store(home) as store:
+        try:
+            ended = store.sessions.end_all(username)
+        except StoreError as exc:
+            fail(str(exc))
+    typer.echo(f"ended {ended} session(s) of {username}")
+
+
 @tokens_app.command("create")
 def create_token(
     user: Annotated[str, typer.Option("--user", "-u", help="The user the token acts for.")],
@@ -149,7 +192,7 @@ def create_token(
     home: Home = None,
 ) -> None:
     """Create an API token and print it (only now: it is stored hashed)."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         try:
             record, token = store.users.create_token(user, name, role)
         except InvalidUser as exc:
@@ -170,7 +213,7 @@ def list_tokens(
     home: Home = None,
 ) -> None:
     """API tokens (never the tokens themselves: their first characters, to tell them apart)."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         tokens = store.users.tokens(user)
     if as_json:
         typer.echo(json.dumps([token.to_json() for token in tokens], indent=2))
@@ -199,7 +242,7 @@ def revoke_token(
     home: Home = None,
 ) -> None:
     """Revoke an API token: requests with it get 401 from now on."""
-    with open_store(home) as store:
+    with open_store(home, secrets=False) as store:
         try:
             store.users.revoke_token(token_id)
         except StoreError as exc:

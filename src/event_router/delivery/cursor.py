@@ -125,8 +125,12 @@ class CursorReaders:
     def describe(self, consumer: str, snapshot: dict[str, Any]) -> None:
         pass
 
-    async def observe(self, stats: dict[str, Stats]) -> None:
-        pass
+    async def observe(self, stats: dict[str, Stats], privacy: dict[str, int]) -> None:
+        pass  # status (with the privacy row) is written by `housekeep`
+
+    def learners_retired(self) -> None:
+        """The journal's in-memory tail may hold events another process just redacted."""
+        self.journal.drop_recent()
 
     async def lease(self) -> bool:
         return True  # one process: always this one
@@ -164,6 +168,8 @@ class CursorReaders:
             return 0
         return self.journal.trim(min(floors), time.time() - retention)
 
-    async def close(self, status: dict[str, bytes], stats: dict[str, Stats]) -> None:
+    async def close(
+        self, status: dict[str, bytes], stats: dict[str, Stats], privacy: dict[str, int]
+    ) -> None:
         if status:
             self.journal.write_status(status)

@@ -12,15 +12,19 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import orjson
 
 from event_router.events import NormaliseError
 from event_router.journal import Entry
+from event_router.journal.entry import REDACTED
 from event_router.routing.consumer import Consumer, Protocol
+from event_router.routing.identity import NO_LEARNER
 from event_router.translate import Options
 from event_router.translate.workers import Translated, TranslationPool, translated
+
+FORGOTTEN = "redacted: the learner was forgotten"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +88,7 @@ class Encoder:
         pool: TranslationPool | None = None,
     ) -> None:
         self.consumer = consumer
-        self.options = options
+        self.options = options  # (and the guests' options, see the property)
         self._cache = cache
         self._pool = pool
         self._protocol = consumer.protocol.value
@@ -92,6 +96,31 @@ class Encoder:
         # Merged into each item, except where the Caliper sink merges it into its envelope.
         envelope = consumer.protocol is Protocol.CALIPER and consumer.sink == "caliper"
         self._override = {} if envelope else consumer.override_args
+
+    @property
+    def options(self) -> Options:
+        return self._options
+
+    @options.setter
+    def options(self, options: Options) -> None:
+        """The translation options shared with consumers of the same policy; a consumer that
+        takes guest learners also gets its own for their events (see `_guests`)."""
+        self._options = options
+        self._guest_options = (
+            replace(options, identity=options.identity.for_guests(self.consumer.name), cache={})
+            if self.consumer.guest_learners
+            else None
+        )
+
+    def _guests(self, entries: Sequence[Entry], results: list[list[bytes] | Skip]) -> None:
+        """Translate again, with this consumer's guest pseudonyms, the events the shared
+        translation refused for naming no learner (few: a guest's session is short)."""
+        guest = self._guest_options
+        if guest is None:
+            return
+        for index, result in enumerate(results):
+            if isinstance(result, Skip) and result.reason == NO_LEARNER:
+                results[index] = self._finish(self._translate_here(entries[index], guest))
 
     async def encode_all(self, entries: Sequence[Entry]) -> list[list[bytes] | Skip]:
         """Each entry's items for this consumer (or why none), in order."""
@@ -102,6 +131,9 @@ class Encoder:
         key = (protocol, policy)
         route = self.consumer.route
         for index, entry in enumerate(entries):
+            if entry.name == REDACTED:
+                results[index] = Skip(FORGOTTEN)
+                continue
             if not route.is_open:
                 try:
                     decision = route.decide(entry.event)
@@ -112,7 +144,9 @@ class Encoder:
                     results[index] = Skip(decision.rule)
                     continue
             if self.consumer.protocol is Protocol.EDX:
-                results[index] = self._finish([orjson.dumps(entry.event.as_dict())])
+                results[index] = self._finish(
+                    [orjson.dumps(self.options.identity.edx_event(entry.event))]
+                )
                 continue
             ahead = entry.ahead
             cached: Translated | Pending | None = ahead.get(key) if ahead else None
@@ -133,7 +167,8 @@ class Encoder:
             except Exception:  # the other consumer's translation failed: do it here
                 value = self._translate_here(entries[index])
             results[index] = self._finish(value)
-        return results  # type: ignore[return-value]  # every slot is filled above
+        self._guests(entries, results)  # type: ignore[arg-type]  # every slot is filled above
+        return results  # type: ignore[return-value]
 
     async def _translate(self, entries: Sequence[Entry], missing: list[int]) -> list[Translated]:
         """Translate the entries at `missing`, visible to other consumers while under way."""
@@ -160,21 +195,26 @@ class Encoder:
             self._cache.put(key, value)
         return values
 
-    def _translate_here(self, entry: Entry) -> Translated:
+    def _translate_here(self, entry: Entry, options: Options | None = None) -> Translated:
         try:
             event = entry.event
         except NormaliseError as exc:
             return exc.reason
-        return translated(event, self._protocol, self.options)
+        return translated(event, self._protocol, options or self.options)
 
     def encode(self, entry: Entry) -> list[bytes] | Skip:
         """One entry, translated here and now (the playground's path; delivery uses encode_all)."""
+        if entry.name == REDACTED:
+            return Skip(FORGOTTEN)
         decision = self.consumer.route.decide(entry.event)
         if not decision.allowed:
             return Skip(decision.rule)
         if self.consumer.protocol is Protocol.EDX:
-            return self._finish([orjson.dumps(entry.event.as_dict())])
-        return self._finish(translated(entry.event, self._protocol, self.options))
+            return self._finish([orjson.dumps(self.options.identity.edx_event(entry.event))])
+        result = self._finish(translated(entry.event, self._protocol, self.options))
+        if isinstance(result, Skip) and result.reason == NO_LEARNER and self._guest_options:
+            return self._finish(self._translate_here(entry, self._guest_options))
+        return result
 
     def _finish(self, value: Translated) -> list[bytes] | Skip:
         """The consumer's bytes from a shared translation: its activity types kept, its

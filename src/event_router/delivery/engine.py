@@ -26,6 +26,7 @@ from event_router.delivery.encoder import Encoder, TranslationCache
 from event_router.delivery.reader import Reader, Readers
 from event_router.delivery.sender import DeadLetter, Item
 from event_router.delivery.stats import State, Stats
+from event_router.privacy.screen import STATUS_ROW, Privacy, Screen
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.consumer import Consumer, Protocol
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
@@ -71,6 +72,7 @@ class Engine:
         retention: float = 7 * 86_400,
         poll_interval: float = 1.0,
         translation_workers: int = 0,
+        drop_fields: tuple[tuple[str, ...], ...] = (),
     ) -> None:
         self.readers = readers
         self.store = store
@@ -81,10 +83,11 @@ class Engine:
         self.cache = TranslationCache()
         self.pool = TranslationPool(translation_workers) if translation_workers > 0 else None
         self.stats: dict[str, Stats] = {}
+        self.privacy = Privacy(Screen(secret_key, drop_fields))
         self.warm: Warm = ()  # what sources translate ahead (see `sources.intake`)
         self._running: dict[str, Running] = {}
         self._options: dict[Policy, Options] = {}
-        self._tables: tuple[IdentityTable, CourseCatalogue] | None = None
+        self._tables: tuple[IdentityTable, CourseCatalogue, frozenset[str]] | None = None
         self._revision = -1
         self._last_tables = 0.0
         self._created: dict[str, float] = {}
@@ -100,7 +103,7 @@ class Engine:
                     await self._rewinds()
                     await self.sync()
                     self.warm = self._warm_pairs()
-                    await self.readers.observe(self.stats)
+                    await self.readers.observe(self.stats, self._privacy_figures())
                     if await self.readers.lease():
                         await self._replays()
                         await self.readers.housekeep(
@@ -183,7 +186,7 @@ class Engine:
 
     async def shutdown(self) -> None:
         await self._stop_all()
-        await self.readers.close(self._status(), self.stats)
+        await self.readers.close(self._status(), self.stats, self._privacy_figures())
         if self.pool is not None:
             self.pool.close()
 
@@ -201,7 +204,13 @@ class Engine:
         return out
 
     def _status(self) -> dict[str, bytes]:
-        return {name: orjson.dumps(snap) for name, snap in self.snapshot().items()}
+        status = {name: orjson.dumps(snap) for name, snap in self.snapshot().items()}
+        # Not a consumer (no consumer name starts with "_"): `event-router status` reads it.
+        status[STATUS_ROW] = orjson.dumps(self._privacy_figures())
+        return status
+
+    def _privacy_figures(self) -> dict[str, int]:
+        return {"retired_events_dropped": self.privacy.dropped}
 
     def _enabled(self) -> list[str]:
         """Every enabled consumer, running or not (one paused because its sink cannot be built
@@ -220,16 +229,30 @@ class Engine:
         if changed is not None:
             self._use_tables(*changed)
 
+    async def reload_tables(self) -> None:
+        """`_refresh_tables` now, not at the next poll: a learner forgotten through this
+        process's API is screened out at once, in the workers too."""
+        await self._refresh_tables()
+
     def _read_tables(self) -> tuple[IdentityTable, CourseCatalogue] | None:
-        """The identity and course tables, if they differ from those in use (the workers are
-        then restarted with them, their work under way finishing with the old ones)."""
+        """The identity and course tables, if they or the retired list differ from those in use
+        (the workers are then restarted with them, their work under way finishing with the old
+        ones). A new retired list is the privacy screen's from now on, here and in the workers."""
         identities, catalogue = self.store.identity_table(), self.store.catalogue()
+        retired = self.store.retired.keys()
         self._last_tables = time.monotonic()
-        if self._options and self._tables == (identities, catalogue):
+        if self._options and self._tables == (identities, catalogue, retired):
             return None
-        self._tables = (identities, catalogue)
+        self._tables = (identities, catalogue, retired)
+        old = self.privacy.screen
+        screen = Screen(old.secret, old.drop, retired)
         if self.pool is not None:
-            self.pool.configure(self.secret_key, self.lms_url, identities, catalogue)
+            self.pool.configure(self.secret_key, self.lms_url, identities, catalogue, screen)
+        self.privacy.screen = screen
+        if retired - old.retired:
+            # Perhaps forgotten by another process: what this one holds of their events in
+            # memory goes (translations are dropped with the tables, in `_use_tables`).
+            self.readers.learners_retired()
         return identities, catalogue
 
     def _use_tables(self, identities: IdentityTable, catalogue: CourseCatalogue) -> None:

@@ -114,10 +114,10 @@ class GroupReaders:
             "claimed": sum(m.get("group", {}).get("claimed", 0) for m in members),
         }
 
-    async def observe(self, stats: dict[str, Stats]) -> None:
+    async def observe(self, stats: dict[str, Stats], privacy: dict[str, int]) -> None:
         """Publish our figures; read the groups' and the other members' (for status and trim)."""
         with unavailable():
-            await self._write_status(stats)
+            await self._write_status(stats, privacy)
             self.groups = await self._groups()
             raw: dict[Any, Any] = await self._redis().hgetall(self.journal.status_key)
             await asyncio.to_thread(self.journal.refresh)
@@ -137,13 +137,16 @@ class GroupReaders:
             raise
         return {text(g["name"]): g for g in infos}
 
-    async def _write_status(self, stats: dict[str, Stats]) -> None:
+    def learners_retired(self) -> None:
+        pass  # entries are read back from Redis each time: nothing of them is kept here
+
+    async def _write_status(self, stats: dict[str, Stats], privacy: dict[str, int]) -> None:
         consumers = {}
         for name, figures in stats.items():
             snap = figures.snapshot()
             snap["group"] = dict(self.counts.get(name, {}))
             consumers[name] = snap
-        payload = orjson.dumps({"at": time.time(), "consumers": consumers})
+        payload = orjson.dumps({"at": time.time(), "consumers": consumers, "privacy": privacy})
         await self._redis().hset(self.journal.status_key, self.member, payload)
 
     async def lease(self) -> bool:
@@ -211,9 +214,11 @@ class GroupReaders:
         if gone:
             await client.hdel(self.journal.status_key, *gone)
 
-    async def close(self, status: dict[str, bytes], stats: dict[str, Stats]) -> None:
+    async def close(
+        self, status: dict[str, bytes], stats: dict[str, Stats], privacy: dict[str, int]
+    ) -> None:
         with contextlib.suppress(RedisError, OSError):
-            await self._write_status(stats)
+            await self._write_status(stats, privacy)
         if self._client is not None:
             with contextlib.suppress(RedisError, OSError):
                 await self._client.aclose()

@@ -103,8 +103,14 @@ class Readers(Protocol):
         """Add what this journal knows of the consumer to its status snapshot."""
         ...
 
-    async def observe(self, stats: dict[str, Stats]) -> None:
-        """Publish this process's figures and read the journal's (each poll)."""
+    async def observe(self, stats: dict[str, Stats], privacy: dict[str, int]) -> None:
+        """Publish this process's figures (per consumer, and its privacy screen's) and read the
+        journal's (each poll)."""
+        ...
+
+    def learners_retired(self) -> None:
+        """Learners were just forgotten (perhaps by another process, which redacted their
+        events in the journal): forget what this process holds of the journal in memory."""
         ...
 
     async def lease(self) -> bool:
@@ -122,6 +128,8 @@ class Readers(Protocol):
         seconds; how many events went."""
         ...
 
-    async def close(self, status: dict[str, bytes], stats: dict[str, Stats]) -> None:
+    async def close(
+        self, status: dict[str, bytes], stats: dict[str, Stats], privacy: dict[str, int]
+    ) -> None:
         """Keep the last figures and let go of the journal's connections."""
         ...

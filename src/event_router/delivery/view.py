@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from event_router.delivery.stats import Stats
+from event_router.privacy.screen import Privacy
 from event_router.routing.identity import Policy
 from event_router.translate import Options
 
@@ -24,3 +25,12 @@ class DeliveryView(Protocol):
         ...
 
     def options(self, policy: Policy) -> Options: ...
+
+    @property
+    def privacy(self) -> Privacy:
+        """The privacy screen sources apply, and what it dropped."""
+        ...
+
+    async def reload_tables(self) -> None:
+        """Read the identity tables and the retired list now (a learner was just forgotten)."""
+        ...

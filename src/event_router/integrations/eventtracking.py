@@ -75,6 +75,11 @@ class EventRouterBackend:
         base = url.rstrip("/")
         self.url = base if base.endswith(INGEST_PATH) else base + INGEST_PATH
         self.token = token
+        if not token:
+            log.warning(
+                "event router backend has no token: the router refuses its events (kept in the "
+                "spool) unless it has no EVENT_ROUTER_INGEST_TOKEN and runs with --ingest-open"
+            )
         directory = spool_dir or os.path.join(tempfile.gettempdir(), "event-router-spool")
         self.spool = Spool(directory, max_spool_bytes)
         self.buffer_size = buffer_size

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
+from event_router.home import open_private, private_dir, tighten
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: one process per spool directory then
@@ -41,6 +43,8 @@ class Spool:
         self._pid = os.getpid()
         self._size = -1  # bytes in the directory, counted lazily
         self.dirty = False  # lines appended since the last rotation (not yet in a replay)
+        with contextlib.suppress(OSError):  # segments spooled by an older version were 0644
+            tighten(self.directory)
 
     def append(self, lines: Sequence[bytes]) -> None:
         """Write lines to this process's current segment (raises SpoolFull or OSError)."""
@@ -104,9 +108,10 @@ class Spool:
         return total
 
     def _open_segment(self) -> IO[bytes]:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         path = self.directory / f"{time.time_ns():020d}-{os.getpid()}{_SUFFIX}"
-        handle = open(path, "ab")  # noqa: SIM115  (kept open while this process spools)
+        # Learners' events: 0600 whatever the LMS's umask; kept open while this process spools.
+        handle = os.fdopen(open_private(path, os.O_WRONLY | os.O_APPEND), "ab")
         if fcntl is not None:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         return handle
@@ -132,7 +137,7 @@ class Spool:
     def _rewrite(self, path: Path, lines: list[bytes]) -> None:
         """Keep only the unsent lines of a segment (written aside, then renamed over it)."""
         tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as out:
+        with os.fdopen(open_private(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as out:
             out.write(b"".join(line + b"\n" for line in lines))
         os.replace(tmp, path)
         with self._lock:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import queue
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Protocol, TypeVar
 
@@ -76,6 +76,11 @@ class Journal(Protocol):
 
     def size(self) -> tuple[int, int]:
         """(retained events, bytes they take)."""
+        ...
+
+    def redact(self, names_learner: Callable[[bytes], bool]) -> int:
+        """Remove, in one transaction, the events whose body `names_learner` (a learner
+        forgotten): SQLite redacts them in place, Redis deletes them; how many."""
         ...
 
     def close(self) -> None: ...

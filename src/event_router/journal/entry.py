@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
-from event_router.events import TrackingEvent, parse_json
+import orjson
+
+from event_router.events import NormaliseError, TrackingEvent, parse_json
 from event_router.journal.base import Ahead
+
+REDACTED = "event_router.redacted"
+"""The name of an event whose learner was forgotten: kept in place (seq, time), never delivered."""
+
+
+def redacted_body(body: bytes) -> bytes:
+    """What a forgotten learner's event becomes: named `REDACTED`, context and payload gone;
+    only the time it happened is kept (a valid event still, for every reader of the journal)."""
+    try:
+        stamp = parse_json(body).timestamp
+    except NormaliseError:
+        stamp = "1970-01-01T00:00:00+00:00"
+    return orjson.dumps({"name": REDACTED, "timestamp": stamp, "context": {}, "data": {}})
 
 
 class JournalUnavailable(OSError):

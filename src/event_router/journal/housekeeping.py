@@ -1,5 +1,6 @@
 """What is done to the SQLite journal besides appending and reading: status snapshots, trimming,
-forgetting old idempotency keys, and an operator's rewinds of a consumer's cursor.
+forgetting old idempotency keys, an operator's rewinds of a consumer's cursor, and redacting a
+forgotten learner's events.
 
 Each runs on a connection of its own, off the writer thread, so none of it holds up ingest: a
 trim may delete a minute of events, a status write is a commit. `SqliteJournal` inherits these.
@@ -10,7 +11,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from contextlib import closing
+
+from event_router.journal.entry import REDACTED, redacted_body
 
 
 class Housekeeping:
@@ -93,6 +97,40 @@ class Housekeeping:
                 conn.execute("DELETE FROM rewinds WHERE consumer = ?", (consumer,))
             conn.execute("COMMIT")
             return None if found is None else int(found[0])
+
+    # -- privacy: a learner forgotten --
+
+    def redact_where(self, names_learner: Callable[[bytes], bool]) -> list[int]:
+        """Redact in place, in one transaction, every retained event whose body
+        `names_learner`: the body becomes an empty event of the same time (no learner, no
+        payload) named `REDACTED`, which no consumer receives. Seqs, cursors and the order stay
+        as they were (a deleted row would leave a hole a cursor might be waiting on); the seqs
+        redacted are returned."""
+        done: list[int] = []
+        with closing(self._connect()) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                after = 0
+                while True:
+                    rows = conn.execute(
+                        "SELECT seq, body FROM events WHERE seq > ? AND name IS NOT ? "
+                        "ORDER BY seq LIMIT 2000",
+                        (after, REDACTED),
+                    ).fetchall()
+                    if not rows:
+                        break
+                    after = rows[-1][0]
+                    hits = [(seq, bytes(body)) for seq, body in rows if names_learner(bytes(body))]
+                    conn.executemany(
+                        "UPDATE events SET body = ?, name = ? WHERE seq = ?",
+                        [(redacted_body(body), REDACTED, seq) for seq, body in hits],
+                    )
+                    done += [seq for seq, _ in hits]
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return done
 
 
 def first_since(conn: sqlite3.Connection, moment: float) -> int | None:

@@ -30,7 +30,7 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -263,6 +263,22 @@ class RedisJournal:
 
     def forget_seen(self, scope: str, keep: int) -> int:
         return int(self._client.zremrangebyrank(self.seen_key(scope), 0, -keep - 1))
+
+    def redact(self, names_learner: Callable[[bytes], bool]) -> int:
+        """Delete (XDEL, one atomic call) every entry whose body `names_learner`. A stream entry
+        cannot be rewritten in place; ids are positions that stay ordered with a gap, and a
+        consumer group that held a deleted entry pending finds it gone and moves on."""
+        hits: list[Any] = []
+        start = "-"
+        while True:
+            rows: Any = self._client.xrange(self.stream, min=start, max="+", count=2000)
+            for entry_id, fields in rows:
+                if names_learner(fields.get(b"b", b"")):
+                    hits.append(entry_id)
+            if len(rows) < 2000:
+                break
+            start = "(" + text(rows[-1][0])
+        return int(self._client.xdel(self.stream, *hits)) if hits else 0
 
     def body(self, entry_id: str) -> bytes | None:
         """The body of one entry (None once trimmed)."""

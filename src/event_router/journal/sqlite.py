@@ -16,14 +16,15 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
+from event_router.home import private_file
 from event_router.journal.base import Ahead, batches
-from event_router.journal.entry import Entry, JournalFull
+from event_router.journal.entry import REDACTED, Entry, JournalFull, redacted_body
 from event_router.journal.housekeeping import Housekeeping, first_since
 from event_router.journal.schema import migrate
 from event_router.walmode import use_wal
@@ -65,7 +66,7 @@ class SqliteJournal(Housekeeping):
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # before SQLite: its -wal and -shm files take the main file's mode
         self._synchronous = synchronous
         self._reader = self._connect()
         try:
@@ -272,6 +273,23 @@ class SqliteJournal(Housekeeping):
                     continue
             entries.append(entry)
         return entries, bad
+
+    def redact(self, names_learner: Callable[[bytes], bool]) -> int:
+        """`redact_where`, and the same events redacted in the in-memory tail (a consumer that
+        keeps up reads there, not from the file); how many were redacted."""
+        seqs = self.redact_where(names_learner)
+        with self._recent_lock:
+            for seq in seqs:
+                entry = self._recent.get(seq)
+                if entry is not None:
+                    body = redacted_body(entry.body)
+                    self._recent[seq] = Entry(seq, entry.ingested_at, None, body, REDACTED)
+        return len(seqs)
+
+    def drop_recent(self) -> None:
+        """Forget the in-memory tail: reads go to the file (after another process redacted)."""
+        with self._recent_lock:
+            self._recent.clear()
 
     def body(self, seq: int) -> bytes | None:
         with self._read_lock:

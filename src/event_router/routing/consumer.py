@@ -66,6 +66,11 @@ class Consumer(BaseModel):
     timeout: float = Field(default=10.0, gt=0, le=300)
     enabled: bool = True
     identity: Policy = Policy.ANONYMOUS
+    guest_learners: bool = Field(
+        default=False,
+        description="Translate events of no learner (not signed in) with a per-session "
+        "pseudonymous actor of this consumer's own; refused otherwise.",
+    )
     sensor_id: str | None = Field(default=None, description="Caliper sensor IRI.")
     route: Route = Field(default_factory=Route)
 
@@ -103,6 +108,8 @@ class Consumer(BaseModel):
             raise ValueError("basic auth needs username and password")
         if self.auth is AuthKind.BEARER and not self.token:
             raise ValueError("bearer auth needs a token")
+        if self.identity is Policy.RAW and self.protocol is not Protocol.EDX:
+            raise ValueError("identity raw is for protocol edx (xAPI and Caliper name an actor)")
         if self.route.activity_types and self.protocol is Protocol.EDX:
             raise ValueError(
                 "route.activity_types filters xAPI or Caliper translations: not for protocol edx"

@@ -32,6 +32,10 @@ class UnknownLearner(ValueError):
     """The event does not identify its learner well enough for this policy."""
 
 
+NO_LEARNER = "event names no learner (no user_id or username)"
+"""Why an event without a learner is not translated (a guest-learner consumer translates it)."""
+
+
 class Kind(StrEnum):
     """ERB's external id kinds: a learner has one anonymous id per kind."""
 
@@ -46,6 +50,11 @@ class Policy(StrEnum):
     USERNAME = "username"
     MBOX = "mbox"
     MBOX_SHA1SUM = "mbox_sha1sum"
+    RAW = "raw"  # protocol edx only: the event as received, user ids, ip and agent included
+
+
+EDX_KIND = "edx"  # the anonymous ids the `edx` protocol shows (derived, never imported)
+_EDX_REMOVED = ("ip", "agent")  # request fields an anonymous edx event does not carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +185,10 @@ class IdentityPolicy:
         lms_url: str,
         table: IdentityTable | None = None,
         policy: Policy = Policy.ANONYMOUS,
+        guests: str | None = None,
     ) -> None:
         self._secret = secret_key.encode()
+        self.guests = guests  # the consumer whose guest learners get a per-session actor
         self._lms_url = lms_url
         self._table = table or IdentityTable()
         self.policy = Policy(policy)
@@ -187,8 +198,28 @@ class IdentityPolicy:
     def learner(self, event: TrackingEvent) -> Learner:
         learner = Learner.of(event)
         if learner.user_id is None and learner.username is None:
-            raise UnknownLearner("event names no learner (no user_id or username)")
+            raise UnknownLearner(NO_LEARNER)
         return learner
+
+    def for_guests(self, consumer: str) -> IdentityPolicy:
+        """This policy, with guest learners (events of no learner, as a learner who is not
+        signed in sends) shown as a per-session pseudonym of `consumer`'s own."""
+        out = IdentityPolicy(self._secret.decode(), self._lms_url, self._table, self.policy)
+        out.guests = consumer
+        return out
+
+    def guest_name(self, event: TrackingEvent) -> str | None:
+        """The pseudonym of a guest learner's session: a keyed hash of the consumer and the
+        session id (stable within the session, unlinkable across consumers); None when this
+        policy takes no guests, the event names a learner, or it has no session."""
+        if self.guests is None:
+            return None
+        session = event.session
+        if session is None or learner_key(event) != (None, None):
+            return None
+        subject = f"guest|{self.guests}|{session}".encode()
+        digest = hmac.new(self._secret, subject, hashlib.sha256).digest()
+        return f"guest-{uuid.UUID(bytes=digest[:16], version=4)}"
 
     def anonymous_id(self, kind: str, learner: Learner) -> str:
         """The imported id if known, else a UUID keyed on the router's secret (stable, one-way)."""
@@ -199,7 +230,40 @@ class IdentityPolicy:
         digest = hmac.new(self._secret, f"{kind}|{subject}".encode(), hashlib.sha256).digest()
         return str(uuid.UUID(bytes=digest[:16], version=4))
 
+    def edx_event(self, event: TrackingEvent) -> dict[str, Any]:
+        """The `edx` protocol's output: the normalised event with its learner shown as the
+        policy says. `raw` leaves it whole; `username` keeps usernames and drops user ids;
+        every other policy replaces both with the learner's anonymous id (kind `edx`). Except
+        with `raw`, `ip` and `agent` are removed. Fields are replaced in `context` and in
+        `data` (which may name another learner, each getting their own id)."""
+        out = event.as_dict()
+        if self.policy is Policy.RAW:
+            return out
+        context = {k: v for k, v in event.context.items() if k not in _EDX_REMOVED}
+        out["context"] = self._edx_learner(context)
+        data = event.data
+        if type(data) is dict and ("user_id" in data or "username" in data):
+            out["data"] = self._edx_learner(dict(data))
+        return out
+
+    def _edx_learner(self, fields: dict[str, Any]) -> dict[str, Any]:
+        user_id, username = _text(fields.get("user_id")), _text(fields.get("username"))
+        if user_id is None and username is None:
+            return fields
+        if self.policy is Policy.USERNAME:
+            fields.pop("user_id", None)
+            return fields
+        pseudonym = self.anonymous_id(EDX_KIND, Learner(user_id, username))
+        for key in ("user_id", "username"):
+            if key in fields:
+                fields[key] = pseudonym
+        return fields
+
     def xapi_actor(self, event: TrackingEvent) -> Actor:
+        guest = self.guest_name(event)
+        if guest is not None:
+            value = {"objectType": "Agent", "account": {"name": guest, "homePage": self._lms_url}}
+            return Actor(value, _json(value))
         key = learner_key(event)
         found = self._actors.get(key)
         if found is None:
@@ -210,6 +274,9 @@ class IdentityPolicy:
         return found
 
     def caliper_actor_id(self, event: TrackingEvent) -> str:
+        guest = self.guest_name(event)
+        if guest is not None:
+            return f"{self._lms_url}/user/{guest}"
         key = learner_key(event)
         found = self._people.get(key)
         if found is None:

@@ -13,6 +13,7 @@ import errno
 import gzip
 import hashlib
 import logging
+import mmap
 import os
 import threading
 import time
@@ -25,15 +26,18 @@ from typing import Any
 
 import orjson
 
+from event_router.home import DIR_MODE, open_private, private_file
 from event_router.routing.consumer import Consumer
 from event_router.sinks.base import Sink
 from event_router.sinks.check import failed, result
+from event_router.sinks.destinations import DestinationRefused, Guard, s3_endpoint
 from event_router.sinks.outcome import Outcome, Verdict, failure
 from event_router.sinks.registry import SinkType, register
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+_MEMBER_MAGIC = b"\x1f\x8b\x08"  # gzip magic and the deflate method
 _OPERATOR_ERRORS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR})
 
 
@@ -68,7 +72,7 @@ class LocalArchiveSink:
     """
 
     def __init__(self, consumer: Consumer, clock: Clock = _utcnow) -> None:
-        self.root = Path(consumer.url.removeprefix("file://")).expanduser() / consumer.name
+        self.root = Path(consumer.url.removeprefix("file://")) / consumer.name
         self._clock = clock
         self._lock = threading.Lock()  # a thread, not the event loop, holds it while writing
         self._checked: list[Path] = []
@@ -97,7 +101,7 @@ class LocalArchiveSink:
                 _cut_torn_tail(path)
                 self._checked = [*self._checked[-3:], path]
             created = not path.exists()
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = open_private(path, os.O_WRONLY | os.O_APPEND)
             try:
                 start = os.fstat(fd).st_size
                 try:
@@ -130,6 +134,7 @@ class S3ArchiveSink:
         self._fs = fs if fs is not None else s3_filesystem()
         self.prefix = f"{consumer.url.removeprefix('s3://').strip('/')}/{consumer.name}"
         self._clock = clock
+        self._destination = Guard(s3_endpoint)
 
     def key_for(self, when: datetime, lines: bytes) -> str:
         digest = hashlib.sha256(lines).hexdigest()[:20]
@@ -139,6 +144,10 @@ class S3ArchiveSink:
         started = time.perf_counter()
         lines = encode_lines(items)
         key = self.key_for(self._clock(), lines)
+        try:
+            await self._destination.check()
+        except DestinationRefused as error:
+            return failure(error, latency=time.perf_counter() - started, pause=True)
         try:
             await asyncio.to_thread(self._fs.pipe_file, key, gzip.compress(lines, mtime=0))
         except (PermissionError, FileNotFoundError) as error:  # denied, or no such bucket
@@ -174,9 +183,10 @@ def _makedirs_durably(path: Path) -> None:
         path = path.parent
     for directory in reversed(missing):
         try:
-            directory.mkdir()
+            directory.mkdir(mode=DIR_MODE)
         except FileExistsError:
             continue
+        directory.chmod(DIR_MODE)  # learners' events: private whatever the umask
         _fsync_dir(directory.parent)
 
 
@@ -187,11 +197,38 @@ def _cut_torn_tail(path: Path) -> None:
     except FileNotFoundError:
         return
     good = _complete_length(path)
-    if good < size:
+    if good < size and _member_after(path, good):
+        # Damage in the middle (a crash only ever tears the last write): cutting would lose the
+        # delivered batches after it, so the file is set aside whole and a new one begun.
+        aside = path.with_name(f"{path.name}.damaged-{time.time_ns()}")
+        log.error("archive %s: damaged before byte %d, batches follow; kept as %s", path, size,
+                  aside)  # fmt: skip
+        os.replace(path, aside)
+        _fsync_dir(path.parent)
+    elif good < size:
         log.warning("archive %s: cutting %d bytes of an incomplete batch", path, size - good)
         with path.open("r+b") as file:
             file.truncate(good)
             os.fsync(file.fileno())
+
+
+def _member_after(path: Path, start: int) -> bool:
+    """Whether a complete gzip member begins somewhere after byte `start` of the file."""
+    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        at = view.find(_MEMBER_MAGIC, start + 1)
+        while at != -1:
+            decoder = zlib.decompressobj(wbits=31)
+            try:
+                for pos in range(at, len(view), 1 << 16):
+                    decoder.decompress(view[pos : pos + (1 << 16)], 1 << 20)
+                    while decoder.unconsumed_tail and not decoder.eof:
+                        decoder.decompress(decoder.unconsumed_tail, 1 << 20)
+                    if decoder.eof:
+                        return True
+            except zlib.error:
+                pass
+            at = view.find(_MEMBER_MAGIC, at + 1)
+    return False
 
 
 def _complete_length(path: Path) -> int:
@@ -232,17 +269,16 @@ def _probe_archive(consumer: Consumer) -> dict[str, Any]:
             fs.pipe_file(key, b"")
             fs.rm_file(key)
         except Exception as exc:  # botocore errors vary; report whichever it is
-            return failed(request, exc, started)
+            return failed(consumer, request, exc, started)
     else:
-        root = Path(consumer.url.removeprefix("file://")).expanduser() / consumer.name
+        root = Path(consumer.url.removeprefix("file://")) / consumer.name
         request = f"write and remove {root / probe}"
         try:
-            root.mkdir(parents=True, exist_ok=True)
             path = root / probe
-            path.write_bytes(b"")
+            private_file(path)
             os.unlink(path)
         except OSError as exc:
-            return failed(request, exc, started)
+            return failed(consumer, request, exc, started)
     latency = round((time.perf_counter() - started) * 1000, 1)
     return result(request, ok=True, latency_ms=latency, verdict="the archive is writable")
 

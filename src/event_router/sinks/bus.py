@@ -3,13 +3,8 @@
 Entries follow the Open edX event-bus conventions (edx-event-bus-redis's field order, UTF-8
 metadata, schemaless Avro body; see docs/integration.md), so any service with an openedx-events
 consumer, or just redis + fastavro, can read learning traces without an LRS. The event type
-depends on the consumer's protocol:
-
-| protocol | event type | Avro record |
-| --- | --- | --- |
-| xapi | `org.openedx.analytics.xapi.statement.emitted.v1` | `xapi_statement: {id, statement}` |
-| caliper | `org.openedx.analytics.caliper.event.emitted.v1` | `caliper_event: {id, event}` |
-| edx | `org.openedx.analytics.tracking.event.emitted.v1` | the LMS's `tracking_log` record |
+and the Avro record depend on the consumer's protocol (`event_router.bus.items`; the Kafka sink
+publishes the same records).
 
 The consumer's `url` is the Redis URL; its `sink_options` (`BusOptions`) name the stream: `topic`
 (default: the protocol name, `xapi`, `caliper` or `tracking`) and `prefix`, and `maxlen`
@@ -25,14 +20,12 @@ readers can drop the copies.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import orjson
 import redis.asyncio as redis
 from pydantic import BaseModel, ConfigDict, Field
 from redis.exceptions import (
@@ -44,26 +37,15 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from event_router.bus.wire import (
-    CALIPER_EVENT_TYPE,
-    TRACKING_EVENT_TYPE,
-    XAPI_EVENT_TYPE,
-    Metadata,
-    encode_body,
-    entry,
-    stream_name,
-)
-from event_router.routing.consumer import AuthKind, Consumer, Protocol
+from event_router.bus.items import TYPES, publication
+from event_router.bus.wire import Metadata, encode_body, entry, stream_name
+from event_router.routing.consumer import AuthKind, Consumer
 from event_router.sinks.base import SinkError
 from event_router.sinks.check import failed, result
+from event_router.sinks.destinations import DestinationRefused, Guard
 from event_router.sinks.outcome import Outcome, Verdict, failure
 from event_router.sinks.registry import SinkType, register
 
-_TYPES = {
-    Protocol.XAPI: (XAPI_EVENT_TYPE, "xapi"),
-    Protocol.CALIPER: (CALIPER_EVENT_TYPE, "caliper"),
-    Protocol.EDX: (TRACKING_EVENT_TYPE, "tracking"),
-}
 _OUR_PARAMETERS = ("topic", "prefix", "maxlen")
 
 
@@ -82,7 +64,8 @@ class BusSink:
 
     def __init__(self, consumer: Consumer) -> None:
         self.consumer = consumer
-        self.event_type, default_topic = _TYPES[consumer.protocol]
+        self._destination = Guard(consumer.url)
+        self.event_type, default_topic = TYPES[consumer.protocol]
         url, left = split_url(consumer)
         if "maxlen" in left:  # one `legacy_url` could not move: not a number
             raise SinkError(f"consumer {consumer.name!r}: maxlen must be an integer")
@@ -106,23 +89,9 @@ class BusSink:
 
     def fields(self, item: bytes) -> dict[bytes, bytes]:
         """The stream entry for one item (ValueError if the item cannot be one)."""
-        value = orjson.loads(item)
-        if not isinstance(value, dict):
-            raise ValueError("item is not a JSON object")
-        if self.event_type == TRACKING_EVENT_TYPE:
-            key = hashlib.sha256(item).hexdigest()
-            record: dict[str, Any] = {"tracking_log": _tracking_log(value)}
-        else:
-            found = value.get("id")
-            if not isinstance(found, str) or not found:
-                raise ValueError("item has no id")
-            key = found
-            text = item.decode("utf-8")
-            if self.event_type == XAPI_EVENT_TYPE:
-                record = {"xapi_statement": {"id": key, "statement": text}}
-            else:
-                record = {"caliper_event": {"id": key, "event": text}}
-        return entry(Metadata.new(self.event_type, key), encode_body(self.event_type, record))
+        found = publication(self.event_type, item)
+        body = encode_body(self.event_type, found.record)
+        return entry(Metadata.new(self.event_type, found.key), body)
 
     async def send(self, items: Sequence[bytes]) -> Outcome:
         try:
@@ -130,6 +99,10 @@ class BusSink:
         except (ValueError, KeyError, TypeError) as exc:
             return Outcome(Verdict.REJECTED, detail=f"not publishable: {exc}")
         started = time.perf_counter()
+        try:
+            await self._destination.check()
+        except DestinationRefused as exc:
+            return failure(exc, latency=time.perf_counter() - started, pause=True)
         try:
             async with self._client.pipeline(transaction=True) as pipe:
                 for fields in entries:
@@ -198,22 +171,12 @@ async def check_bus(consumer: Consumer) -> dict[str, Any]:
         await client.ping()
         length = await client.xlen(sink.stream)
     except (RedisError, OSError) as exc:
-        return failed(request, exc, started)
+        return failed(consumer, request, exc, started)
     finally:
         await sink.close()
     latency = round((time.perf_counter() - started) * 1000, 1)
     verdict = f"Redis answered; the stream {sink.stream} holds {length} entries"
     return result(request, ok=True, latency_ms=latency, verdict=verdict)
-
-
-def _tracking_log(value: dict[str, Any]) -> dict[str, str]:
-    """The LMS's record for an `edx` item: data and context as JSON text, like the producer."""
-    return {
-        "name": str(value["name"]),
-        "timestamp": str(value["timestamp"]),
-        "data": orjson.dumps(value.get("data")).decode(),
-        "context": orjson.dumps(value.get("context") or {}).decode(),
-    }
 
 
 register(

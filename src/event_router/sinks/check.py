@@ -1,7 +1,10 @@
 """What a sink's connection check ("Test connection" in the admin) answers, in one shape.
 
 Each sink module that probes its endpoint in its own way (an LRS read, an archive write, a Redis
-PING) builds its answer with these, so the admin shows every sink's result alike.
+PING, Kafka metadata) builds its answer with these, so the admin shows every sink's result alike
+and none of them turns the router into a proxy for reading what only it can reach: a success
+answer's body is never shown, only its status and timing; an error answer (or the reason there
+was none) shows a short excerpt with the consumer's secrets masked, and URLs are shown masked.
 """
 
 from __future__ import annotations
@@ -9,13 +12,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from event_router.routing.consumer import SECRET_FIELDS, Consumer
+from event_router.sinks.http import auth_headers
 from event_router.sinks.outcome import failure
+from event_router.store.config_yaml import secret_header
 
-BODY_LIMIT = 1000  # characters of the endpoint's answer shown
+BODY_LIMIT = 200  # characters of an error answer shown
 
 
 def result(request: str, **values: Any) -> dict[str, Any]:
-    """`ok`, the HTTP `status`, `latency_ms`, the answer's `body` (excerpt), what was sent
+    """`ok`, the HTTP `status`, `latency_ms`, an error answer's `body` (excerpt), what was sent
     (`request`) and a one-line `verdict` for people."""
     return {
         "request": request,
@@ -27,8 +33,22 @@ def result(request: str, **values: Any) -> dict[str, Any]:
     }
 
 
-def failed(request: str, exc: BaseException, started: float) -> dict[str, Any]:
+def shown(consumer: Consumer, status: int | None, text: str) -> str:
+    """What of an answer may be shown: nothing of a success (or a redirect), else a short excerpt
+    with every secret of the consumer replaced by `***` (an endpoint may echo what it got)."""
+    if status is not None and status < 400:
+        return ""
+    secrets = [str(getattr(consumer, name) or "") for name in SECRET_FIELDS]
+    secrets += [value for key, value in consumer.headers.items() if secret_header(key)]
+    secrets += [value.split(" ", 1)[-1] for value in auth_headers(consumer).values()]
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text[:BODY_LIMIT]
+
+
+def failed(consumer: Consumer, request: str, exc: BaseException, started: float) -> dict[str, Any]:
     """No answer at all (`started`: `time.perf_counter()` when the request began)."""
     outcome = failure(exc, latency=time.perf_counter() - started)
     latency = round(outcome.latency * 1000, 1)
-    return result(request, latency_ms=latency, body=outcome.detail, verdict="no answer")
+    body = shown(consumer, None, outcome.detail)
+    return result(request, latency_ms=latency, body=body, verdict="no answer")

@@ -14,9 +14,12 @@ import httpx
 
 from event_router import __version__
 from event_router.routing.consumer import AuthKind, Consumer
+from event_router.sinks.destinations import DestinationRefused, Guard
 from event_router.sinks.outcome import Outcome, classify, failure
+from event_router.web.secrets_mask import mask_http_logs
 
 USER_AGENT = f"openedx-event-router/{__version__}"
+mask_http_logs()  # httpx logs every request's full URL at INFO: never its credentials
 
 
 def join_array(items: Sequence[bytes]) -> bytes:
@@ -39,6 +42,7 @@ class HttpSink:
 
     def __init__(self, consumer: Consumer, defaults: Mapping[str, str] | None = None) -> None:
         self.consumer = consumer
+        self._destination = Guard(consumer.url)
         # Precedence: protocol defaults < the consumer's own headers < its auth settings.
         headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json"}
         headers.update(defaults or {})
@@ -58,6 +62,10 @@ class HttpSink:
     async def send(self, items: Sequence[bytes]) -> Outcome:
         body, headers = self.build(items)
         started = time.perf_counter()
+        try:
+            await self._destination.check()
+        except DestinationRefused as error:
+            return failure(error, latency=time.perf_counter() - started, pause=True)
         try:
             response = await self._client.post(self.consumer.url, content=body, headers=headers)
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:

@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 
 from event_router.routing.consumer import Consumer
-from event_router.sinks.check import BODY_LIMIT, failed, result
+from event_router.sinks.check import BODY_LIMIT, failed, result, shown
 from event_router.sinks.http import USER_AGENT, HttpSink, auth_headers
 from event_router.sinks.outcome import excerpt
 from event_router.sinks.registry import SinkType, register
+from event_router.web.secrets_mask import mask_url
 
 XAPI_VERSION = "1.0.3"
 
@@ -33,13 +34,17 @@ async def probe_lrs(consumer: Consumer) -> dict[str, Any]:
     headers = {"User-Agent": USER_AGENT, "X-Experience-API-Version": XAPI_VERSION}
     headers.update(consumer.headers)
     headers.update(auth_headers(consumer))
-    request = f"GET {consumer.url}?limit=1"
+    try:  # the URL as configured (its query too), asking for one statement
+        url = httpx.URL(consumer.url).copy_merge_params({"limit": "1"})
+    except httpx.InvalidURL as exc:
+        return result("nothing sent", verdict=f"invalid url: {exc}")
+    request = f"GET {mask_url(str(url))}"
     started = time.perf_counter()
     try:
         async with httpx.AsyncClient(timeout=consumer.timeout, follow_redirects=False) as client:
-            response = await client.get(consumer.url, params={"limit": 1}, headers=headers)
+            response = await client.get(url, headers=headers)
     except httpx.HTTPError as exc:
-        return failed(request, exc, started)
+        return failed(consumer, request, exc, started)
     latency = round((time.perf_counter() - started) * 1000, 1)
     status = response.status_code
     ok = 200 <= status < 300
@@ -49,9 +54,11 @@ async def probe_lrs(consumer: Consumer) -> dict[str, Any]:
         verdict = "the LRS refused the credentials"
     elif status == 404:
         verdict = "nothing at this URL: check the statements endpoint"
+    elif 300 <= status < 400:
+        verdict = f"the endpoint redirects (HTTP {status}): set the url it redirects to"
     else:
         verdict = f"unexpected answer HTTP {status}"
-    body = excerpt(response.content, BODY_LIMIT)
+    body = shown(consumer, status, excerpt(response.content, 4 * BODY_LIMIT))
     return result(request, ok=ok, status=status, latency_ms=latency, body=body, verdict=verdict)
 
 

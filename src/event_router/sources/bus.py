@@ -37,6 +37,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from event_router.bus.tracking import Decoded, decode_tracking
 from event_router.bus.wire import Metadata, WireError, stream_name
 from event_router.journal import Journal, JournalFull
+from event_router.sources.intake import Intake
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,10 @@ class BusSource:
         claim_idle: float = 60.0,
         claim_every: float = 30.0,
         keep_seen: int = 200_000,
+        intake: Intake | None = None,
     ) -> None:
         self.journal = journal
+        self.intake = intake or Intake(journal)  # its privacy screen applies here too
         self.url = url
         self.stream = stream_name(topic, prefix)
         self.group = group
@@ -263,8 +266,8 @@ class BusSource:
     ) -> bool:
         self._last_entry = last
         position = self._position()
+        events, bodies = self.intake.screen([d.event for d in fresh], [d.body for d in fresh])
         while True:
-            bodies, events = [d.body for d in fresh], [d.event for d in fresh]
             future = self.journal.submit(bodies, position, None, events, (self.source_id, marks))
             try:
                 await asyncio.wrap_future(future)

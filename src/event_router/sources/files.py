@@ -8,7 +8,6 @@ JSON value), and `parse_raw` turns one into the normalised event or the reason i
 
 from __future__ import annotations
 
-import gzip
 import io
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from event_router.events import NormaliseError, TrackingEvent, parse_line
+from event_router.gunzip import open_gzip
 
 Raw = tuple[str, bytes]  # (location, a log line or one JSON value)
 
@@ -36,7 +36,7 @@ def open_binary(path: str) -> BinaryIO:
     raw: BinaryIO = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     peek = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
     if path.endswith(".gz") or peek == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        return open_gzip(raw)  # every member; GzipError (an OSError) for bad data
     return raw
 
 

@@ -9,13 +9,19 @@ to the consumers. A consumer that lags, or a route that needs the parsed event, 
 the journal as before. Without workers, lines are normalised here and nothing is translated
 ahead. A small chunk (a trickle of events at a quiet moment) is also normalised here: a round
 trip to a worker would cost it more time than the work itself.
+
+Every event passes the privacy screen here, whatever its source (`prepare` for lines, `screen`
+for events a source parsed itself: HTTP JSON, the event bus): the fields the operator drops are
+removed and retired learners' events dropped, before the journal sees them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from event_router.events import TrackingEvent
 from event_router.journal import Journal
+from event_router.privacy.screen import Privacy
 from event_router.translate.workers import Prepared, TranslationPool, Warm, prepare_lines
 
 IN_PROCESS_BELOW = 32_768  # bytes: a trickle is quicker done here than by a round trip
@@ -33,17 +39,31 @@ class Intake:
         journal: Journal,
         pool: TranslationPool | None = None,
         warm: Callable[[], Warm] = _no_warm,
+        privacy: Privacy | None = None,
     ) -> None:
         self.journal = journal
         self.pool = pool
         self.warm = warm
+        self.privacy = privacy or Privacy()
 
     async def prepare(self, chunk: bytes, *, strict: bool = False) -> Prepared:
         """The lines of `chunk` made ready for `commit`; blank lines are skipped silently.
         `strict`: each line is exactly one JSON object (NDJSON), see `prepare_lines`."""
         if self.pool is not None and self.pool.ready and len(chunk) >= IN_PROCESS_BELOW:
             return await self.pool.prepare(chunk, self.warm(), strict=strict)
-        return prepare_lines({}, chunk.splitlines(), keep=True, strict=strict)
+        screen = self.privacy.screen
+        return prepare_lines({}, chunk.splitlines(), keep=True, strict=strict, screen=screen)
+
+    def screen(
+        self, events: Sequence[TrackingEvent], bodies: Sequence[bytes]
+    ) -> tuple[list[TrackingEvent], list[bytes]]:
+        """Events a source parsed itself, through the privacy screen: those kept (fields
+        dropped), with their bodies; retired learners' events are counted and left out."""
+        if not self.privacy.screen:
+            return list(events), list(bodies)
+        kept, kept_bodies, dropped = self.privacy.screen.screen(events, bodies)
+        self.privacy.dropped += dropped
+        return kept, kept_bodies
 
     async def commit(self, prepared: Prepared, position: tuple[str, str] | None) -> None:
         """Append the prepared events with the source's position in one transaction (raises
@@ -51,3 +71,4 @@ class Intake:
         await self.journal.append(
             prepared.bodies, position, prepared.events, names=prepared.names, ahead=prepared.ahead
         )
+        self.privacy.dropped += prepared.retired

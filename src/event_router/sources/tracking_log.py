@@ -1,33 +1,43 @@
 """Follow a tracking log live (`tail -F` semantics) and append its events to the journal.
 
-The position (inode and byte offset of the next unread line) is committed in the same journal
-transaction as the events it covers, so a crash neither loses nor repeats a line. Rotation (the
-path now names a new file) is handled by finishing the old file first; truncation restarts at the
-top; a path that does not exist yet is waited for. Gzipped files are read whole, resumably by
-line count. Malformed lines are counted and logged with their location and skipped.
+The position (the file, see `rotation`, and the byte offset of the next unread line) is
+committed in the same journal transaction as the events it covers, so a crash neither loses nor
+repeats a line. Rotation (the path now names a new file) is handled by finishing the old file
+first, also after rotations while stopped, compressed or not; truncation restarts at the top; a
+path that does not exist yet is waited for. A `.gz` path is read whole, resumably by line count.
+Malformed lines are counted and logged with their location and skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
-import hashlib
 import logging
 import os
 from collections import Counter, deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 
+from event_router.gunzip import GzipError, open_gzip
 from event_router.journal import Journal, JournalFull
 from event_router.sources.intake import Intake
+from event_router.sources.rotation import (
+    HEAD,
+    digest,
+    first_line,
+    identify,
+    is_packed,
+    newer,
+    open_log,
+    siblings,
+)
 from event_router.translate.workers import Prepared
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
-_HEAD = 1024  # bytes of the first line that fingerprint a file
 _AHEAD = 3  # chunks being prepared while the oldest commits
 
 
@@ -56,27 +66,36 @@ class TrackingLogSource:
         if self.path.suffix == ".gz":
             await self._read_gzip(stop)
             return
-        handle, offset, head = self._resume(self._saved())
-        inode = os.fstat(handle.fileno()).st_ino if handle is not None else 0
+        handle, inode, offset, head, tail = self._resume(self._saved())
         pending = b""
         while not stop.is_set():
             if handle is None:
                 following = self._rotated.pop(0) if self._rotated else self.path
                 try:
-                    handle = open(following, "rb")  # noqa: SIM115  (kept open while following)
+                    handle, inode = open_log(following)  # kept open while following
                 except FileNotFoundError:
                     await _sleep(stop, self.poll * 5)
                     continue
-                inode, offset, head, pending = os.fstat(handle.fileno()).st_ino, 0, None, b""
-            chunk = handle.read(_CHUNK)
+                offset, head, tail, pending = 0, None, b"", b""
+            try:
+                chunk = handle.read(_CHUNK)
+            except (OSError, EOFError) as exc:  # a damaged compressed copy: on to the next file
+                if not is_packed(Path(handle.name)):
+                    raise
+                self.counts["unreadable"] += 1
+                log.error("%s: unreadable after offset %d (%s); going on", handle.name, offset, exc)
+                handle.close()
+                handle = None
+                continue
             if chunk:
                 data = pending + chunk
                 cut = data.rfind(b"\n") + 1
                 pending = data[cut:]
                 if cut:
                     offset += cut
-                    head = head or fingerprint(handle)  # its first line is complete now
-                    await self._append(data[:cut], {"inode": inode, "offset": offset, "head": head})
+                    head = head or first_line(data)  # read from the top: data starts there
+                    tail = (tail + data[max(0, cut - HEAD) : cut])[-HEAD:]
+                    await self._append(data[:cut], _position(inode, offset, head, tail))
                 continue
             # At the end: rotated, truncated, or just nothing new yet?
             if not await self._drain():
@@ -89,8 +108,8 @@ class TrackingLogSource:
             if st is not None and st.st_ino != inode:
                 if pending:  # the old file's last line, never to be finished by a newline
                     offset += len(pending)
-                    position = {"inode": inode, "offset": offset, "head": head}
-                    await self._append(pending + b"\n", position)
+                    head, tail = head or first_line(pending), (tail + pending)[-HEAD:]
+                    await self._append(pending + b"\n", _position(inode, offset, head, tail))
                     if not await self._drain():
                         break
                 handle.close()
@@ -98,63 +117,47 @@ class TrackingLogSource:
                 continue
             if st is not None and st.st_size < offset + len(pending):
                 handle.seek(0)
-                offset, head, pending = 0, None, b""
+                offset, head, tail, pending = 0, None, b"", b""
                 continue
             await _sleep(stop, self.poll)
         self._forget_ahead()
         if handle is not None:
             handle.close()
 
-    def _resume(self, saved: dict[str, Any]) -> tuple[BinaryIO | None, int, str | None]:
+    def _resume(self, saved: dict[str, Any]) -> tuple[BinaryIO | None, int, int, str | None, bytes]:
         """The file to continue and where: the one we were reading when the router stopped.
 
-        That is the log itself, unless logrotate moved it away meanwhile (to `tracking.log.1`
-        or a dated name) and started a new one: lines written to the old file after our offset
-        are then read from it before the new file is started. A file is recognised by its inode
-        and the fingerprint of its first line, so neither a recycled inode nor a copytruncate
-        while stopped makes us resume a different file in the middle."""
+        That is the log itself, unless logrotate moved it away meanwhile (and maybe compressed
+        it) and started a new one: lines written to the old file after our offset are then read
+        from it, and every copy rotated after it, before the new log. When that file cannot be
+        recognised (see `rotation`), the log is read from its top: lines read before are
+        delivered again with the same ids, which consumers take as duplicates."""
         if "inode" not in saved:
-            return None, 0, None
-        candidates = [self.path]
-        rotated = (self.path.name + ".", self.path.name + "-")  # tracking.log.1, tracking.log-2026…
-        with contextlib.suppress(OSError), os.scandir(self.path.parent) as entries:
-            candidates += sorted(Path(e.path) for e in entries if e.name.startswith(rotated))
+            return None, 0, 0, None, b""
+        candidates = [self.path, *siblings(self.path)]
         for candidate in candidates:
             try:
-                handle = open(candidate, "rb")  # noqa: SIM115  (the reading loop closes it)
+                handle, inode = open_log(candidate)  # the reading loop closes it
             except OSError:
                 continue
-            if _is(handle, saved):
+            try:
+                found = identify(handle, saved, is_packed(candidate))
+            except (OSError, EOFError):  # a damaged (or half-written) compressed copy
+                found = None
+            if found is not None:
                 if candidate != self.path:
                     log.info("%s was rotated while stopped: finishing %s", self.path, candidate)
-                    self._rotated = self._newer(candidates[1:], candidate)
-                handle.seek(saved["offset"])
-                return handle, saved["offset"], saved.get("head")
+                    self._rotated = newer(candidates[1:], candidate)
+                if not is_packed(candidate):  # (a compressed one was read up to there)
+                    handle.seek(saved["offset"])
+                return handle, inode, saved["offset"], *found
             handle.close()
         log.warning(
-            "%s was rotated or truncated while the router was stopped and the file it was "
-            "reading is gone or compressed: lines written to it after offset %s were not read "
-            "(backfill them with `event-router backfill`)", self.path, saved.get("offset", 0),
+            "%s: the file read up to offset %s when the router stopped is gone, or is not the "
+            "file at its inode any more; reading %s from its start (lines read before are sent "
+            "again with the same ids)", self.path, saved.get("offset", 0), self.path,
         )  # fmt: skip
-        return None, 0, None
-
-    def _newer(self, rotated: list[Path], resumed: Path) -> list[Path]:
-        """The files rotated after `resumed` (the log was rotated more than once while the
-        router was stopped), oldest first: each is read whole before the log itself. A
-        compressed one cannot be followed here: it is named, for a backfill."""
-
-        def written(path: Path) -> int:
-            try:
-                return path.stat().st_mtime_ns
-            except OSError:
-                return -1  # gone since the directory was listed
-
-        since = written(resumed)
-        newer = sorted((p for p in rotated if p != resumed and written(p) > since), key=written)
-        for packed in (p for p in newer if p.suffix == ".gz"):
-            log.warning("%s was rotated and compressed while the router was stopped: backfill "
-                        "it with `event-router backfill %s`", self.path, packed)  # fmt: skip
-        return [p for p in newer if p.suffix != ".gz"]
+        return None, 0, 0, None, b""
 
     async def _append(self, data: bytes, position: dict[str, Any]) -> None:
         saved = (self.source_id, orjson.dumps(position).decode())
@@ -203,10 +206,14 @@ class TrackingLogSource:
 
     async def _read_gzip(self, stop: asyncio.Event) -> None:
         done = self._saved().get("lines", 0)
+        with open(self.path, "rb") as raw:
+            await self._read_members(open_gzip(raw), done, stop)
+
+    async def _read_members(self, lines: Iterator[bytes], done: int, stop: asyncio.Event) -> None:
         number = 0
         batch: list[bytes] = []
-        with gzip.open(self.path, "rb") as handle:
-            for line in handle:
+        try:
+            for line in lines:
                 number += 1
                 if number <= done:
                     continue
@@ -217,6 +224,11 @@ class TrackingLogSource:
                     if stop.is_set():
                         self._forget_ahead()
                         return
+        except GzipError as exc:
+            # Every whole line before the damage is taken; what follows it cannot be read.
+            self.counts["unreadable"] += 1
+            log.error("%s: %s; the %d line(s) before it are read, nothing after", self.path, exc,
+                      number)  # fmt: skip
         await self._gzip_commit(batch, number)
         if not await self._drain():
             return
@@ -226,20 +238,9 @@ class TrackingLogSource:
         await self._queue(b"".join(lines), f"line {number}", position)
 
 
-def fingerprint(handle: BinaryIO) -> str:
-    """A short digest of the file's first line (up to 1 KiB): with the inode, what tells the
-    file we were reading from another one given a recycled inode or emptied and rewritten."""
-    first = os.pread(handle.fileno(), _HEAD, 0)
-    return hashlib.sha1(first[: first.find(b"\n") + 1 or _HEAD]).hexdigest()[:16]
-
-
-def _is(handle: BinaryIO, saved: dict[str, Any]) -> bool:
-    """Whether `handle` is the file `saved` was taken on (positions saved before fingerprints
-    were kept match on the inode alone, as they did then)."""
-    st = os.fstat(handle.fileno())
-    if st.st_ino != saved["inode"] or st.st_size < saved.get("offset", 0):
-        return False
-    return "head" not in saved or fingerprint(handle) == saved["head"]
+def _position(inode: int, offset: int, head: str, tail: bytes) -> dict[str, Any]:
+    """What is saved with the events: the file (see `rotation.identify`) and the offset."""
+    return {"inode": inode, "offset": offset, "head": head, "before": digest(tail)}
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

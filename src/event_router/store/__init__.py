@@ -8,6 +8,7 @@ The journal and delivery cursors live elsewhere (they are written far more often
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
@@ -15,9 +16,11 @@ from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.consumer import Consumer
 from event_router.routing.identity import IdentityTable
 from event_router.settings import Settings
+from event_router.sinks.destinations import Destinations
 from event_router.store.consumers import Changes, ConsumerRecord, Consumers, ImportResult
 from event_router.store.database import Database, database_url, safe_url, store_exists
 from event_router.store.dead_letters import DeadLetter, DeadLetters, State
+from event_router.store.encryption import SecretBox, SecretsUnreadable
 from event_router.store.errors import (
     DuplicateConsumer,
     InvalidConfig,
@@ -27,6 +30,8 @@ from event_router.store.errors import (
     UnknownDeadLetter,
 )
 from event_router.store.identities import Courses, Identities
+from event_router.store.retired import RetiredLearners
+from event_router.store.sessions import Active, SessionInfo, Sessions
 from event_router.store.users import (
     ApiToken,
     DuplicateUser,
@@ -39,6 +44,7 @@ from event_router.store.users import (
 )
 
 __all__ = [
+    "Active",
     "ApiToken",
     "Changes",
     "ConsumerRecord",
@@ -49,6 +55,9 @@ __all__ = [
     "InvalidConfig",
     "InvalidUser",
     "Role",
+    "SecretsUnreadable",
+    "SessionInfo",
+    "Sessions",
     "State",
     "Store",
     "StoreError",
@@ -67,30 +76,61 @@ __all__ = [
 class Store:
     """One handle on the control-plane database; `Store.open` brings its schema up to date."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        secret_key: str | None = None,
+        destinations: Destinations | None = None,
+    ) -> None:
         self._db = db
         self.url = safe_url(db.engine.url)
-        self.consumers = Consumers(db)
+        self.consumers = Consumers(db, SecretBox(secret_key), destinations)
         self.identities = Identities(db)
         self.courses = Courses(db)
         self.dead_letters = DeadLetters(db)
         self.users = Users(db)
+        self.sessions = Sessions(db)
+        self.retired = RetiredLearners(db)
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Connect and run any pending migrations; StoreUnavailable if that cannot be done."""
+    def open(
+        cls, url: str, secret_key: str | None = None, destinations: Destinations | None = None
+    ) -> Store:
+        """Connect and run any pending migrations; StoreUnavailable if that cannot be done.
+
+        Consumers' secrets are encrypted with a key derived from `secret_key`; secrets stored in
+        clear by an older version are encrypted now. Without a key the store refuses to read or
+        write secrets (tests and tools that touch none need no key). `destinations` is what
+        consumer configurations are checked against (default: the environment's
+        EVENT_ROUTER_ALLOWED_DESTINATIONS and archive root).
+        """
         db = Database.connect(url)
         try:
             db.migrate()
+            store = cls(db, secret_key, destinations)
+            if secret_key and store.consumers.seal_plaintext():
+                db.scrub()
         except BaseException:
             db.dispose()
             raise
-        return cls(db)
+        return store
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
         """The store the settings name: EVENT_ROUTER_DATABASE_URL, else the home's control.db."""
-        return cls.open(database_url(settings))
+        store = cls.open(
+            database_url(settings),
+            settings.resolved_secret(),
+            destinations=Destinations.from_settings(settings),
+        )
+        store.sessions.idle = timedelta(minutes=settings.session_idle_minutes)
+        return store
+
+    def reencrypt(self, new_key: str) -> int:
+        """Re-encrypt every consumer's secrets under `new_key` (one transaction); rows changed."""
+        changed = self.consumers.reencrypt(SecretBox(new_key))
+        self._db.scrub()
+        return changed
 
     # Shortcuts for the delivery engine, which calls these from a worker thread.
 

@@ -24,6 +24,9 @@ def secret_header(name: str) -> bool:
 
 def keep_secrets(data: dict[str, Any], stored: dict[str, Any]) -> None:
     """Fill in the secrets (fields and credential headers) that `data` leaves out from `stored`."""
+    from event_router.web.secrets_mask import keep_masked_url
+
+    keep_masked_url(data, stored)  # an export without secrets masks the URL's query values
     for secret in SECRET_FIELDS:
         if secret not in data and stored.get(secret) is not None:
             data[secret] = stored[secret]
@@ -96,6 +99,10 @@ def _document(consumer: Consumer, with_secrets: bool) -> dict[str, Any]:
     for secret in SECRET_FIELDS:
         if not with_secrets or ordered.get(secret) is None:
             ordered.pop(secret, None)
+    if not with_secrets:
+        from event_router.web.secrets_mask import mask_url
+
+        ordered["url"] = mask_url(ordered["url"])
     if not with_secrets and "headers" in ordered:
         ordered["headers"] = {k: v for k, v in ordered["headers"].items() if not secret_header(k)}
         if not ordered["headers"]:

@@ -18,8 +18,17 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Row
 
 from event_router.routing.consumer import Consumer
+from event_router.sinks import requirements
+from event_router.sinks.destinations import Destinations
 from event_router.store import config_yaml
 from event_router.store.database import Database, as_utc, utcnow
+from event_router.store.destination import (
+    CLEARED,
+    drop_unsupplied,
+    moved,
+    refuse_url_credentials,
+)
+from event_router.store.encryption import SecretBox, plaintext, sealed_with
 from event_router.store.errors import (
     DuplicateConsumer,
     InvalidConfig,
@@ -47,7 +56,10 @@ class ConsumerRecord:
     def public(self) -> dict[str, Any]:
         """Configuration without secret values (credential headers masked too), plus bookkeeping:
         safe for any output."""
+        from event_router.web.secrets_mask import mask_url  # the one URL mask (web imports us)
+
         data = self.consumer.public()
+        data["url"] = mask_url(data["url"])
         data["headers"] = {
             key: "set" if config_yaml.secret_header(key) else value
             for key, value in data["headers"].items()
@@ -58,6 +70,12 @@ class ConsumerRecord:
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    name: str
+    enabled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +108,30 @@ def validate(data: Mapping[str, Any], prefix: str = "") -> Consumer:
 class Consumers:
     """Consumer configuration in the control-plane database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self, db: Database, box: SecretBox | None = None, destinations: Destinations | None = None
+    ) -> None:
         self._db = db
+        self._box = box or SecretBox(None)
+        self._destinations = destinations
+
+    @property
+    def destinations(self) -> Destinations:
+        """What configurations are checked against: as given, else from the environment."""
+        return self._destinations or Destinations.from_env()
+
+    def check(self, consumer: Consumer, prefix: str = "") -> Consumer:
+        """The consumer as it will be stored, or InvalidConfig if its sink cannot work with it
+        (sinks/requirements.py). Every write goes through here: CLI, API, UI and YAML import."""
+        found, url = requirements.problems(consumer, self.destinations)
+        if found:
+            raise InvalidConfig([f"{prefix}.{line}" if prefix else line for line in found])
+        return consumer if url is None else consumer.model_copy(update={"url": url})
 
     def add(self, consumer: Consumer) -> ConsumerRecord:
         """Register a new consumer; DuplicateConsumer if the name is taken."""
+        refuse_url_credentials(consumer.url)
+        consumer = self.check(consumer)
         with self._db.write() as conn:
             revision = self._db.bump(conn)
             if self._row(conn, consumer.name) is not None:
@@ -109,7 +146,7 @@ class Consumers:
             row = self._row(conn, name)
         if row is None:
             raise UnknownConsumer(name)
-        return _record(row)
+        return self._record(row)
 
     def list(self, enabled: bool | None = None) -> builtins.list[Consumer]:
         """Consumers by name; only enabled (or disabled) ones when `enabled` is given."""
@@ -120,7 +157,14 @@ class Consumers:
         if enabled is not None:
             query = query.where(consumers.c.enabled == enabled)
         with self._db.read() as conn:
-            return [_record(row) for row in conn.execute(query)]
+            return [self._record(row) for row in conn.execute(query)]
+
+    def summaries(self) -> builtins.list[Summary]:
+        """Name and enabled flag of every consumer, by name: for reports that need no secrets
+        (and so no secret key)."""
+        query = sa.select(consumers.c.name, consumers.c.enabled).order_by(consumers.c.name)
+        with self._db.read() as conn:
+            return [Summary(str(row.name), bool(row.enabled)) for row in conn.execute(query)]
 
     def update(self, name: str, changes: Mapping[str, Any]) -> Consumer:
         """Change some fields. `route` merges field by field; other fields are replaced whole."""
@@ -131,11 +175,14 @@ class Consumers:
             row = self._row(conn, name, lock=True)
             if row is None:
                 raise UnknownConsumer(name)
-            current = _data(row)
+            current = self._data(row, unreadable_as_none=True)
             merged = {**current, **changes}
             if isinstance(changes.get("route"), Mapping):
                 merged["route"] = {**current.get("route", {}), **changes["route"]}
-            consumer = validate(merged)
+            dropped = drop_unsupplied(merged, current, changes)
+            if merged.get("url") != current.get("url"):
+                refuse_url_credentials(merged.get("url"))
+            consumer = self.check(_validate_moved(merged, dropped))
             self._replace(conn, row, consumer, revision)
             return consumer
 
@@ -176,7 +223,7 @@ class Consumers:
                 .where(consumers.c.revision > revision)
                 .order_by(consumers.c.revision)
             )
-            changed = [_record(row) for row in rows]
+            changed = [self._record(row) for row in rows]
             removed = conn.execute(
                 sa.select(consumer_removals.c.name)
                 .where(consumer_removals.c.revision > revision)
@@ -203,17 +250,24 @@ class Consumers:
             revision = self._db.bump(conn)
             for name, data in documents:
                 row = self._row(conn, name, lock=True)
+                dropped: builtins.list[str] = []
                 if row is not None:
-                    config_yaml.keep_secrets(data, _data(row))
+                    stored = self._data(row, unreadable_as_none=True)
+                    if moved(stored.get("url"), data.get("url")):
+                        dropped = drop_unsupplied(dict(stored), stored, data)
+                    else:
+                        config_yaml.keep_secrets(data, stored)
                 try:
-                    consumer = validate(data, prefix=name)
+                    if row is None or data.get("url") != row.config.get("url"):
+                        refuse_url_credentials(data.get("url"), prefix=name)
+                    consumer = self.check(_validate_moved(data, dropped, prefix=name), prefix=name)
                 except InvalidConfig as exc:
                     errors.extend(exc.errors)
                     continue
                 if row is None:
                     self._insert(conn, consumer, revision)
                     added.append(name)
-                elif _record(row).consumer == consumer:
+                elif self._record(row).consumer == consumer:
                     unchanged.append(name)
                 else:
                     self._replace(conn, row, consumer, revision)
@@ -221,6 +275,62 @@ class Consumers:
             if errors:
                 raise InvalidConfig(errors, "nothing imported; fix these and try again")
         return ImportResult(added, updated, unchanged)
+
+    def seal_plaintext(self) -> int:
+        """Encrypt the secrets of rows written before encryption; the number of rows changed.
+
+        Idempotent and cheap when there is nothing to do (one read of the consumers table). The
+        revision is not bumped: what the rows mean is unchanged.
+        """
+        with self._db.read() as conn:
+            rows = conn.execute(sa.select(consumers.c.id, consumers.c.config)).all()
+        if not any(plaintext(row.config) for row in rows):
+            return 0
+        changed = 0
+        with self._db.write() as conn:
+            for row in conn.execute(sa.select(consumers.c.id, consumers.c.config)).all():
+                if plaintext(row.config):
+                    sealed = self._box.seal_config(row.config)
+                    conn.execute(
+                        sa.update(consumers).where(consumers.c.id == row.id).values(config=sealed)
+                    )
+                    changed += 1
+        return changed
+
+    def reencrypt(self, new: SecretBox) -> int:
+        """Re-encrypt every consumer's secrets under `new`, in one transaction; rows already
+        under `new` (a rotation resumed after a crash) are left as they are."""
+        changed = 0
+        with self._db.write() as conn:
+            self._db.bump(conn)  # the lock that orders writers; no consumer changes meaning
+            rows = conn.execute(sa.select(consumers).with_for_update()).all()
+            for row in rows:
+                if sealed_with(row.config) <= {new.key_id} and not plaintext(row.config):
+                    continue
+                opened = self._box.open_config(row.config, f"consumer {row.name!r}")
+                conn.execute(
+                    sa.update(consumers)
+                    .where(consumers.c.id == row.id)
+                    .values(config=new.seal_config(opened))
+                )
+                changed += 1
+        return changed
+
+    def _data(self, row: Row[Any], unreadable_as_none: bool = False) -> dict[str, Any]:
+        config = self._box.open_config(row.config, f"consumer {row.name!r}", unreadable_as_none)
+        return {**config, "name": row.name, "enabled": row.enabled}
+
+    def _record(self, row: Row[Any]) -> ConsumerRecord:
+        try:
+            consumer = Consumer.model_validate(self._data(row))
+        except ValidationError as exc:
+            detail = "; ".join(validation_messages(exc))
+            raise StoreError(
+                f"stored consumer {row.name!r} no longer validates: {detail}"
+            ) from None
+        created, updated = as_utc(row.created_at), as_utc(row.updated_at)
+        assert created is not None and updated is not None
+        return ConsumerRecord(int(row.id), consumer, int(row.revision), created, updated)
 
     @staticmethod
     def _row(conn: Connection, name: str, lock: bool = False) -> Row[Any] | None:
@@ -237,7 +347,7 @@ class Consumers:
                 sa.insert(consumers)
                 .values(
                     name=consumer.name,
-                    config=_config(consumer),
+                    config=self._box.seal_config(_config(consumer)),
                     enabled=consumer.enabled,
                     revision=revision,
                     created_at=now,
@@ -254,7 +364,7 @@ class Consumers:
             sa.update(consumers)
             .where(consumers.c.id == row.id)
             .values(
-                config=_config(consumer),
+                config=self._box.seal_config(_config(consumer)),
                 enabled=consumer.enabled,
                 revision=revision,
                 updated_at=utcnow(),
@@ -262,21 +372,18 @@ class Consumers:
         )
 
 
+def _validate_moved(data: Mapping[str, Any], dropped: list[str], prefix: str = "") -> Consumer:
+    """`validate`, saying why credentials are missing when a move dropped them."""
+    try:
+        return validate(data, prefix)
+    except InvalidConfig as exc:
+        if not dropped:
+            raise
+        where = f"{prefix}: " if prefix else ""
+        note = where + CLEARED.format(names=", ".join(dropped))
+        raise InvalidConfig([*exc.errors, note]) from None
+
+
 def _config(consumer: Consumer) -> dict[str, Any]:
     """What the config column holds: everything but the name and the enabled flag (columns)."""
     return consumer.model_dump(mode="json", exclude={"name", "enabled"})
-
-
-def _data(row: Row[Any]) -> dict[str, Any]:
-    return {**row.config, "name": row.name, "enabled": row.enabled}
-
-
-def _record(row: Row[Any]) -> ConsumerRecord:
-    try:
-        consumer = Consumer.model_validate(_data(row))
-    except ValidationError as exc:
-        detail = "; ".join(validation_messages(exc))
-        raise StoreError(f"stored consumer {row.name!r} no longer validates: {detail}") from None
-    created, updated = as_utc(row.created_at), as_utc(row.updated_at)
-    assert created is not None and updated is not None
-    return ConsumerRecord(int(row.id), consumer, int(row.revision), created, updated)

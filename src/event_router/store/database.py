@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from event_router.home import private_file
 from event_router.settings import Settings
 from event_router.store.errors import StoreUnavailable
 from event_router.store.schema import control_revision
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 CONTROL_DB = "control.db"
+MAX_ROW_ID = 2**63 - 1  # the largest row id SQLite and PostgreSQL (bigint) can hold
 VERSION_TABLE = "event_router_alembic_version"
-SCHEMA_HEAD = "0002"  # the newest migration; a test checks it against migrations/versions
+SCHEMA_HEAD = "0004"  # the newest migration; a test checks it against migrations/versions
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x65726F75  # any fixed key: serialises concurrent upgrades on PostgreSQL
 
@@ -142,6 +144,13 @@ class Database:
         table = sa.table(VERSION_TABLE, sa.column("version_num", sa.String))
         return conn.execute(sa.select(table.c.version_num)).scalar()
 
+    def scrub(self) -> None:
+        """After secrets were rewritten: empty SQLite's WAL, which still holds the old pages (the
+        main file's freed space is zeroed by secure_delete). Nothing to do on PostgreSQL."""
+        if self.dialect == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -173,7 +182,7 @@ def alembic_config() -> Config:
 
 def _sqlite_engine(url: sa.URL) -> Engine:
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(url.database))  # before SQLite: -wal and -shm take the file's mode
     engine = sa.create_engine(
         url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=False
     )
@@ -186,6 +195,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         use_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA secure_delete = ON")  # overwritten secrets leave no trace
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

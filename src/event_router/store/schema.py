@@ -85,3 +85,29 @@ dead_letters = sa.Table(
     ),
     sa.Index("dead_letters_consumer_state", "consumer", "state", "id"),
 )
+
+# Created by migration 0003; here rather than beside its user because both `users` (which ends a
+# user's sessions when the password or role changes) and `sessions` write it.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column(
+        "user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("last_seen_at", Timestamp, nullable=False),
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("flash", sa.Text, nullable=True),
+    sa.UniqueConstraint("token_hash", name="uq_web_sessions_token_hash"),
+    sa.Index("web_sessions_user", "user_id"),
+)
+
+# Keyed hashes (HMAC with the router's secret) of forgotten learners' user ids and usernames.
+retired_learners = sa.Table(
+    "retired_learners",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("retired_at", Timestamp, nullable=False),
+)

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Row
 
 from event_router.store.database import Database, as_utc, utcnow
 from event_router.store.errors import StoreError
-from event_router.store.schema import BigId, Timestamp, metadata
+from event_router.store.schema import BigId, Timestamp, metadata, web_sessions
 
 # The tables (created by migration 0002); declared here, on the shared metadata, beside their only
 # user.
@@ -41,6 +41,8 @@ users = sa.Table(
     sa.UniqueConstraint("username", name="uq_users_username"),
     sa.CheckConstraint("role IN ('admin', 'viewer')", name="users_role"),
 )
+# Names are unique whatever their case (migration 0003), and looked up the same way.
+sa.Index("uq_users_username_ci", sa.func.lower(users.c.username), unique=True)
 
 api_tokens = sa.Table(
     "api_tokens",
@@ -98,14 +100,12 @@ class UnknownToken(StoreError, LookupError):
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """A user as the web layer sees it. `session_key` changes with the password, which ends every
-    session signed before the change."""
+    """A user as the web layer sees it."""
 
     id: int
     username: str
     role: Role
     created_at: datetime
-    session_key: str
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -195,19 +195,19 @@ class Users:
                 raise DuplicateUser(username) from None
             row = _user_row(conn, username)
         assert row is not None
-        return _user(row)
+        return user_from_row(row)
 
     def get(self, username: str) -> User:
         with self._db.read() as conn:
             row = _user_row(conn, username)
         if row is None:
             raise UnknownUser(username)
-        return _user(row)
+        return user_from_row(row)
 
     def list(self) -> builtins.list[User]:
         with self._db.read() as conn:
             rows = conn.execute(sa.select(users).order_by(users.c.username))
-            return [_user(row) for row in rows]
+            return [user_from_row(row) for row in rows]
 
     def count(self, role: Role | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(users)
@@ -217,21 +217,23 @@ class Users:
             return int(conn.execute(query).scalar_one())
 
     def remove(self, username: str) -> None:
-        """Remove a user and their API tokens; their sessions end at their next request."""
+        """Remove a user, their API tokens and their sessions."""
         with self._db.write() as conn:
-            if not conn.execute(sa.delete(users).where(users.c.username == username)).rowcount:
+            if not conn.execute(sa.delete(users).where(user_match(username))).rowcount:
                 raise UnknownUser(username)
 
     def set_password(self, username: str, password: str) -> None:
         """Change a password; every session of the user ends (tokens stay valid)."""
         hashed = self._hasher.hash(check_password(password))
-        self._update(username, password_hash=hashed)
+        self._update(username, end_sessions=True, password_hash=hashed)
 
     def set_role(self, username: str, role: Role | str) -> None:
-        self._update(username, role=role_of(role).value)
+        """Change a role; every session of the user ends (tokens never exceed the new role)."""
+        self._update(username, end_sessions=True, role=role_of(role).value)
 
     def authenticate(self, username: str, password: str) -> User | None:
-        """The user if the password is theirs, else None (same work whether or not they exist)."""
+        """The user if the password is theirs, else None (same work whether or not they exist:
+        an unknown name is verified against a dummy hash of the same parameters)."""
         with self._db.read() as conn:
             row = _user_row(conn, username)
         stored = row.password_hash if row is not None else self._dummy_hash()
@@ -242,24 +244,25 @@ class Users:
         if row is None:
             return None
         if self._hasher.check_needs_rehash(stored):
-            self._update(username, password_hash=self._hasher.hash(password))
-            return self.get(username)
-        return _user(row)
+            self._update(row.username, password_hash=self._hasher.hash(password))
+            return self.get(row.username)
+        return user_from_row(row)
 
     def _dummy_hash(self) -> str:
         if self._dummy is None:
             self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
         return self._dummy
 
-    def _update(self, username: str, **values: Any) -> None:
+    def _update(self, username: str, *, end_sessions: bool = False, **values: Any) -> None:
         with self._db.write() as conn:
-            update = (
-                sa.update(users)
-                .where(users.c.username == username)
-                .values(updated_at=utcnow(), **values)
-            )
-            if not conn.execute(update).rowcount:
+            row = _user_row(conn, username)
+            if row is None:
                 raise UnknownUser(username)
+            conn.execute(
+                sa.update(users).where(users.c.id == row.id).values(updated_at=utcnow(), **values)
+            )
+            if end_sessions:
+                conn.execute(sa.delete(web_sessions).where(web_sessions.c.user_id == row.id))
 
     # -- API tokens --
 
@@ -299,7 +302,7 @@ class Users:
     def tokens(self, username: str | None = None) -> builtins.list[ApiToken]:
         query = _token_query().order_by(api_tokens.c.id)
         if username is not None:
-            query = query.where(users.c.username == username)
+            query = query.where(user_match(username))
         with self._db.read() as conn:
             return [_token(row) for row in conn.execute(query)]
 
@@ -324,7 +327,7 @@ class Users:
             row = conn.execute(query).first()
         if row is None or not hmac.compare_digest(row.token_hash, digest):
             return None
-        user = _user(row)
+        user = user_from_row(row)
         granted = Role(row.granted)
         effective = granted if user.role.allows(granted) else user.role  # a demoted user's token
         last = as_utc(row.last_used_at)
@@ -339,15 +342,19 @@ class Users:
         return user, effective
 
 
+def user_match(username: str) -> sa.ColumnElement[bool]:
+    """The condition that finds a user by name, whatever its case (names are ASCII)."""
+    return sa.func.lower(users.c.username) == username.lower()
+
+
 def _user_row(conn: Connection, username: str) -> Row[Any] | None:
-    return conn.execute(sa.select(users).where(users.c.username == username)).first()
+    return conn.execute(sa.select(users).where(user_match(username))).first()
 
 
-def _user(row: Row[Any]) -> User:
+def user_from_row(row: Row[Any]) -> User:
     created = as_utc(row.created_at)
     assert created is not None
-    session_key = hashlib.sha256(row.password_hash.encode()).hexdigest()[:16]
-    return User(int(row.id), row.username, Role(row.role), created, session_key)
+    return User(int(row.id), row.username, Role(row.role), created)
 
 
 def _token_query() -> sa.Select[Any]:

@@ -10,22 +10,18 @@ never sees the queue close) and keeps the parent's output pipes open.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
-import ctypes.util
 import multiprocessing
 import os
 import signal
-import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from event_router.lifecycle import die_with
+
 _T = TypeVar("_T")
-_PR_SET_PDEATHSIG = 1
 
 
 class WorkerPool:
@@ -91,23 +87,9 @@ class WorkerPool:
 
 def _boot(parent: int, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _die_with(parent)
+    die_with(parent)  # a router killed -9 takes its workers (and the resource tracker) along
     initializer(*initargs)
 
 
 def _started() -> None:
     """A task that does nothing: submitting it makes the pool start a worker."""
-
-
-def _die_with(parent: int) -> None:
-    """End this worker when `parent` dies, even by SIGKILL."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux: the kernel does it at once
-
-    def watch() -> None:  # elsewhere (and in case prctl was not available): notice, then go
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from event_router.events import NormaliseError, TrackingEvent, line_json, parse_json
 from event_router.journal import Ahead
+from event_router.privacy.screen import Screen
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
 from event_router.translate import Options, TranslationError, translate_bytes
@@ -30,6 +31,7 @@ Translated = list[bytes] | str  # the serialised items, or why there are none
 Warm = tuple[tuple[str, str], ...]  # the (protocol, identity policy) pairs to translate ahead
 
 _OPTIONS: dict[str, Options] = {}
+_SCREEN = Screen()
 
 
 def build_options(
@@ -85,8 +87,10 @@ class Prepared:
     items: int = 0  # how many of them were not blank
     strict: bool = False  # rejections are numbered by item (non-blank line), not by line
     events: list[TrackingEvent] | None = None  # the parsed events, when prepared in-process
+    retired: int = 0  # events dropped because their learner was forgotten (privacy screen)
 
     def extend(self, other: Prepared) -> None:
+        self.retired += other.retired
         self.bodies += other.bodies
         self.names += other.names
         offset = self.items if self.strict else self.lines
@@ -104,6 +108,7 @@ def prepare_lines(
     *,
     keep: bool = False,
     strict: bool = False,
+    screen: Screen | None = None,
 ) -> Prepared:
     """Normalise each line (once: the event is not parsed again to translate it) and translate
     it for every `warm` pair; blank lines are skipped silently, as a log writer may leave them.
@@ -111,7 +116,8 @@ def prepare_lines(
 
     A log line may carry a logger prefix before its JSON; with `strict` (NDJSON posted to the
     ingest endpoint) each line must be exactly one JSON object, and a rejection's index counts
-    only the non-blank lines (the items of the request)."""
+    only the non-blank lines (the items of the request). `screen` (the privacy screen) drops
+    fields and retired learners' events before anything else sees them."""
     out = Prepared(
         ahead=[] if warm else None, lines=len(lines), events=[] if keep else None, strict=strict
     )
@@ -126,6 +132,12 @@ def prepare_lines(
         except NormaliseError as exc:
             out.rejects.append((index if strict else number, str(exc)))
             continue
+        if screen:
+            screened = screen.apply(event, body)
+            if screened is None:
+                out.retired += 1
+                continue
+            event, body = screened
         out.bodies.append(body)
         out.names.append(sys.intern(event.name))  # a few hundred names: pickled once each
         if out.events is not None:
@@ -140,11 +152,19 @@ def prepare_lines(
     return out
 
 
-def _init(secret: str, lms_url: str, table: IdentityTable, catalogue: CourseCatalogue) -> None:
+def _init(
+    secret: str,
+    lms_url: str,
+    table: IdentityTable,
+    catalogue: CourseCatalogue,
+    screen: Screen,
+) -> None:
     import gc
 
+    global _SCREEN
     gc.set_threshold(20_000, 10, 10)  # as the main process: young often enough, full ones too
     _OPTIONS.update(build_options(secret, lms_url, table, catalogue))
+    _SCREEN = screen
 
 
 def _work(protocol: str, policy: str, bodies: Sequence[bytes]) -> list[Translated]:
@@ -152,7 +172,7 @@ def _work(protocol: str, policy: str, bodies: Sequence[bytes]) -> list[Translate
 
 
 def _prepare(chunk: bytes, warm: Warm, strict: bool) -> Prepared:
-    return prepare_lines(_OPTIONS, chunk.splitlines(), warm, strict=strict)
+    return prepare_lines(_OPTIONS, chunk.splitlines(), warm, strict=strict, screen=_SCREEN)
 
 
 class TranslationPool:
@@ -162,20 +182,26 @@ class TranslationPool:
         self.workers = workers
         self.min_chunk = min_chunk
         self._pool: WorkerPool | None = None
-        self._args: tuple[str, str, IdentityTable, CourseCatalogue] | None = None
+        self._args: _Args | None = None
         self._fallback: dict[str, Options] = {}
 
     def configure(
-        self, secret: str, lms_url: str, table: IdentityTable, catalogue: CourseCatalogue
+        self,
+        secret: str,
+        lms_url: str,
+        table: IdentityTable,
+        catalogue: CourseCatalogue,
+        screen: Screen | None = None,
     ) -> None:
-        """(Re)start the workers with these tables, unless they already have equal ones."""
-        args = (secret, lms_url, table, catalogue)
+        """(Re)start the workers with these tables and privacy screen, unless they already have
+        equal ones (a learner forgotten changes the screen: rare, and a restart is cheap)."""
+        args = (secret, lms_url, table, catalogue, screen if screen is not None else Screen())
         if self._args is not None and _same(self._args, args):
             return
         if self._pool is not None:  # work already queued finishes with the old tables
             self._pool.executor.shutdown(wait=False, cancel_futures=False)
         self._args = args
-        self._fallback = build_options(*args)
+        self._fallback = build_options(*args[:4])
         # Started now, not when the first events wait for them; spawned, as the router has
         # threads and connections by now that a fork would copy.
         self._pool = WorkerPool(self.workers, _init, args)
@@ -201,7 +227,10 @@ class TranslationPool:
         pieces = _split_lines(chunk, self.workers)
         parts = await self._map(_prepare, [(piece, warm, strict) for piece in pieces])
         if parts is None:
-            return prepare_lines(self._fallback, chunk.splitlines(), warm, strict=strict)
+            screen = self._args[4] if self._args else None
+            return prepare_lines(
+                self._fallback, chunk.splitlines(), warm, strict=strict, screen=screen
+            )
         out = Prepared(ahead=[] if warm else None, strict=strict)
         for prepared in parts:
             out.extend(prepared)
@@ -239,8 +268,8 @@ def _split_lines(chunk: bytes, parts: int) -> list[bytes]:
     return pieces
 
 
-def _same(
-    old: tuple[str, str, IdentityTable, CourseCatalogue],
-    new: tuple[str, str, IdentityTable, CourseCatalogue],
-) -> bool:
-    return old[0] == new[0] and old[1] == new[1] and old[2] == new[2] and old[3] == new[3]
+_Args = tuple[str, str, IdentityTable, CourseCatalogue, Screen]
+
+
+def _same(old: _Args, new: _Args) -> bool:
+    return all(a == b for a, b in zip(old, new, strict=True))

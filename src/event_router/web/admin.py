@@ -10,16 +10,18 @@ from event_router.store import Store
 from event_router.web import (
     api_consumers,
     api_dead_letters,
+    api_learners,
     api_playground,
     api_users,
-    errors,
     metrics,
     ui,
     ui_consumers,
     ui_dead_letters,
+    ui_login,
 )
-from event_router.web.auth import LoginThrottle, Sessions
+from event_router.web.auth import CsrfTokens
 from event_router.web.context import WebContext
+from event_router.web.login_limits import HashingGate, LoginThrottle
 
 
 def install(
@@ -37,13 +39,13 @@ def install(
         store=store,
         secret_key=secret_key,
         lms_url=lms_url,
-        sessions=Sessions(secret_key),
+        csrf=CsrfTokens(secret_key),
         throttle=LoginThrottle(),
+        hashing=HashingGate(),
         exporter=metrics.Exporter(),
     )
-    errors.install(app)
-    for api in (api_consumers, api_dead_letters, api_playground, api_users, metrics):
+    for api in (api_consumers, api_dead_letters, api_learners, api_playground, api_users, metrics):
         app.include_router(api.router)
     ui.install(app)
-    for pages in (ui, ui_consumers, ui_dead_letters):
+    for pages in (ui, ui_login, ui_consumers, ui_dead_letters):
         app.include_router(pages.router)

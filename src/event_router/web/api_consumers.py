@@ -63,7 +63,11 @@ def get_consumer(request: Request, principal: Viewer, name: str) -> dict[str, An
 def update_consumer(
     request: Request, principal: Admin, name: str, body: ConsumerBody
 ) -> dict[str, Any]:
-    """Change some fields: `route` merges rule by rule, other fields are replaced whole."""
+    """Change some fields: `route` merges rule by rule, other fields are replaced whole.
+
+    A `url` with another scheme, host or port removes the stored credentials (password, token,
+    signing secret, credential headers) that the same change does not send again.
+    """
     store = web(request).store
     stored = store.consumers.get(name).model_dump(mode="json")
     store.consumers.update(name, keep_masked(body, stored))
@@ -103,4 +107,5 @@ async def test_consumer(request: Request, principal: Admin, name: str) -> dict[s
     context = web(request)
     consumer = await run_in_threadpool(context.store.consumers.get, name)
     options = await run_in_threadpool(OptionsSource(context), consumer.identity)
-    return await check_connection(consumer, options, context.secret_key)
+    destinations = context.store.consumers.destinations
+    return await check_connection(consumer, options, context.secret_key, destinations)

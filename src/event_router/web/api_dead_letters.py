@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from event_router.store import DeadLetter, State
 from event_router.web.auth import Admin, Viewer
 from event_router.web.context import web
-from event_router.web.errors import ApiError
+from event_router.web.errors import MAX_ID, ApiError, RowId
 
 router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"])
 
@@ -22,7 +22,9 @@ router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"])
 class Selection(BaseModel):
     """Which letters: these ids, every letter of a consumer, or those ids of that consumer."""
 
-    ids: list[int] = Field(default_factory=list, max_length=10_000)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=10_000
+    )
     consumer: str | None = None
 
 
@@ -40,7 +42,7 @@ def list_letters(
     consumer: Annotated[str | None, Query(description="Only this consumer's.")] = None,
     state: Annotated[State | None, Query(description="Only letters in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     """Dead letters, newest first, with the total for paging."""
     store = web(request).store
@@ -57,7 +59,7 @@ def list_letters(
 
 
 @router.get("/{letter_id}")
-def get_letter(request: Request, principal: Viewer, letter_id: int) -> dict[str, Any]:
+def get_letter(request: Request, principal: Viewer, letter_id: RowId) -> dict[str, Any]:
     """One letter in full: the event, what was sent, and what the endpoint answered."""
     return web(request).store.dead_letters.get(letter_id).to_json()
 
@@ -83,12 +85,12 @@ def discard(request: Request, principal: Admin, selection: Selection) -> dict[st
 
 
 @router.post("/{letter_id}/replay")
-def replay_one(request: Request, principal: Admin, letter_id: int) -> dict[str, int]:
+def replay_one(request: Request, principal: Admin, letter_id: RowId) -> dict[str, int]:
     """Mark one letter for replay (0 if it is already waiting or was replayed)."""
     return {"marked": web(request).store.dead_letters.mark_for_replay([letter_id])}
 
 
 @router.post("/{letter_id}/discard")
-def discard_one(request: Request, principal: Admin, letter_id: int) -> dict[str, int]:
+def discard_one(request: Request, principal: Admin, letter_id: RowId) -> dict[str, int]:
     """Discard one letter (0 if it was already replayed or discarded)."""
     return {"discarded": web(request).store.dead_letters.discard([letter_id])}

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from event_router import __version__
 from event_router.delivery.view import DeliveryView
 from event_router.journal import Journal
 from event_router.sources.intake import Intake
 from event_router.store import Store
-from event_router.web import admin, auth, ingest
+from event_router.web import admin, api_docs, auth, errors, headers, ingest, openapi
 from event_router.web.status import consumer_status
 
 
@@ -26,19 +28,30 @@ def create_app(
     secret_key: str | None = None,
     lms_url: str = "http://localhost:18000",
     intake: Intake | None = None,
+    session_idle: timedelta | None = None,
+    ingest_open: bool = False,
 ) -> FastAPI:
     """The app. With a `store` (and the `secret_key` sessions and anonymous ids derive from) it
-    also serves the admin API, UI and /metrics, and /api/v1/status needs a signed-in user."""
+    also serves the admin API, UI and /metrics, and /api/v1/status needs a signed-in user;
+    `session_idle` ends web sessions unused that long (default: the store's, 30 minutes).
+    Ingest takes events only with `ingest_token`, or without one if `ingest_open` says so."""
     app = FastAPI(
         title="Open edX Event Router",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,  # api_docs serves it without a CDN
+        redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    app.state.ingest = ingest.IngestConfig(journal, ingest_token, max_body_bytes, intake)
+    headers.install(app)
+    api_docs.install(app)
+    app.state.ingest = ingest.IngestConfig(
+        journal, ingest_token, max_body_bytes, intake, open_without_token=ingest_open
+    )
     app.state.engine = engine
     app.state.ready = False
     app.state.source_counts = {}  # source id -> Counter (accepted, malformed, ...), set by `run`
+    errors.install(app)
+    openapi.install(app)
     app.include_router(ingest.router)
 
     @app.get("/health", tags=["health"])
@@ -64,8 +77,15 @@ def create_app(
             "ingest": {
                 "accepted": app.state.ingest.accepted,
                 "rejected": app.state.ingest.rejected,
+                "auth": app.state.ingest.auth,
             },
             "consumers": consumers,
+            "privacy": {
+                "retired_learners": await run_in_threadpool(store.retired.count) if store else 0,
+                "retired_events_dropped": engine.privacy.dropped if engine is not None else 0,
+                # The list this process screens with (it reads the store's within a second).
+                "retired_in_force": len(engine.privacy.screen.retired) if engine else 0,
+            },
         }
 
     app.state.status_payload = status_payload
@@ -78,6 +98,8 @@ def create_app(
 
     if store is not None:
         if secret_key is None:
-            raise ValueError("the admin API needs the secret key (sessions are signed with it)")
+            raise ValueError("the admin API needs the secret key (CSRF tokens derive from it)")
+        if session_idle is not None:
+            store.sessions.idle = session_idle
         admin.install(app, journal, engine, store, secret_key=secret_key, lms_url=lms_url)
     return app

@@ -1,11 +1,13 @@
 """Who is asking, a session cookie (the UI) or an API token (automation), and what they may do.
 
-Sessions are stateless signed cookies (itsdangerous, keyed by a key derived from the router's
-secret key): HttpOnly, SameSite=Lax, Secure over HTTPS. Each carries the user's `session_key`, which
-changes with the password, so a password change or a removed user ends every session at the next
-request. Requests that change something with a session must also carry the session's CSRF token
-(a form field, or the `X-CSRF-Token` header for fetch calls); token-authenticated requests need
-none, since a browser never attaches a bearer token on its own.
+Sessions live server-side (`store.sessions`): the cookie holds a random token, the database only
+its hash, so a session ends for good at sign-out, when the user's password or role changes, when
+the user is removed, after `EVENT_ROUTER_SESSION_IDLE_MINUTES` unused, or when an operator revokes
+it. The cookie is HttpOnly, SameSite=Lax, and Secure over HTTPS (as the client sees it, through
+trusted proxies). Requests that change something with a session must also carry the session's
+CSRF token (a form field, or the `X-CSRF-Token` header for fetch calls), an HMAC of the session
+token; token-authenticated requests need none, since a browser never attaches a bearer token on
+its own.
 
 API answers 401 to the unauthenticated and 403 to viewers changing things; UI pages redirect to
 the login page instead.
@@ -15,63 +17,55 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
-import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from event_router.store import Role, UnknownUser, User
+from event_router.store import Role, User
+from event_router.store.sessions import LIFETIME
 from event_router.web.context import web
 from event_router.web.errors import ApiError
 
 SESSION_COOKIE = "er_session"
 LOGIN_COOKIE = "er_login"  # double-submit CSRF token of the login form (no session yet)
-SESSION_SECONDS = 12 * 3600
+SESSION_SECONDS = int(LIFETIME.total_seconds())
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller: the user, the role this request acts with, and how it came in."""
+    """An authenticated caller: the user, the role this request acts with, and how it came in;
+    with a session, its id, its CSRF token and the message it held for this page."""
 
     user: User
     role: Role
     via: Literal["session", "token"]
-    csrf: str | None = None  # the session's CSRF token
+    csrf: str | None = None
+    session_id: int | None = None
+    flash: str | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 
 
-class Sessions:
-    """Signs and reads session cookies."""
+class CsrfTokens:
+    """The CSRF token of a session: an HMAC of its token, so nothing more is stored."""
 
-    def __init__(self, secret_key: str, max_age: int = SESSION_SECONDS) -> None:
-        # A key of its own, so a session signature never doubles as anything else signed with
-        # the router's secret (anonymous ids, webhooks).
-        key = hmac.new(secret_key.encode(), b"event-router web sessions", hashlib.sha256)
-        self._signer = URLSafeTimedSerializer(key.hexdigest(), salt="session")
-        self.max_age = max_age
+    def __init__(self, secret_key: str) -> None:
+        # A key of its own, so this never doubles as anything else derived from the secret.
+        self._key = hmac.new(secret_key.encode(), b"event-router csrf", hashlib.sha256).digest()
 
-    def issue(self, user: User) -> str:
-        payload = {"u": user.username, "k": user.session_key, "c": secrets.token_urlsafe(24)}
-        return self._signer.dumps(payload)
+    def of(self, session_token: str) -> str:
+        return hmac.new(self._key, session_token.encode(), hashlib.sha256).hexdigest()
 
-    def read(self, value: str) -> dict[str, str] | None:
-        try:
-            data = self._signer.loads(value, max_age=self.max_age)
-        except BadSignature:  # tampered, or expired (SignatureExpired is a BadSignature)
-            return None
-        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in "ukc"):
-            return None
-        return data
+
+def client_address(request: Request) -> str:
+    """The client's address (the proxy's view when the proxy is trusted, see docs/web.md)."""
+    return request.client.host if request.client else "unknown"
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
@@ -86,7 +80,7 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
     )
 
 
-def authenticate(request: Request) -> Principal | None:
+def authenticate(request: Request, *, take_flash: bool = False) -> Principal | None:
     """The caller, from `Authorization: Bearer` if present (and then only from it), else from the
     session cookie. Blocking (database, hashing): call from a worker thread."""
     context = web(request)
@@ -97,19 +91,15 @@ def authenticate(request: Request) -> Principal | None:
             return None
         found = context.store.users.authenticate_token(credentials.strip())
         return Principal(found[0], found[1], "token") if found else None
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
         return None
-    data = context.sessions.read(cookie)
-    if data is None:
+    active = context.store.sessions.resume(token, take_flash=take_flash)
+    if active is None:
         return None
-    try:
-        user = context.store.users.get(data["u"])
-    except UnknownUser:
-        return None
-    if not hmac.compare_digest(user.session_key, data["k"]):
-        return None  # the password changed since this session began
-    return Principal(user, user.role, "session", data["c"])
+    user = active.user
+    csrf = context.csrf.of(token)
+    return Principal(user, user.role, "session", csrf, active.session_id, active.flash)
 
 
 def csrf_ok(principal: Principal, supplied: str | None) -> bool:
@@ -163,7 +153,7 @@ class Forbidden(Exception):
 
 
 def ui_user(request: Request) -> Principal:
-    principal = authenticate(request)
+    principal = authenticate(request, take_flash=True)
     if principal is None or principal.via != "session":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
@@ -192,35 +182,3 @@ def safe_next(value: str | None) -> str:
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return "/"
     return value
-
-
-class LoginThrottle:
-    """Slows password guessing: after `limit` failures for a name within `window` seconds, that
-    name is refused until the oldest failure leaves the window. In memory, per process."""
-
-    def __init__(self, limit: int = 5, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[float]] = {}
-
-    def wait(self, username: str) -> float:
-        """Seconds to wait before trying this name again (0: go ahead)."""
-        failures = self._failures.get(username.lower())
-        if not failures:
-            return 0.0
-        now = time.monotonic()
-        while failures and now - failures[0] > self.window:
-            failures.popleft()
-        if len(failures) < self.limit:
-            return 0.0
-        return self.window - (now - failures[0])
-
-    def failed(self, username: str) -> None:
-        if len(self._failures) > 10_000:  # bounded: forget everyone rather than grow forever
-            self._failures.clear()
-        self._failures.setdefault(username.lower(), deque(maxlen=self.limit)).append(
-            time.monotonic()
-        )
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username.lower(), None)

@@ -15,7 +15,8 @@ from typing import Any
 
 from event_router.routing.consumer import SECRET_FIELDS
 from event_router.store.config_yaml import secret_header
-from event_router.web.secrets_mask import MASK
+from event_router.store.destination import moved
+from event_router.web.secrets_mask import MASK, keep_masked_url
 
 TEXT_FIELDS = ("name", "protocol", "sink", "url", "auth", "username", "identity", "sensor_id")
 NUMBER_FIELDS = {"batch_size": int, "linger": float, "max_in_flight": int, "timeout": float}
@@ -62,6 +63,7 @@ def blank() -> Form:
     values.update(DEFAULTS)
     values.update({name: "" for name in (*ROUTE_LISTS, *JSON_FIELDS, "headers", "match_params")})
     values["enabled"] = True
+    values["guest_learners"] = False
     return Form(values, secrets_set=dict.fromkeys(SECRET_FIELDS, False))
 
 
@@ -75,6 +77,7 @@ def from_public(data: Mapping[str, Any]) -> Form:
     for name in NUMBER_FIELDS:
         values[name] = f"{data[name]:g}" if isinstance(data[name], float) else str(data[name])
     values["enabled"] = bool(data.get("enabled"))
+    values["guest_learners"] = bool(data.get("guest_learners"))
     values["headers"] = "\n".join(f"{k}: {v}" for k, v in (data.get("headers") or {}).items())
     for name in JSON_FIELDS:
         found = data.get(name) or {}
@@ -100,9 +103,11 @@ def parse(
     `form.errors`; the configuration is only meaningful when there are none."""
     form = blank()
     text = {key: str(submitted.get(key, "") or "") for key in form.values}
-    form.values.update({key: value for key, value in text.items() if key != "enabled"})
-    form.values["enabled"] = submitted.get("enabled") in ("on", "true", "1")
-    config: dict[str, Any] = {"enabled": form.values["enabled"]}
+    checks = ("enabled", "guest_learners")
+    form.values.update({key: value for key, value in text.items() if key not in checks})
+    for name in checks:
+        form.values[name] = submitted.get(name) in ("on", "true", "1")
+    config: dict[str, Any] = {name: form.values[name] for name in checks}
     for name in TEXT_FIELDS:
         value = text[name].strip()
         if value or name in ("name", "url"):
@@ -115,6 +120,9 @@ def parse(
             config[name] = kind(raw)
         except ValueError:
             form.errors[name] = "must be a whole number" if kind is int else "must be a number"
+    keep_masked_url(config, stored)  # the URL is shown masked; sent back so, it is unchanged
+    if stored is not None and moved(stored.get("url"), config["url"]):
+        stored = None  # another destination: stored secrets do not follow (store/destination.py)
     config["headers"] = _headers(text["headers"], stored, form)
     for name, example in JSON_FIELDS.items():
         config[name] = _json_object(name, text[name], form, example)
@@ -146,7 +154,10 @@ def _headers(value: str, stored: Mapping[str, Any] | None, form: Form) -> dict[s
             form.errors["headers"] = f"write one header per line as Name: value (not {line!r})"
             continue
         key, rest = key.strip(), rest.strip()
-        if rest == MASK and secret_header(key) and key in kept:
+        if rest == MASK and secret_header(key):
+            if key not in kept:
+                form.errors["headers"] = f"{key}: enter the value (none is stored for this URL)"
+                continue
             rest = kept[key]  # shown masked; unchanged
         headers[key] = rest
     return headers

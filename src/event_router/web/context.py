@@ -12,7 +12,8 @@ from event_router.store import Store
 
 if TYPE_CHECKING:
     from event_router.delivery.view import DeliveryView
-    from event_router.web.auth import LoginThrottle, Sessions
+    from event_router.web.auth import CsrfTokens
+    from event_router.web.login_limits import HashingGate, LoginThrottle
     from event_router.web.metrics import Exporter
 
 
@@ -26,8 +27,9 @@ class WebContext:
     store: Store
     secret_key: str
     lms_url: str
-    sessions: Sessions
+    csrf: CsrfTokens
     throttle: LoginThrottle
+    hashing: HashingGate
     exporter: Exporter
 
 

@@ -8,7 +8,9 @@ expects, except `event_router_events_ingested_total`, the journal's own sequence
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -26,8 +28,9 @@ from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
 from event_router.delivery.stats import LATENCY_BUCKETS, State, Stats
+from event_router.delivery.view import DeliveryView
 from event_router.store import State as LetterState
-from event_router.web.context import web
+from event_router.web.context import WebContext, web
 
 router = APIRouter()
 # What generate_latest writes (newer clients call 1.0.0 "latest" but only negotiate it).
@@ -129,6 +132,58 @@ def consumer_families(
     return [delivered, handled, failed, dead, skipped, waiting, lag, in_flight, state, latency]
 
 
+def _disk_families(path: Path | None) -> list[Metric]:
+    """Free and total bytes of the journal's file system (an embedded journal only: a Redis
+    journal's room is Redis memory, which Redis' own exporter reports)."""
+    if path is None:
+        return []
+    try:
+        usage = shutil.disk_usage(path.parent)
+    except OSError:
+        return []
+    free = GaugeMetricFamily(
+        "event_router_journal_disk_free_bytes",
+        "Bytes free for unprivileged writers on the journal's file system.",
+    )
+    free.add_metric([], usage.free)
+    size = GaugeMetricFamily(
+        "event_router_journal_disk_size_bytes", "Total bytes of the journal's file system."
+    )
+    size.add_metric([], usage.total)
+    return [free, size]
+
+
+def login_families(context: WebContext) -> list[Metric]:
+    """Sign-in pressure: how many password checks ran at once, how many were turned away."""
+    peak = GaugeMetricFamily(
+        "event_router_login_checks_peak", "The most password checks that ran at once."
+    )
+    peak.add_metric([], context.hashing.peak)
+    busy = CounterMetricFamily(
+        "event_router_login_checks_busy", "Sign-ins answered 429 because checks were all busy."
+    )
+    busy.add_metric([], context.hashing.refused)
+    locked = GaugeMetricFamily(
+        "event_router_login_locked", "(user name, client) pairs locked out for failed attempts."
+    )
+    locked.add_metric([], context.throttle.locked())
+    return [peak, busy, locked]
+
+
+def privacy_families(engine: DeliveryView | None, retired: int) -> list[Metric]:
+    """Forgotten learners, and their events the privacy screen dropped at ingest."""
+    listed = GaugeMetricFamily(
+        "event_router_retired_learners", "Keyed hashes on the retired list (id and username)."
+    )
+    listed.add_metric([], retired)
+    dropped = CounterMetricFamily(
+        "event_router_retired_events_dropped",
+        "Events of forgotten learners dropped at ingest by this process.",
+    )
+    dropped.add_metric([], engine.privacy.dropped if engine is not None else 0)
+    return [listed, dropped]
+
+
 def _open_letters(request: Request, names: list[str]) -> dict[str, int]:
     letters = web(request).store.dead_letters
     return {name: letters.count(name, LetterState.DEAD) for name in names}
@@ -162,6 +217,11 @@ async def metrics(request: Request) -> Response:
     )
     http.add_metric(["accepted"], ingest.accepted)
     http.add_metric(["rejected"], ingest.rejected)
+    refused = CounterMetricFamily(
+        "event_router_ingest_refused",
+        "Ingest requests refused (507) because the journal could not take their events.",
+    )
+    refused.add_metric([], ingest.refused)
     sources = CounterMetricFamily(
         "event_router_source_events", "What each source did, by kind.", labels=["source", "kind"]
     )
@@ -169,7 +229,10 @@ async def metrics(request: Request) -> Response:
         for kind, value in sorted(dict(counts).items()):
             if ":" not in kind:  # per-event-type breakdowns stay out of Prometheus
                 sources.add_metric([source, kind], value)
-    families += [ingested, retained, disk, http, sources]
+    retired = await run_in_threadpool(context.store.retired.count)
+    families += [ingested, retained, disk, http, refused, sources, *login_families(context)]
+    families += [*privacy_families(engine, retired)]
+    families += _disk_families(getattr(journal, "path", None))
     families += consumer_families(stats, lags, open_letters)
     body = context.exporter.render(families)
     return Response(body, headers={"Content-Type": CONTENT_TYPE})

@@ -1,18 +1,17 @@
 """The admin UI: server-rendered pages (Jinja2) with a little vanilla JavaScript for live figures.
 
-No build step and no inline script: pages send a Content-Security-Policy that allows only this
-site's own scripts and styles. This module holds the page plumbing, sign-in, the dashboard and the
-playground; consumers and dead letters have modules of their own.
+No build step and no inline script: every answer carries a Content-Security-Policy that allows
+only this site's own scripts and styles (web/headers.py). This module holds the page plumbing,
+the dashboard and the playground; sign-in, consumers and dead letters have modules of their own.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -21,16 +20,12 @@ from starlette.concurrency import run_in_threadpool
 from event_router import __version__
 from event_router.events import NormaliseError
 from event_router.web.auth import (
-    LOGIN_COOKIE,
-    SESSION_COOKIE,
     Forbidden,
     LoginRequired,
     Principal,
     UiUser,
     authenticate,
     check_form_csrf,
-    safe_next,
-    set_cookie,
 )
 from event_router.web.context import web
 from event_router.web.playground import SAMPLE, parse_event, summary, try_event
@@ -54,15 +49,6 @@ def _size(value: int) -> str:
 templates.env.filters["size"] = _size
 router = APIRouter(include_in_schema=False)
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
 
 def render(
     request: Request,
@@ -78,13 +64,22 @@ def render(
             "user": principal.user if principal else None,
             "is_admin": bool(principal and principal.is_admin),
             "csrf": principal.csrf if principal else None,
+            "flash": principal.flash if principal else None,
             "version": __version__,
             **context,
         },
         status_code=status_code,
     )
-    response.headers.update(SECURITY_HEADERS)
+    response.headers["Cache-Control"] = "no-store"  # the security headers: web/headers.py
     return response
+
+
+async def flash(request: Request, principal: Principal, message: str) -> None:
+    """Show `message` once, on this session's next page. Banners come only from here (text the
+    server wrote), never from a URL, where anyone could write a convincing one."""
+    if principal.session_id is not None:
+        sessions = web(request).store.sessions
+        await run_in_threadpool(sessions.set_flash, principal.session_id, message)
 
 
 class PageNotFound(Exception):
@@ -115,71 +110,16 @@ def install(app: FastAPI) -> None:
         principal = await run_in_threadpool(authenticate, request)
         return render(request, "error.html", principal, 404, title="Not found", message=str(exc))
 
-
-# -- sign in and out --
-
-
-@router.get("/login")
-def login_page(request: Request, next: str | None = None) -> Response:
-    principal = authenticate(request)
-    if principal is not None and principal.via == "session":
-        return redirect(safe_next(next))
-    return _login_form(request, next)
+    app.state.error_page = error_page
 
 
-def _login_form(
-    request: Request, next_url: str | None, error: str | None = None, status_code: int = 200
-) -> Response:
-    nonce = secrets.token_urlsafe(24)
-    no_users = web(request).store.users.count() == 0
-    response = render(
-        request,
-        "login.html",
-        None,
-        status_code,
-        login_csrf=nonce,
-        next=safe_next(next_url),
-        error=error,
-        no_users=no_users,
-    )
-    set_cookie(request, response, LOGIN_COOKIE, nonce, max_age=3600)
-    return response
-
-
-@router.post("/login")
-def login(
-    request: Request,
-    username: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
-) -> Response:
-    context = web(request)
-    expected = request.cookies.get(LOGIN_COOKIE, "")
-    if not expected or not secrets.compare_digest(expected, csrf_token):
-        return _login_form(request, next, "The form expired: please sign in again.", 400)
-    wait = context.throttle.wait(username)
-    if wait > 0:
-        message = f"Too many failed attempts: try again in {int(wait) + 1} s."
-        return _login_form(request, next, message, 429)
-    user = context.store.users.authenticate(username, password)
-    if user is None:
-        context.throttle.failed(username)
-        return _login_form(request, next, "Wrong user name or password.", 401)
-    context.throttle.succeeded(username)
-    response = redirect(safe_next(next))
-    cookie = context.sessions.issue(user)
-    set_cookie(request, response, SESSION_COOKIE, cookie, context.sessions.max_age)
-    response.delete_cookie(LOGIN_COOKIE, path="/")
-    return response
-
-
-@router.post("/logout")
-async def logout(request: Request, principal: UiUser) -> Response:
-    check_form_csrf(principal, await request.form())
-    response = redirect("/login")
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+async def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    """The HTML answer to a failed page request (web.errors picks it for non-API paths)."""
+    try:
+        principal = await run_in_threadpool(authenticate, request)
+    except Exception:  # the failure being reported may be the store itself
+        principal = None
+    return render(request, "error.html", principal, status, title=title, message=message)
 
 
 # -- dashboard --

@@ -21,7 +21,7 @@ from event_router.store.consumers import validate
 from event_router.web import consumer_form
 from event_router.web.auth import Principal, UiAdmin, UiUser, check_form_csrf
 from event_router.web.context import web
-from event_router.web.ui import PageNotFound, redirect, render
+from event_router.web.ui import PageNotFound, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,7 +39,6 @@ def _page(
     form: consumer_form.Form,
     record: ConsumerRecord | None,
     status_code: int = 200,
-    notice: str | None = None,
 ) -> Response:
     return render(
         request,
@@ -50,7 +49,6 @@ def _page(
         record=record,
         creating=record is None,
         choices=CHOICES,
-        notice=notice,
         active="consumers",
     )
 
@@ -77,15 +75,19 @@ async def create_consumer(request: Request, principal: UiAdmin) -> Response:
     except DuplicateConsumer as exc:
         form.errors["name"] = str(exc)
         return _page(request, principal, form, None, 409)
-    return redirect(f"/consumers/{consumer.name}/edit?saved=1")
+    return await saved(request, principal, f"/consumers/{consumer.name}/edit")
+
+
+async def saved(request: Request, principal: Principal, url: str) -> Response:
+    await flash(request, principal, "Saved. The router applies changes within a few seconds.")
+    return redirect(url)
 
 
 @router.get("/consumers/{name}/edit")
-def edit_consumer(request: Request, principal: UiUser, name: str, saved: str = "") -> Response:
+def edit_consumer(request: Request, principal: UiUser, name: str) -> Response:
     record = _record(request, name)
     form = consumer_form.from_public(record.public())
-    notice = "Saved. The router applies changes within a few seconds." if saved else None
-    return _page(request, principal, form, record, notice=notice)
+    return _page(request, principal, form, record)
 
 
 @router.post("/consumers/{name}/edit")
@@ -105,7 +107,7 @@ async def save_consumer(request: Request, principal: UiAdmin, name: str) -> Resp
     except InvalidConfig as exc:
         form.add_errors(exc.errors)
         return _page(request, principal, form, record, 400)
-    return redirect(f"/consumers/{name}/edit?saved=1")
+    return await saved(request, principal, f"/consumers/{name}/edit")
 
 
 @router.post("/consumers/{name}/enable")

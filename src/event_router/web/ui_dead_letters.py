@@ -3,17 +3,18 @@ full (the event, the item sent, the endpoint's answer)."""
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from event_router.store import State, UnknownConsumer, UnknownDeadLetter
 from event_router.web.auth import UiAdmin, UiUser, check_form_csrf
 from event_router.web.context import web
-from event_router.web.ui import PageNotFound, redirect, render
+from event_router.web.errors import MAX_ID, RowId
+from event_router.web.ui import PageNotFound, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -25,8 +26,7 @@ def dead_letters(
     principal: UiUser,
     consumer: str = "",
     state: str = "dead",
-    offset: int = 0,
-    done: str = "",
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Response:
     store = web(request).store
     names = [c.name for c in store.consumers.list()]
@@ -54,20 +54,17 @@ def dead_letters(
         offset=offset,
         previous=page(max(0, offset - PAGE)) if offset else None,
         next=page(offset + PAGE) if offset + len(letters) < total else None,
-        done=done,
         active="dead-letters",
     )
 
 
 @router.get("/dead-letters/{letter_id}")
-def dead_letter(request: Request, principal: UiUser, letter_id: int, done: str = "") -> Response:
+def dead_letter(request: Request, principal: UiUser, letter_id: RowId) -> Response:
     try:
         letter = web(request).store.dead_letters.get(letter_id)
     except UnknownDeadLetter as exc:
         raise PageNotFound(str(exc)) from None
-    return render(
-        request, "dead_letter.html", principal, letter=letter, done=done, active="dead-letters"
-    )
+    return render(request, "dead_letter.html", principal, letter=letter, active="dead-letters")
 
 
 @router.post("/dead-letters/{action}")
@@ -77,11 +74,12 @@ async def act(request: Request, principal: UiAdmin, action: str) -> Response:
     check_form_csrf(principal, form)
     if action not in ("replay", "discard"):
         raise PageNotFound(f"no action {action!r}")
-    ids = [int(str(value)) for value in form.getlist("id") if str(value).isdigit()]
+    ids = [int(v) for v in map(str, form.getlist("id")) if _row_id(v)]
     consumer = str(form.get("all_of", "")) or None
     back = str(form.get("back", "")) or "/dead-letters"
     if not ids and consumer is None:
-        return redirect(_with(back, done="Nothing selected."))
+        await flash(request, principal, "Nothing selected.")
+        return redirect(_back(back))
     letters = web(request).store.dead_letters
     change: Any = letters.mark_for_replay if action == "replay" else letters.discard
     try:
@@ -92,13 +90,18 @@ async def act(request: Request, principal: UiAdmin, action: str) -> Response:
     note = f"{count} dead letter(s) {verb}."
     if action == "replay":
         note += " The router re-sends them within a few seconds."
-    return redirect(_with(back, done=note))
+    await flash(request, principal, note)
+    return redirect(_back(back))
 
 
-def _with(url: str, **params: str) -> str:
-    """`url` (a path on this site, else the list) with `params` set."""
+def _row_id(value: str) -> bool:
+    """Whether a form value is a row id (ASCII digits only, within what a row id can be)."""
+    return value.isascii() and value.isdigit() and len(value) <= 19 and 0 < int(value) <= MAX_ID
+
+
+def _back(url: str) -> str:
+    """`url` if it is a dead-letter page of this site, else the list."""
     parts = urlsplit(url)
     if parts.scheme or parts.netloc or not parts.path.startswith("/dead-letters"):
-        parts = urlsplit("/dead-letters")
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in params]
-    return parts.path + "?" + urlencode([*query, *params.items()])
+        return "/dead-letters"
+    return parts.path + (f"?{parts.query}" if parts.query else "")

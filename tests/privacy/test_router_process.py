@@ -1,0 +1,99 @@
+"""End to end with real processes: a running router (translation workers on) forgets a learner
+an operator forgot from the command line, and drops the fields the settings name."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.peers.receiver import Receiver
+from tests.peers.router import ROUTER, Router
+from tests.privacy.conftest import log_line
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def until(what: str, check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still not {what} after {timeout} s")
+        time.sleep(0.05)
+
+
+def write(log: Path, start: int, count: int, users: tuple[int, ...]) -> None:
+    """`count` lines, each with its number in the payload (every item distinct), in one write."""
+    lines = []
+    for n in range(start, start + count):
+        user = users[n % len(users)]
+        raw = log_line(user, f"user{user}")
+        raw["event"] = orjson.dumps({"course_id": "course-v1:edX+D+1", "n": n}).decode()
+        lines.append(orjson.dumps(raw))
+    with log.open("ab") as handle:
+        handle.write(b"\n".join(lines) + b"\n")
+
+
+def users_of(receiver: Receiver) -> list[Any]:
+    return [received.item["context"]["user_id"] for received in receiver.received]
+
+
+def test_a_learner_forgotten_from_the_cli_is_forgotten_by_the_running_router(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    log = tmp_path / "tracking.log"
+    log.touch()
+    router = Router(
+        tmp_path / "home",
+        tracking_logs=[log],
+        EVENT_ROUTER_TRANSLATION_WORKERS="2",
+        EVENT_ROUTER_DROP_FIELDS="ip,agent",
+    )
+    router.add_consumer(
+        name="raw",
+        protocol="edx",
+        sink="webhook",
+        url=receiver.url + "/hook",
+        identity="raw",
+        signing_secret="k",
+    )
+    with router:
+        write(log, 0, 4, (7, 8))
+        receiver.wait_for(4)
+        assert sorted(users_of(receiver)) == [7, 7, 8, 8]
+        assert all("ip" not in r.item["context"] for r in receiver.received)
+        # Kept in the journal while the consumer is off; then the learner is forgotten.
+        router.update_consumer("raw", enabled=False)
+        until("disabled", lambda: router.status()["consumers"]["raw"]["state"] == "disabled")
+        write(log, 4, 4, (7, 8))
+        until("ingested", lambda: router.status()["journal"]["head"] == 8)
+        done = subprocess.run(
+            [*ROUTER, "learners", "forget", "--user-id", "7", "--json"],
+            env=router.env,
+            capture_output=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert orjson.loads(done.stdout)["journal"]["events"] == 4  # 2 sent, 2 waiting
+        until("screening", lambda: router.status()["privacy"]["retired_in_force"] == 1)
+        # A big chunk: normalised (and screened) in the translation workers.
+        write(log, 8, 300, (7, 8))
+        until("ingested", lambda: router.status()["journal"]["head"] == 8 + 150)
+        router.update_consumer("raw", enabled=True)
+        receiver.wait_for(4 + 2 + 150)
+        until("caught up", lambda: router.status()["consumers"]["raw"]["pending"] == 0)
+        assert users_of(receiver).count(7) == 2  # only what left before the forget
+        contexts = [received.item["context"] for received in receiver.received]
+        assert not any("ip" in context or "agent" in context for context in contexts)
+        status = router.status()
+        assert status["privacy"]["retired_events_dropped"] == 150
+        assert status["consumers"]["raw"]["skipped"] >= 2  # the redacted ones
+    until(
+        "in the status the CLI reads",
+        lambda: router.cli_status()["privacy"]["retired_events_dropped"] == 150,
+    )
