@@ -138,7 +138,8 @@ def split_url(consumer: Consumer) -> tuple[str, dict[str, str]]:
 
 def legacy_url(url: str) -> tuple[str, dict[str, Any]]:
     """For consumers stored when the stream's options rode in the URL: the URL without them, and
-    them (a `maxlen` that is not a number stays, for the sink to refuse)."""
+    them. A `maxlen` that is not a number stays, for the sink to refuse, and so does an empty
+    `topic` or `prefix`, for a new configuration to be refused (the sink takes the default)."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     moved: dict[str, Any] = {}
@@ -148,8 +149,8 @@ def legacy_url(url: str) -> tuple[str, dict[str, Any]]:
             with suppress(ValueError):
                 moved[key] = int(value)
                 continue
-        elif key in _OUR_PARAMETERS:
-            moved[key] = value or None
+        elif key in _OUR_PARAMETERS and value.strip():
+            moved[key] = value
             continue
         kept.append((key, value))
     if not moved:
