@@ -245,7 +245,7 @@ async def _with_progress(runner: Runner, stop: asyncio.Event, console: Console) 
         TaskProgressColumn(),
         TextColumn("{task.fields[events]} events"),
         TextColumn("{task.fields[rate]}/s"),
-        TextColumn("delivered {task.fields[delivered]}"),
+        TextColumn("{task.fields[sent_label]} {task.fields[delivered]}"),
         TextColumn("{task.fields[errors]}"),
         TextColumn("ETA"),
         TimeRemainingColumn(),
@@ -253,7 +253,7 @@ async def _with_progress(runner: Runner, stop: asyncio.Event, console: Console) 
     with Progress(*columns, console=console, refresh_per_second=4) as bar:
         task = bar.add_task(
             "backfill", total=runner.bytes_total or None, events="0", rate="0", delivered="0",
-            errors="errors 0",
+            errors="errors 0", sent_label="would send" if runner.report.dry_run else "delivered",
         )  # fmt: skip
         samples: deque[tuple[float, int]] = deque(maxlen=20)
 
