@@ -177,6 +177,9 @@ class Consumers:
             merged = {**current, **changes}
             if isinstance(changes.get("route"), Mapping):
                 merged["route"] = {**current.get("route", {}), **changes["route"]}
+            if "events" in changes and "allow" not in (changes.get("route") or {}):
+                # an event-set preset replaces the allow list rather than adding to it
+                merged["route"] = {**merged.get("route", {}), "allow": []}
             dropped = drop_unsupplied(merged, current, changes)
             consumer = self.check(_validate_moved(merged, dropped))
             self._replace(conn, row, consumer, revision)

@@ -65,6 +65,7 @@ def translate(event: TrackingEvent, protocol: str, options: Options) -> list[dic
     stops the flow.
     """
     fn = registry(protocol).get(event.name)
+    options = options.for_event(event)  # its own site's LMS URL and users, with several sites
     try:
         return fn(event, options)
     except TranslationError:

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from event_router.routing.consumer import AuthKind, Protocol, SinkKind
 from event_router.routing.identity import Policy
+from event_router.routing.presets import EventSet
 from event_router.store import ConsumerRecord, DuplicateConsumer, InvalidConfig, UnknownConsumer
 from event_router.store.consumers import validate
 from event_router.web import consumer_form
@@ -29,6 +30,7 @@ CHOICES = {
     "sink": [s.value for s in SinkKind],
     "auth": [a.value for a in AuthKind],
     "identity": [p.value for p in Policy],
+    "events": [e.value for e in EventSet],
 }
 
 
