@@ -1,0 +1,5 @@
+"""Event families translated as data tables (see `translate.table`), both protocols at once."""
+
+from event_router.translate.families import (  # noqa: F401  (each module registers its rows)
+    problems,
+)
