@@ -3,4 +3,5 @@
 from event_router.translate.families import (  # noqa: F401  (each module registers its rows)
     assessments,
     problems,
+    xblocks,
 )
