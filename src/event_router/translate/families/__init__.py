@@ -2,6 +2,7 @@
 
 from event_router.translate.families import (  # noqa: F401  (each module registers its rows)
     assessments,
+    courseware,
     problems,
     xblocks,
 )
