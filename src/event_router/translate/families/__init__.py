@@ -4,5 +4,6 @@ from event_router.translate.families import (  # noqa: F401  (each module regist
     assessments,
     courseware,
     problems,
+    textbook,
     xblocks,
 )
