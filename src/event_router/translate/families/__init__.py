@@ -4,6 +4,7 @@ from event_router.translate.families import (  # noqa: F401  (each module regist
     assessments,
     courseware,
     problems,
+    social,
     textbook,
     xblocks,
 )
