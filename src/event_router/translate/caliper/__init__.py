@@ -9,5 +9,3 @@ from event_router.translate.caliper import (  # noqa: F401  (each module registe
 from event_router.translate.caliper.common import registry
 
 __all__ = ["registry"]
-
-from event_router.translate import families  # noqa: F401  (tables register both protocols)

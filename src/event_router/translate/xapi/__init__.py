@@ -13,5 +13,3 @@ from event_router.translate.xapi import (  # noqa: F401  (each module registers 
 from event_router.translate.xapi.common import registry
 
 __all__ = ["registry"]
-
-from event_router.translate import families  # noqa: F401  (tables register both protocols)
