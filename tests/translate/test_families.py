@@ -89,3 +89,22 @@ def test_damaged_family_events_give_valid_caliper_or_a_reason(
     raw: dict[str, Any], options: Options
 ) -> None:
     _check("caliper", raw, options)  # names with no Caliper translation are refused: fine
+
+
+def test_every_table_row_is_documented() -> None:
+    """docs/translations.md has a line for every event a family table translates."""
+    from pathlib import Path
+
+    from event_router.translate.families import (
+        assessments,
+        courseware,
+        problems,
+        social,
+        textbook,
+        xblocks,
+    )
+
+    doc = (Path(__file__).parents[2] / "docs" / "translations.md").read_text()
+    for family in (assessments, courseware, problems, social, textbook, xblocks):
+        for row in family.ROWS:
+            assert f"| `{row.name}` |" in doc, row.name

@@ -47,7 +47,7 @@ def _done(data: Json) -> v.Verb:
 
 
 _NOTE_EXT = extensions(
-    note_text=v.EXT_FEEDBACK, highlighted_content=v.EXT_HIGHLIGHTED, tags=v.EXT_TAGS
+    note_text=v.EXT_NOTE_TEXT, highlighted_content=v.EXT_HIGHLIGHTED, tags=v.EXT_TAGS
 )
 _SEQ = result_extensions(old=v.EXT_POSITION_FROM, new=v.EXT_POSITION_TO)
 _NAVIGATED = Caliper("NavigationEvent", "NavigatedTo", "DigitalResourceCollection")

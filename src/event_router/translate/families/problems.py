@@ -62,9 +62,9 @@ def _rescore_score(data: Json, iri: str) -> Json | None:
 def _hint_feedback(data: Json) -> Json | None:
     out: Json = {
         "extensions": {
-            v.EXT_VIEW: data.get("hint_label"),
+            v.EXT_TITLE: data.get("hint_label"),
             v.EXT_CORRECTNESS: data.get("correctness"),
-            v.EXT_DIRECTION: data.get("trigger_type"),
+            v.EXT_TRIGGER: data.get("trigger_type"),
         }
     }
     answer = data.get("student_answer")

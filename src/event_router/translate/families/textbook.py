@@ -55,7 +55,9 @@ ROWS = (
         v.VIEWED,
         v.DOCUMENT,
         _page("new"),
-        result=result_extensions(old=v.EXT_POSITION_FROM, new=v.EXT_POSITION_TO, type=v.EXT_VIEW),
+        result=result_extensions(
+            old=v.EXT_POSITION_FROM, new=v.EXT_POSITION_TO, type=v.EXT_NAVIGATION
+        ),
         caliper=_VIEWED,
     ),
     Row(
@@ -71,7 +73,7 @@ ROWS = (
         v.NAVIGATED,
         v.DOCUMENT,
         PAGE,
-        result=result_extensions(page=v.EXT_PAGE, thumbnail_title=v.EXT_VIEW),
+        result=result_extensions(page=v.EXT_PAGE, thumbnail_title=v.EXT_TITLE),
         caliper=_NAVIGATED,
     ),
     Row(
@@ -79,7 +81,7 @@ ROWS = (
         v.NAVIGATED,
         v.DOCUMENT,
         _document,
-        result=result_extensions(chapter_title=v.EXT_VIEW),
+        result=result_extensions(chapter_title=v.EXT_TITLE),
         caliper=_NAVIGATED,
     ),
     Row(
