@@ -315,16 +315,3 @@ def combine(*parts: PartFn) -> PartFn:
 
     return part
 
-
-def fixed(value: Json) -> PartFn:
-    return lambda data: value
-
-
-__all__ = [
-    "Caliper",
-    "Row",
-    "Target",
-    "course",
-    "extensions",
-    "register",
-]

@@ -372,9 +372,11 @@ def caliper_problems(event: Any) -> list[str]:
         value = event.get(key)
         # ERB's GradeEvent `generated` wraps the Score (`{"score": {...}}`); the 1.2 schemas
         # accept it, so only what claims to be an entity, and the actor and object, are checked.
-        if key in ("actor", "object") or (
-            isinstance(value, dict) and ("id" in value or "type" in value)
-        ) or isinstance(value, str):
+        if (
+            key in ("actor", "object")
+            or (isinstance(value, dict) and ("id" in value or "type" in value))
+            or isinstance(value, str)
+        ):
             _entity(value, f"$.{key}", out)
     if "extensions" in event and not isinstance(event["extensions"], dict):
         out.append("$.extensions: not an object")

@@ -41,8 +41,8 @@ def _rubric_score(data: Json) -> Json | None:
         "response": ", ".join(o for o in options if isinstance(o, str)) or None,
         "extensions": {
             v.EXT_FEEDBACK: data.get("feedback"),
-            f"{v.EXT_SCORE_TYPE}": data.get("score_type"),
-            f"{v.W3ID}/openedx/extension/points-possible": possible or None,
+            v.EXT_SCORE_TYPE: data.get("score_type"),
+            v.EXT_POINTS_POSSIBLE: possible or None,
         },
     }
 
