@@ -523,8 +523,18 @@ def _block_key(visit: Visit, kind: str) -> str:
     return visit.course.usage_key(kind, hex_id(sub.hex, kind))
 
 
+# Pages of a course the LMS serves; a server event named by its path records each request.
+_PAGES = ("progress", "course/", "dates", "discussion/forum/", "instructor", "bookmarks/")
+
+
+def page_view(visit: Visit) -> Step:
+    path = f"/courses/{visit.course.course_id}/{visit.rng.choice(_PAGES)}"
+    return Step(path, {"GET": {}, "POST": {}}, "server", path, visit.outline_url())
+
+
 def explore(visit: Visit) -> Iterator[Step]:
-    """A handful of events of the families beyond ERB's."""
+    """A handful of events of the families beyond ERB's, and a page the LMS served."""
+    yield page_view(visit)
     names = sorted(EVENTS)
     for name in visit.rng.sample(names, 8):
         source, kind, build = EVENTS[name]
