@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from event_router.events import normalise
-from event_router.translate import Options, registry, translate
+from event_router.translate import Options, TranslationError, registry, translate
 from tests.translate.coverage import measure, ralph_event, ralph_models
 from tests.translate.fixtures.families.samples import ORA, SAMPLES, browser
 from tests.validation import assert_valid_caliper_event, assert_valid_xapi
@@ -73,3 +73,20 @@ def test_server_page_view(options: Options) -> None:
         "Viewed",
         "WebPage",
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/event",
+        "/courses/course-v1:edX+DemoX+Demo_Course/xblock/block-v1:x/handler/xmodule_handler/p",
+        "/api/courses/v1/blocks/",
+        "/static/js/app.js",
+    ],
+)
+def test_requests_that_are_no_page_view_are_refused(path: str, options: Options) -> None:
+    raw = ralph_event(MODELS["Server"], "Server")
+    raw.update(event_type=path)
+    raw["context"]["path"] = path
+    with pytest.raises(TranslationError, match="no page view"):
+        translate(normalise(raw), "xapi", options)

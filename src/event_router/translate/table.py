@@ -314,4 +314,3 @@ def combine(*parts: PartFn) -> PartFn:
         return out or None
 
     return part
-

@@ -8,6 +8,7 @@ Example: "Learner 32e08e30… bookmarked http://lms/xblock/block-v1:…+type@ver
 from __future__ import annotations
 
 from event_router.events import TrackingEvent
+from event_router.translate.errors import TranslationError
 from event_router.translate.options import Options
 from event_router.translate.table import (
     Caliper,
@@ -203,10 +204,22 @@ ROWS = (
     ),
 )
 
+# Requests the LMS logs by path that are no page a learner viewed: AJAX handlers, APIs, assets.
+_NOT_PAGES = ("/event", "/api/", "/handler", "/xblock/", "/static/", "/jsi18n/", "/segmentio/")
+
+
+def _served_page(event: TrackingEvent, options: Options, data: Json) -> Target:
+    """The page of a server event named by its request path, unless the request was no page
+    view (the LMS logs every request that way, AJAX and API calls too)."""
+    if any(part in event.name for part in _NOT_PAGES):
+        raise TranslationError("a request the LMS logged by path that is no page view")
+    return request_page(event, options, data)
+
+
 # A server event whose name is the request path (`/courses/…/progress`): a page the LMS served.
 # Registered for every name that starts with "/".
 PAGE_VIEW = Row(
-    "/", v.VIEWED, v.PAGE, request_page, caliper=Caliper("ViewEvent", "Viewed", "WebPage")
+    "/", v.VIEWED, v.PAGE, _served_page, caliper=Caliper("ViewEvent", "Viewed", "WebPage")
 )
 
 register(ROWS)
