@@ -13,6 +13,9 @@ import sys
 
 BASELINE = "d42b9c6"  # the last commit before the rule (CONTRIBUTING.md, "Commits")
 MAX_SUBJECT = 72
+# Commits that broke the rule before it was checked on every branch, kept rather than rewriting
+# merged history: each named with what is wrong.
+KNOWN = {"3a588f8598": "subject of 74 characters (merged from a helper branch)"}
 
 
 def git(*args: str) -> str:
@@ -39,6 +42,8 @@ def main() -> int:
         revs = f"{BASELINE}..HEAD"
     bad = 0
     for sha in git("rev-list", "--no-merges", revs).split():
+        if sha[:10] in KNOWN:
+            continue
         for problem in problems(git("log", "-1", "--format=%B", sha)):
             subject = git("log", "-1", "--format=%s", sha).strip()
             print(f"{sha[:10]} {subject[:60]!r}: {problem}", file=sys.stderr)

@@ -54,6 +54,14 @@ CALIPER_ACTIONS = {
     },
     "NavigationEvent": {"NavigatedTo"},
     "ViewEvent": {"Viewed"},
+    "AnnotationEvent": {"Bookmarked", "Highlighted", "Shared", "Tagged"},
+    "FeedbackEvent": {"Commented", "Ranked"},
+    "ResourceManagementEvent": {
+        "Archived", "Copied", "Created", "Deleted", "Described", "Downloaded", "Modified",
+        "Printed", "Published", "Restored", "Retrieved", "Saved", "Unpublished", "Uploaded",
+    },
+    "SearchEvent": {"Searched"},
+    "ToolUseEvent": {"Used"},
 }  # fmt: skip
 # Event properties whose value may be an entity given as its IRI.
 _ENTITY_PROPERTIES = (

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         default="http://localhost:18000",
         description="The LMS root URL used in actor and object IRIs (ERB's LMS_ROOT_URL).",
     )
+    sites: str | None = Field(
+        default=None,
+        description="Several sites, one router: a JSON list of {lms_url, hosts, orgs, users} "
+        "(docs/multi-site.md); read by every translating process from the environment.",
+    )
     database_url: str | None = Field(
         default=None,
         description="Control-plane database, postgresql+psycopg://…; default: home/control.db.",
@@ -102,6 +107,17 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL, e.g. https://lms.example.com")
+        return value
+
+    @field_validator("sites")
+    @classmethod
+    def _sites(cls, value: str | None) -> str | None:
+        from event_router.routing.sites import SitesError, parse
+
+        try:
+            parse(value)
+        except SitesError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("trusted_proxies")

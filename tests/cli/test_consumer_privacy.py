@@ -42,6 +42,6 @@ def test_raw_identity_is_for_edx_consumers_only(cli: Invoke) -> None:
     assert refused.exit_code == 2 and "identity raw is for protocol edx" in refused.output
     cli(
         "consumers", "add", "e", "--protocol", "edx", "--url", "http://hook.test/",
-        "--identity", "raw",
+        "--identity", "raw", "--signing-secret", "s",
     )  # fmt: skip
     assert json.loads(cli("consumers", "show", "e", "--json").stdout)["identity"] == "raw"

@@ -213,3 +213,23 @@ def test_the_readme_quick_start_transform_works_on_the_shipped_sample(tmp_path: 
         assert_valid_xapi(statement)
     verbs = {str(s["verb"]["id"]).rsplit("/", 1)[-1] for s in out}  # type: ignore[index]
     assert {"registered", "played", "evaluated", "completed"} <= verbs  # several families
+
+
+def test_families_beyond_erb_are_transformed(tmp_path: Path) -> None:
+    """Every Ralph-model sample, as tracking-log lines, through the real command: one valid
+    statement per event except the incomplete video events refused on purpose."""
+    from tests.translate.fixtures.families.samples import SAMPLES
+
+    source = tmp_path / "tracking.log"
+    source.write_text("".join(json.dumps(event) + "\n" for event in SAMPLES.values()))
+    result = run(tmp_path / "home", "--to", "xapi", str(source))
+    assert result.returncode == 0, result.stderr
+    out = statements(result)
+    for statement in out:
+        assert_valid_xapi(statement)
+    verbs = {statement["verb"]["id"] for statement in out}  # type: ignore[index]
+    assert "http://activitystrea.ms/schema/1.0/submit" in verbs  # ORA submission
+    assert "http://activitystrea.ms/schema/1.0/join" in verbs  # team joined
+    # Ralph's play/pause/stop/seek models have no `duration`: refused (docs/compatibility.md).
+    assert len(out) == len(SAMPLES) - 4
+    assert "no video duration" in result.stderr.decode()

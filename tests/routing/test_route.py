@@ -91,6 +91,23 @@ def test_match_params_paths_and_regexes() -> None:
     assert Route(match_params={"event": "v9"}).decide(line).allowed  # the raw path still works
 
 
+@pytest.mark.parametrize("pattern", [".*", "^$", "", "None", ["^x$", ".*"]])
+def test_match_params_on_a_missing_key_never_match_as_in_erb(pattern: str | list[str]) -> None:
+    """ERB looks the path up (None when absent) and `re.search(pattern, None)` raises, which it
+    counts as no match: a rule on a key the event lacks excludes the event whatever the regex.
+    The router used to search "" instead, so `.*` or `^$` let such events through."""
+    route = {"match_params": {"context.org_id": pattern}}
+    assert decide(route) == (False, "match_params context.org_id (missing)")
+    assert decide(route, org_id=None) == (False, "match_params context.org_id (missing)")
+    assert decide({"match_params": {"data.id": pattern}}, data={}) == (
+        False,
+        "match_params data.id (missing)",
+    )
+    assert decide(route, org_id="edX")[0] is (pattern not in ("^$", "None"))
+    # an empty string is a value, not a missing key
+    assert decide({"match_params": {"context.org_id": "^$"}}, org_id="")[0] is True
+
+
 @pytest.mark.parametrize(
     "route, message",
     [

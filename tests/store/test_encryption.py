@@ -23,6 +23,7 @@ def _consumer(name: str = "lrs") -> Consumer:
     return Consumer(
         name=name,
         url="https://lrs.example.com/xapi/statements",
+        sink="webhook",  # the one sink with every kind of secret: auth, signing, headers
         auth="basic",
         username="router",
         password=SECRETS["password"],

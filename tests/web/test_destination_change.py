@@ -27,14 +27,13 @@ LRS = {
 def test_another_host_gets_none_of_the_stored_secrets(web: Web, receiver: Receiver) -> None:
     assert web.admin().post("/api/v1/consumers", json=STORED).status_code == 201
     url = receiver.url + "/hook"
-    moved = web.admin().patch("/api/v1/consumers/hook", json={"url": url})
-    assert moved.status_code == 200, moved.text
-    shown = moved.json()
-    assert shown["signing_secret"] is None
-    assert shown["headers"] == {"X-Tenant": "school"}
-    # A webhook needs a signing secret: the admin enters one of their own, the rest stays gone.
+    refused = web.admin().patch("/api/v1/consumers/hook", json={"url": url})
+    assert refused.status_code == 400 and "signing_secret" in refused.text  # a webhook needs one
+    # The admin enters a signing secret of their own; the stored secret header stays gone.
     changes = {"url": url, "signing_secret": "admin-chosen"}
-    assert web.admin().patch("/api/v1/consumers/hook", json=changes).status_code == 200
+    moved = web.admin().patch("/api/v1/consumers/hook", json=changes)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["headers"] == {"X-Tenant": "school"}
     receiver.webhook_secret = "admin-chosen"
     result = web.admin().post("/api/v1/consumers/hook/test").json()
     assert result["ok"] is True, result

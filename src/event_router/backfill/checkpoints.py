@@ -15,6 +15,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from event_router.backfill.inputs import digest
 from event_router.home import private_file
@@ -47,7 +48,17 @@ class Checkpoint:
 class Checkpoints:
     """The checkpoint table; one backfill at a time per home (an exclusive lock file)."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, *, read_only: bool = False) -> None:
+        self.read_only = read_only
+        self._pending: dict[tuple[str, str], tuple[int, str, int, bool]] = {}
+        self._last_flush = time.monotonic()
+        self._forgotten: set[tuple[str, str]] = set()
+        self._lock: IO[str] | None = None
+        self._db: sqlite3.Connection | None = None
+        if read_only:  # a dry run: read what exists, take no lock, create and write nothing
+            path = home / "backfill" / "checkpoints.db"
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True) if path.exists() else None
+            return
         folder = home / "backfill"
         private_file(folder / "lock")
         private_file(folder / "checkpoints.db")
@@ -65,11 +76,11 @@ class Checkpoints:
         use_wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        self._pending: dict[tuple[str, str], tuple[int, str, int, bool]] = {}
-        self._last_flush = time.monotonic()
 
     def get(self, consumer: str, name: str, head: bytes) -> Checkpoint | None:
         """The consumer's checkpoint for the file, if the file still starts as it did then."""
+        if self._db is None or (consumer, name) in self._forgotten:
+            return None
         row = self._db.execute(
             "SELECT head_length, head_sha1, line, done FROM checkpoints "
             "WHERE consumer = ? AND input = ?",
@@ -84,12 +95,14 @@ class Checkpoints:
 
     def save(self, consumer: str, name: str, head: bytes, line: int, done: bool) -> None:
         """Record progress (written out at most every second, and by `flush`)."""
+        if self.read_only:
+            return
         self._pending[(consumer, name)] = (len(head), digest(head), line, done)
         if time.monotonic() - self._last_flush >= 1.0:
             self.flush()
 
     def flush(self) -> None:
-        if self._pending:
+        if self._pending and self._db is not None:
             rows = [
                 (consumer, name, length, sha1, line, int(done), time.time())
                 for (consumer, name), (length, sha1, line, done) in self._pending.items()
@@ -108,6 +121,9 @@ class Checkpoints:
 
     def forget(self, consumers: list[str], names: list[str]) -> int:
         """Drop the checkpoints of these consumers for these files (`--restart`)."""
+        if self._db is None or self.read_only:
+            self._forgotten.update((c, n) for c in consumers for n in names)  # in memory only
+            return 0
         count = 0
         for consumer in consumers:
             for name in names:
@@ -121,5 +137,7 @@ class Checkpoints:
         try:
             self.flush()
         finally:
-            self._db.close()
-            self._lock.close()
+            if self._db is not None:
+                self._db.close()
+            if self._lock is not None:
+                self._lock.close()

@@ -28,9 +28,10 @@ from rich.progress import (
 from event_router.backfill import worker
 from event_router.backfill.checkpoints import Busy, Checkpoints
 from event_router.backfill.inputs import Input, InputError, expand
+from event_router.backfill.pacing import TokenBucket
 from event_router.backfill.report import Report
 from event_router.backfill.runner import Runner
-from event_router.backfill.target import Target
+from event_router.backfill.target import DrySink, Target
 from event_router.privacy.screen import Screen
 from event_router.routing.consumer import Consumer
 from event_router.settings import Settings
@@ -60,6 +61,8 @@ class Job:
     batch_size: int | None = None  # None: the consumer's, at least DEFAULT_BATCH
     in_flight: int | None = None  # None: the consumer's, at least DEFAULT_IN_FLIGHT
     restart: bool = False
+    dry_run: bool = False  # read, translate and count; send nothing, write no checkpoint
+    rate: float | None = None  # events a second at most (a token bucket); None: no limit
 
 
 def run_job(settings: Settings, job: Job, console: Console, *, progress: bool) -> Report:
@@ -74,7 +77,7 @@ def run_job(settings: Settings, job: Job, console: Console, *, progress: bool) -
     pool = WorkerPool(workers, worker.start, (plan,), fork=True, wait=True) if workers else None
     try:
         try:
-            checkpoints = Checkpoints(settings.home)
+            checkpoints = Checkpoints(settings.home, read_only=job.dry_run)
         except Busy as exc:
             raise JobError(str(exc), 1) from None
         try:
@@ -92,6 +95,7 @@ def run_job(settings: Settings, job: Job, console: Console, *, progress: bool) -
                         workers,
                         console,
                         progress,
+                        job,
                     )
                 )
         finally:
@@ -106,6 +110,8 @@ def _plan(settings: Settings, job: Job) -> tuple[list[Consumer], worker.Plan]:
         raise JobError("name at least one --consumer")
     if job.since and job.until and job.since >= job.until:
         raise JobError("--since must be before --until")
+    if job.rate is not None and job.rate <= 0:
+        raise JobError("--rate must be more than 0 events a second")
     try:
         with Store.from_settings(settings) as store:
             known = {c.name: c for c in store.consumers.list()}
@@ -150,12 +156,16 @@ async def _run(
     workers: int,
     console: Console,
     progress: bool,
+    job: Job,
 ) -> Report:
     stop = asyncio.Event()
     _handle_signals(stop, console)
     sinks: list[Sink] = []
     try:
         for consumer in consumers:
+            if job.dry_run:
+                sinks.append(DrySink())
+                continue
             try:
                 sinks.append(build_sink(consumer, secret_key=plan.secret_key))
             except SinkError as exc:
@@ -173,6 +183,7 @@ async def _run(
             for consumer, sink in zip(consumers, sinks, strict=True)
         ]
         translator = None if pool is not None else worker.Translator(plan)
+        bucket = TokenBucket(job.rate) if job.rate else None
         runner = Runner(
             inputs,
             targets,
@@ -180,7 +191,9 @@ async def _run(
             pool=pool.executor if pool is not None else None,
             translator=translator,
             workers=workers,
+            bucket=bucket,
         )
+        runner.report.dry_run, runner.report.rate_limit = job.dry_run, job.rate
         if not progress:
             return await runner.run(stop)
         return await _with_progress(runner, stop, console)
@@ -211,7 +224,7 @@ async def _with_progress(runner: Runner, stop: asyncio.Event, console: Console) 
         TaskProgressColumn(),
         TextColumn("{task.fields[events]} events"),
         TextColumn("{task.fields[rate]}/s"),
-        TextColumn("delivered {task.fields[delivered]}"),
+        TextColumn("{task.fields[sent_label]} {task.fields[delivered]}"),
         TextColumn("{task.fields[errors]}"),
         TextColumn("ETA"),
         TimeRemainingColumn(),
@@ -219,7 +232,7 @@ async def _with_progress(runner: Runner, stop: asyncio.Event, console: Console) 
     with Progress(*columns, console=console, refresh_per_second=4) as bar:
         task = bar.add_task(
             "backfill", total=runner.bytes_total or None, events="0", rate="0", delivered="0",
-            errors="errors 0",
+            errors="errors 0", sent_label="would send" if runner.report.dry_run else "delivered",
         )  # fmt: skip
         samples: deque[tuple[float, int]] = deque(maxlen=20)
 

@@ -43,6 +43,8 @@ class Report:
     seconds: float = 0.0
     interrupted: bool = False
     refused: str | None = None  # a consumer refused our credentials/configuration
+    dry_run: bool = False  # nothing was sent: `statements` is what would have been
+    rate_limit: float | None = None  # --rate, events a second
 
     @property
     def failed_files(self) -> list[FileReport]:
@@ -67,6 +69,8 @@ class Report:
             "events_per_second": round(self.rate, 1),
             "interrupted": self.interrupted,
             "refused": self.refused,
+            "dry_run": self.dry_run,
+            "rate_limit": self.rate_limit,
             "consumers": {
                 t.name: {
                     "events": t.events,
@@ -87,9 +91,10 @@ class Report:
         state = "interrupted" if self.interrupted else "finished"
         if self.refused:
             state = "stopped"
+        limit = f", limited to {self.rate_limit:,g}/s" if self.rate_limit else ""
         console.print(
-            f"backfill {state} in {self.seconds:.1f} s: {self.read:,} events read "
-            f"({self.rate:,.0f}/s) from {len(self.files)} file(s)"
+            f"backfill{' dry run' if self.dry_run else ''} {state} in {self.seconds:.1f} s: "
+            f"{self.read:,} events read ({self.rate:,.0f}/s{limit}) from {len(self.files)} file(s)"
         )
         for item in self.files:
             if item.state != "done":
@@ -106,17 +111,16 @@ class Report:
         if self.retired:
             console.print(f"  {self.retired:,} event(s) of forgotten learners not sent")
         table = Table(box=None, pad_edge=False)
-        for column in ("consumer", "events", "sent", "delivered", "dead letters", "retries"):
+        columns: tuple[str, ...] = ("consumer", "events", "would send")
+        if not self.dry_run:
+            columns = ("consumer", "events", "sent", "delivered", "dead letters", "retries")
+        for column in columns:
             table.add_column(column, justify="left" if column == "consumer" else "right")
         for t in self.targets:
-            table.add_row(
-                t.name,
-                f"{t.events:,}",
-                f"{t.statements:,}",
-                f"{t.delivered:,}",
-                f"{t.dead_letters:,}",
-                f"{t.retries:,}",
-            )
+            counts: tuple[int, ...] = (t.events, t.statements)
+            if not self.dry_run:
+                counts += (t.delivered, t.dead_letters, t.retries)
+            table.add_row(t.name, *(f"{count:,}" for count in counts))
         console.print(table)
         for t in self.targets:
             for title, reasons in (("not for it", t.skipped), ("untranslatable", t.untranslatable)):
@@ -130,5 +134,7 @@ class Report:
                 )
         if self.refused:
             console.print(f"[red]a consumer refused the backfill: {self.refused}[/red]")
-        if self.interrupted or self.refused:
+        if self.dry_run:
+            console.print("dry run: nothing was sent and no checkpoint was written")
+        elif self.interrupted or self.refused:
             console.print("re-run the same command to resume where this run stopped")

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
+from bisect import bisect_left
+from collections import Counter, deque
 from collections.abc import AsyncGenerator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from event_router.backfill.checkpoints import Checkpoints
 from event_router.backfill.inputs import Input, InputError, Reader
+from event_router.backfill.pacing import TokenBucket
 from event_router.backfill.report import FileReport, Report, TargetReport
 from event_router.backfill.target import FileRef, Refused, Target
-from event_router.backfill.worker import Translated, Translator, translate_block
+from event_router.backfill.worker import Part, Translated, Translator, translate_block
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,21 @@ class _End:
 _Unit = _Start | _Block | _End
 
 
+def part_between(part: Part, begin: int, end: int, *, first: bool) -> Part:
+    """The payloads of `part` from the block's lines `begin` to `end` (excluded); the first
+    piece of a block carries its counts of skipped and untranslatable events."""
+    low, high = bisect_left(part.lines, begin), bisect_left(part.lines, end)
+    lines = part.lines[low:high]
+    return Part(
+        lines=lines,
+        names=part.names[low:high],
+        payloads=part.payloads[low:high],
+        events=len(set(lines)),
+        skipped=part.skipped if first else Counter(),
+        untranslatable=part.untranslatable if first else Counter(),
+    )
+
+
 def line_count(block: bytes) -> int:
     return block.count(b"\n") + (1 if block and not block.endswith(b"\n") else 0)
 
@@ -64,6 +81,7 @@ class Runner:
         pool: Executor | None,
         translator: Translator | None = None,
         workers: int = 1,
+        bucket: TokenBucket | None = None,
     ) -> None:
         if pool is None and translator is None:
             raise ValueError("a backfill needs a process pool or an in-process translator")
@@ -72,6 +90,7 @@ class Runner:
         self.checkpoints = checkpoints
         self.pool = pool
         self.translator = translator
+        self.bucket = bucket  # --rate: events are handed over no faster than this
         self.depth = 2 * max(1, workers) + 2  # blocks read ahead of sending
         self.report = Report(
             files=[FileReport(item.name) for item in inputs],
@@ -218,8 +237,17 @@ class Runner:
             assert future is not None
             result = await future
             self._count(unit, result)
-            for target, part in zip(self.targets, result.parts, strict=True):
-                await target.add(unit.file, unit.first_line, unit.data, part, unit.lines)
+            if self.bucket is None:
+                for target, part in zip(self.targets, result.parts, strict=True):
+                    await target.add(unit.file, unit.first_line, unit.data, part, unit.lines)
+                return
+            step = self.bucket.burst
+            for begin in range(unit.start, unit.lines, step):
+                end = min(begin + step, unit.lines)
+                await self.bucket.take(end - begin)
+                for target, part in zip(self.targets, result.parts, strict=True):
+                    piece = part_between(part, begin, end, first=begin == unit.start)
+                    await target.add(unit.file, unit.first_line, unit.data, piece, end)
         else:
             report = self.report.files[unit.file]
             report.lines = unit.lines

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +24,21 @@ from event_router.delivery.stats import Stats
 from event_router.events import NormaliseError, line_json
 from event_router.routing.consumer import Consumer
 from event_router.sinks.base import Sink
-from event_router.sinks.outcome import Outcome
+from event_router.sinks.outcome import Outcome, Verdict
 from event_router.store import Store
 
 # file index → (lines handled from the top, whole file handled)
 Moves = dict[int, tuple[int, bool]]
+
+
+class DrySink:
+    """A dry run's sink: takes every batch as delivered and sends nothing anywhere."""
+
+    async def send(self, items: Sequence[bytes]) -> Outcome:
+        return Outcome(Verdict.DELIVERED)
+
+    async def close(self) -> None:
+        return None
 
 
 class Refused(RuntimeError):

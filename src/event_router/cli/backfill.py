@@ -78,6 +78,23 @@ def backfill(
     restart: Annotated[
         bool, typer.Option(help="Ignore earlier checkpoints of these files and send them again.")
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Read, translate and count, and report per consumer what would be sent: "
+            "nothing is sent and no checkpoint is written.",
+        ),
+    ] = False,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            metavar="EVENTS_PER_S",
+            help="Hand events to the consumers no faster than this (a token bucket) "
+            "[default: no limit].",
+        ),
+    ] = None,
     progress: Annotated[
         bool | None,
         typer.Option(help="Show a progress bar [default: when stderr is a terminal]."),
@@ -112,6 +129,8 @@ def backfill(
         batch_size=batch_size,
         in_flight=in_flight,
         restart=restart,
+        dry_run=dry_run,
+        rate=rate,
     )
     show = sys.stderr.isatty() if progress is None else progress
     try:

@@ -23,6 +23,7 @@ from event_router.cli.options import HOME, settings
 from event_router.routing.catalogue import CatalogueError
 from event_router.routing.consumer import SECRET_FIELDS, AuthKind, Protocol
 from event_router.routing.identity import IdentityError, Policy
+from event_router.routing.presets import EventSet
 from event_router.store import InvalidConfig, Store, StoreError
 from event_router.store.consumers import validate
 from event_router.store.database import database_url
@@ -119,6 +120,8 @@ def _changes(options: dict[str, Any]) -> dict[str, Any]:
         changes["route"] = route
     if options["disabled"]:
         changes["enabled"] = False
+    if options["events"] is not None:
+        changes["events"] = options["events"].value
     return changes
 
 
@@ -195,6 +198,14 @@ def _edit(
         Many, typer.Option(metavar="PATH=REGEX", help="ERB match_params rule; repeatable.")
     ] = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Do not deliver (yet).")] = False,
+    events: Annotated[
+        EventSet | None,
+        typer.Option(
+            help="Event-set preset written into the allow list (replacing it; --allow names are "
+            "added): erb-default = ERB's default allowed events for the protocol; all = no "
+            "allow list."
+        ),
+    ] = None,
     home: Annotated[Path | None, HOME] = None,
 ) -> None:
     changes = _changes(locals())

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 from event_router.generate.courseware import enroll, navigate, unenroll
 from event_router.generate.exams import sit_exam
+from event_router.generate.extras import explore
 from event_router.generate.forums import discuss
 from event_router.generate.problems import solve
 from event_router.generate.video import watch
@@ -20,6 +21,7 @@ ACTIVITIES: tuple[tuple[Callable[[Visit], Iterator[Step]], int], ...] = (
     (solve, 25),
     (navigate, 20),
     (discuss, 10),
+    (explore, 12),
     (sit_exam, 2),
     (unenroll, 1),
 )

@@ -26,9 +26,9 @@ _PROCESS = 20  # the pid in the LMS logger prefix
 # Real events the router has no translation for, emitted with `unsupported` > 0: useful to check
 # that an LRS is not sent what it should not get, and that the skip counts are right.
 UNSUPPORTED = (
-    ("page_close", "browser", ""),
-    ("problem_show", "browser", {"problem": ""}),
-    ("edx.bookmark.added", "server", {"component_type": "video"}),
+    ("edx.forum.searched", "server", {"query": "week 1", "total_results": 3}),
+    ("edx.course.home.resume_course.clicked", "browser", {"event_type": "start"}),
+    ("edx.ui.lms.jump_nav.selected", "browser", {"target_name": "Week 1"}),
     ("edx.user.settings.viewed", "server", {"page": "account", "visibility": None}),
 )
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from event_router.routing.identity import Policy
+from event_router.routing.presets import PresetError, expand_events
 from event_router.routing.route import Route
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
@@ -73,6 +74,17 @@ class Consumer(BaseModel):
     )
     sensor_id: str | None = Field(default=None, description="Caliper sensor IRI.")
     route: Route = Field(default_factory=Route)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _events_preset(cls, data: Any) -> Any:
+        """`events: erb-default` (a preset, see routing.presets) written out as `route.allow`."""
+        if not isinstance(data, dict) or "events" not in data:
+            return data
+        try:
+            return expand_events(data)
+        except PresetError as exc:
+            raise ValueError(f"events: {exc}") from None
 
     @field_validator("name")
     @classmethod

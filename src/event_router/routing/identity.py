@@ -186,14 +186,25 @@ class IdentityPolicy:
         table: IdentityTable | None = None,
         policy: Policy = Policy.ANONYMOUS,
         guests: str | None = None,
+        realm: str = "",
     ) -> None:
         self._secret = secret_key.encode()
         self.guests = guests  # the consumer whose guest learners get a per-session actor
         self._lms_url = lms_url
+        self.realm = realm  # whose users: "" the default LMS's, else another LMS's (sites)
         self._table = table or IdentityTable()
         self.policy = Policy(policy)
         self._actors: dict[tuple[str | None, str | None], Actor] = {}
         self._people: dict[tuple[str | None, str | None], str] = {}
+
+    def for_site(self, lms_url: str, realm: str) -> IdentityPolicy:
+        """This policy for another site: its LMS URL in actors, and, for a site with users of its
+        own (`realm`), ids derived within that realm, since the imported table and the user ids
+        of the default LMS do not name its learners."""
+        table = self._table if not realm else None
+        return IdentityPolicy(
+            self._secret.decode(), lms_url, table, self.policy, guests=self.guests, realm=realm
+        )
 
     def learner(self, event: TrackingEvent) -> Learner:
         learner = Learner.of(event)
@@ -204,9 +215,14 @@ class IdentityPolicy:
     def for_guests(self, consumer: str) -> IdentityPolicy:
         """This policy, with guest learners (events of no learner, as a learner who is not
         signed in sends) shown as a per-session pseudonym of `consumer`'s own."""
-        out = IdentityPolicy(self._secret.decode(), self._lms_url, self._table, self.policy)
-        out.guests = consumer
-        return out
+        return IdentityPolicy(
+            self._secret.decode(),
+            self._lms_url,
+            self._table,
+            self.policy,
+            guests=consumer,
+            realm=self.realm,
+        )
 
     def guest_name(self, event: TrackingEvent) -> str | None:
         """The pseudonym of a guest learner's session: a keyed hash of the consumer and the
@@ -227,6 +243,8 @@ class IdentityPolicy:
         if found:
             return found
         subject = f"id:{learner.user_id}" if learner.user_id else f"name:{learner.username}"
+        if self.realm:  # user 5 of another LMS is another person than user 5 of the default
+            subject = f"{self.realm}|{subject}"
         digest = hmac.new(self._secret, f"{kind}|{subject}".encode(), hashlib.sha256).digest()
         return str(uuid.UUID(bytes=digest[:16], version=4))
 

@@ -6,7 +6,8 @@ only). Restrictions narrow by course, org, site (host) and user. `match_params` 
 dotted path into the event as received → regex (or list of regexes, any may match, searched
 anywhere in the value); every key must match. A path the event as received does not have is
 looked up in its normalised form (`data`, `context` with the tracking-log fields folded in), so
-ERB's `data.*` rules work on tracking-log lines, whose payload arrived as `event`.
+ERB's `data.*` rules work on tracking-log lines, whose payload arrived as `event`. A path found in
+neither (or null) never matches, whatever the regex (ERB's rule: `.*` does not match a missing key).
 
 Activity types are the one rule that looks at the translation rather than the event (which
 activity a statement is about is decided by translating it): `keeps` is asked of each item once
@@ -143,8 +144,9 @@ class Route(BaseModel):
             value = _dotted(event.raw, path)
             if value is None:  # `data.*` / folded `context.*` of a tracking-log line, say
                 value = _dotted(event.as_dict(), path)
-            text = "" if value is None else str(value)
-            if not any(p.search(text) for p in patterns):
+            if value is None:  # as in ERB, a rule on a key the event lacks never matches
+                return Decision(False, f"match_params {'.'.join(path)} (missing)")
+            if not any(p.search(str(value)) for p in patterns):
                 return Decision(False, f"match_params {'.'.join(path)}")
         return Decision(True, "allowed" if not self.allow else f"allow {matched}")
 

@@ -38,7 +38,8 @@ async def probe_lrs(consumer: Consumer) -> dict[str, Any]:
         url = httpx.URL(consumer.url).copy_merge_params({"limit": "1"})
     except httpx.InvalidURL as exc:
         return result("nothing sent", verdict=f"invalid url: {exc}")
-    request = f"GET {mask_url(str(url))}"
+    masked = mask_url(str(httpx.URL(consumer.url).copy_remove_param("limit")))
+    request = f"GET {masked}{'&' if '?' in masked else '?'}limit=1"  # the configured values masked
     started = time.perf_counter()
     try:
         async with httpx.AsyncClient(timeout=consumer.timeout, follow_redirects=False) as client:

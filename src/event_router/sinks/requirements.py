@@ -204,8 +204,9 @@ def _no_credentials(url: str) -> list[str]:
     parts = urlsplit(url)
     if parts.username or parts.password:
         return [
-            "url: no credentials in the URL (it is shown back): use auth with "
-            "username/password or token"
+            "url: credentials in the URL (user:password@host) would be shown and logged with it; "
+            "remove them and use the auth fields instead: --auth basic --username … --password … "
+            '(API and YAML: "auth": "basic", "username", "password"; or --auth bearer --token …)'
         ]
     return []
 

@@ -26,7 +26,6 @@ from event_router.store.destination import (
     CLEARED,
     drop_unsupplied,
     moved,
-    refuse_url_credentials,
 )
 from event_router.store.encryption import SecretBox, plaintext, sealed_with
 from event_router.store.errors import (
@@ -130,7 +129,6 @@ class Consumers:
 
     def add(self, consumer: Consumer) -> ConsumerRecord:
         """Register a new consumer; DuplicateConsumer if the name is taken."""
-        refuse_url_credentials(consumer.url)
         consumer = self.check(consumer)
         with self._db.write() as conn:
             revision = self._db.bump(conn)
@@ -179,9 +177,10 @@ class Consumers:
             merged = {**current, **changes}
             if isinstance(changes.get("route"), Mapping):
                 merged["route"] = {**current.get("route", {}), **changes["route"]}
+            if "events" in changes and "allow" not in (changes.get("route") or {}):
+                # an event-set preset replaces the allow list rather than adding to it
+                merged["route"] = {**merged.get("route", {}), "allow": []}
             dropped = drop_unsupplied(merged, current, changes)
-            if merged.get("url") != current.get("url"):
-                refuse_url_credentials(merged.get("url"))
             consumer = self.check(_validate_moved(merged, dropped))
             self._replace(conn, row, consumer, revision)
             return consumer
@@ -258,8 +257,6 @@ class Consumers:
                     else:
                         config_yaml.keep_secrets(data, stored)
                 try:
-                    if row is None or data.get("url") != row.config.get("url"):
-                        refuse_url_credentials(data.get("url"), prefix=name)
                     consumer = self.check(_validate_moved(data, dropped, prefix=name), prefix=name)
                 except InvalidConfig as exc:
                     errors.extend(exc.errors)

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from event_router.routing.consumer import SECRET_FIELDS
 from event_router.store.config_yaml import secret_header
-from event_router.store.errors import InvalidConfig
 
 _PORTS = {"http": 80, "https": 443}
 
@@ -24,26 +23,6 @@ CLEARED = (
     "the destination's scheme, host or port changed, so the stored credentials ({names}) were "
     "removed: enter them again in the same change"
 )
-
-
-def refuse_url_credentials(url: Any, prefix: str = "") -> None:
-    """InvalidConfig for `user:password@` in a URL: shown and logged with the URL, never secret."""
-    if not isinstance(url, str):
-        return
-    try:
-        userinfo = urlsplit(url.strip()).netloc.rpartition("@")[0]
-    except ValueError:
-        return
-    if userinfo:
-        where = f"{prefix}.url" if prefix else "url"
-        raise InvalidConfig(
-            [
-                f"{where}: credentials in the URL (user:password@host) would be shown and logged "
-                "with it; remove them and use the auth fields instead: --auth basic --username … "
-                '--password … (API and YAML: "auth": "basic", "username", "password"; or --auth '
-                "bearer --token …)"
-            ]
-        )
 
 
 def destination(url: str) -> tuple[str, str, int | None]:

@@ -46,6 +46,9 @@ def registry(protocol: str) -> Registry:
         found = caliper
     else:
         raise ValueError(f"unknown protocol {protocol!r} (expected one of {', '.join(PROTOCOLS)})")
+    # The table-driven families register into both protocols; imported once both modules exist.
+    from event_router.translate import families  # noqa: F401
+
     _REGISTRIES[protocol] = found
     return found
 
@@ -65,6 +68,7 @@ def translate(event: TrackingEvent, protocol: str, options: Options) -> list[dic
     stops the flow.
     """
     fn = registry(protocol).get(event.name)
+    options = options.for_event(event)  # its own site's LMS URL and users, with several sites
     try:
         return fn(event, options)
     except TranslationError:

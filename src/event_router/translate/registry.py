@@ -18,6 +18,8 @@ class Registry:
     def __init__(self, protocol: str) -> None:
         self.protocol = protocol
         self._table: dict[str, Translation] = {}
+        # Names that are not fixed (a server page view is named by its URL path): prefix → fn.
+        self._prefixes: dict[str, Translation] = {}
 
     def register(self, *names: str) -> Callable[[Translation], Translation]:
         """Decorator: `fn` translates every event in `names`. A name is registered once only."""
@@ -31,14 +33,25 @@ class Registry:
 
         return decorate
 
+    def register_prefix(self, prefix: str, fn: Translation) -> None:
+        """`fn` translates every name starting with `prefix` that has no translation of its own."""
+        if prefix in self._prefixes:
+            raise ValueError(f"{self.protocol}: prefix {prefix} registered twice")
+        self._prefixes[prefix] = fn
+
     def get(self, name: str) -> Translation:
-        try:
-            return self._table[name]
-        except KeyError:
-            raise Unsupported(f"no {self.protocol} translation for this event") from None
+        found = self._table.get(name)
+        if found is not None:
+            return found
+        for prefix, fn in self._prefixes.items():
+            if name.startswith(prefix):
+                return fn
+        raise Unsupported(f"no {self.protocol} translation for this event")
 
     def __contains__(self, name: object) -> bool:
-        return name in self._table
+        if name in self._table:
+            return True
+        return isinstance(name, str) and any(name.startswith(p) for p in self._prefixes)
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._table))

@@ -64,6 +64,7 @@ def blank() -> Form:
     values.update({name: "" for name in (*ROUTE_LISTS, *JSON_FIELDS, "headers", "match_params")})
     values["enabled"] = True
     values["guest_learners"] = False
+    values["events"] = ""
     return Form(values, secrets_set=dict.fromkeys(SECRET_FIELDS, False))
 
 
@@ -129,6 +130,10 @@ def parse(
     route: dict[str, Any] = {name: _lines(text[name]) for name in ROUTE_LISTS}
     route["match_params"] = _match_params(text["match_params"], form)
     config["route"] = route
+    preset = text["events"].strip()
+    if preset:  # a preset replaces the allow list (the textarea shows the one it replaces)
+        config["events"] = preset
+        del route["allow"]
     for name in SECRET_FIELDS:
         typed = str(submitted.get(name, "") or "")
         if submitted.get(f"clear_{name}") in ("on", "true", "1"):

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from event_router.routing.consumer import AuthKind, Protocol
 from event_router.routing.identity import Policy
+from event_router.routing.presets import EventSet
 from event_router.sinks.registry import sink_types
 from event_router.store import ConsumerRecord, DuplicateConsumer, InvalidConfig, UnknownConsumer
 from event_router.store.consumers import validate
@@ -30,6 +31,7 @@ CHOICES = {
     "sink": sorted(sink_types()),
     "auth": [a.value for a in AuthKind],
     "identity": [p.value for p in Policy],
+    "events": [e.value for e in EventSet],
 }
 
 

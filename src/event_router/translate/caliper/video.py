@@ -13,7 +13,7 @@ from event_router.events import TrackingEvent
 from event_router.translate.caliper.common import Json, caliper_event, duration, registry
 from event_router.translate.options import Options
 from event_router.translate.xapi.common import data_of
-from event_router.translate.xapi.video import absent, video_iri, video_seconds
+from event_router.translate.xapi.video import absent, require_complete, video_iri, video_seconds
 
 _ACTIONS = {
     "load_video": "Started",
@@ -71,10 +71,12 @@ def _target(name: str, data: Json) -> Json:
 @registry.register(*_ACTIONS)
 def media_event(event: TrackingEvent, options: Options) -> list[Json]:
     data = data_of(event)
+    require_complete(event.name, data)
     video = {
         "id": video_iri(event, options, data),
         "type": "VideoObject",
-        # ERB reads a missing length as 0 (`P0D`) but an explicit null as unknown.
+        # ERB reads a missing length as 0 (`P0D`) but an explicit null as unknown (only events
+        # that feed no watched-segment figure get here without one: see `require_complete`).
         "duration": _media_time(data.get("duration", 0)),
     }
     out = caliper_event(

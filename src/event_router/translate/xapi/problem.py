@@ -337,6 +337,9 @@ def problem_submitted(event: TrackingEvent, options: Options) -> list[Json]:
         raise TranslationError("event data has no problem_id nor module_id")
     earned = number(required(data, "weighted_earned"), "weighted_earned")
     possible = number(required(data, "weighted_possible"), "weighted_possible")
+    if possible is None:
+        # ERB sends a score "of 0", which analytics read as a real grade (docs/compatibility.md).
+        raise TranslationError("weighted_possible is null: the problem's grade is unknown")
     question = activity(xblock_iri(options, usage_key), v.QUESTION)
     result = weighted_result(earned, possible)
     return [statement(event, options, v.ATTEMPTED, question, result=result)]

@@ -175,9 +175,34 @@ def _result(name: str, data: Json) -> Json | None:
     return None  # loaded: no result
 
 
+# The events watched segments are computed from (Aspects: played, paused, stopped, seeked,
+# completed), which also take the video's length from the statement.
+_SEGMENTS = _PLAYBACK | _COMPLETED | _SEEKED
+
+
+def require_complete(name: str, data: Json) -> None:
+    """Refuse a playback event that lacks what downstream figures are computed from.
+
+    Analytics (Aspects' video segments) take the video's length from the playback statements:
+    one without it makes every segment of that video 0 s long. A seek needs both ends to make a
+    segment. Loads, caption toggles and speed changes feed no such figure and are kept.
+    """
+    if name not in _SEGMENTS:
+        return
+    if absent(data.get("duration")):
+        raise TranslationError("event data has no video duration: the video would count as 0 s")
+    if name in _SEEKED:
+        start = data.get("old_time")
+        if absent(start):  # the mobile app names the start of a seek `currentTime`
+            start = data.get("currentTime", data.get("current_time"))
+        if absent(start) or absent(data.get("new_time")):
+            raise TranslationError("seek without its start or its target time (old_time, new_time)")
+
+
 @registry.register(*_VERBS, *_CAPTIONS_ON)
 def video(event: TrackingEvent, options: Options) -> list[Json]:
     data = data_of(event)
+    require_complete(event.name, data)
     video_id = data.get("id")
     if type(video_id) is str:  # the usual case: one object per video, shared
         key = ("video", event.course_id, video_id)
