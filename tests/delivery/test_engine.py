@@ -19,7 +19,7 @@ from event_router.store import Store
 
 def test_warm_pairs_follow_the_running_consumers(tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "journal.db")
-    store = Store.open(f"sqlite:///{tmp_path / 'control.db'}")
+    store = Store.open(f"sqlite:///{tmp_path / 'control.db'}", secret_key="s")
     url = "http://127.0.0.1:9/xapi/statements"
     for consumer in (
         Consumer(name="lrs", url=url),
