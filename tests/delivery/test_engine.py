@@ -141,7 +141,12 @@ def test_identities_imported_while_running_reach_the_running_deliveries(tmp_path
     """In-process translation (small batches) uses the new table too, as `transform` would."""
     engine, journal, store = _engine(tmp_path)
     event = normalise(
-        {"name": "play_video", "time": "2024-01-01T00:00:00+00:00", "context": {"user_id": 42}}
+        {
+            "name": "play_video",
+            "time": "2024-01-01T00:00:00+00:00",
+            "context": {"user_id": 42},
+            "data": {"duration": 600},
+        }
     )
 
     async def go() -> tuple[str, str]:
