@@ -99,7 +99,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def tiers_of(item: pytest.Item) -> set[str]:
     tiers: set[str] = set()
-    parts = item.path.resolve().relative_to(TESTS).parts
+    path = item.path.resolve()
+    parts = path.relative_to(TESTS).parts if path.is_relative_to(TESTS) else ()
     if len(parts) > 1 and parts[0] in DIRECTORIES:
         tiers.add(DIRECTORIES[parts[0]])
     names = set(getattr(item, "fixturenames", ()))
