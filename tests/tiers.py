@@ -50,7 +50,7 @@ PEER_FIXTURES = frozenset(
 )
 MODULE_MARKERS = {"schemathesis": "slow"}
 # Unit tests that take seconds each (property runs, Argon2 hashing, races over many files): they
-# would make up a third of the fast tier's time. Measured with `pytest --fast --durations=40`.
+# would make up a large share of the fast tier's time. Measured with `pytest --fast --durations=40`.
 SLOW = frozenset(
     {
         "tests/journal/test_schema.py::test_first_since_equals_a_scan",
