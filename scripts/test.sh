@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Set up .venv with the test extra, make sure the services the tests need are up, run the whole suite.
+# Set up .venv with the test extra, make sure the services the tests need are up, run the whole suite
+# (what CI runs). Usage: scripts/test.sh [--fast] [PYTEST ARGS...], e.g. scripts/test.sh tests/web -x
+#   --fast  the unit tier only (pytest --fast, see tests/tiers.py): no router process, browser,
+#           peers, Redis or PostgreSQL, no lint; for a quick check while working.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/setup.sh --test
+case " $* " in *" --fast "*) exec .venv/bin/pytest "$@" ;; esac
 scripts/services.sh
 # Debian packages the tests drive: Chromium through Playwright (never a downloaded browser
 # build) and promtool (package prometheus) for the shipped alert rules.

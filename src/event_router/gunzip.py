@@ -39,6 +39,11 @@ class GzipStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    @property
+    def name(self) -> str:
+        """The compressed file's name (messages name the file, as for any opened file)."""
+        return str(getattr(self._raw, "name", "<gzip data>"))
+
     def close(self) -> None:
         """Closes `raw` too: the stream owns the file it reads."""
         if not self.closed:

@@ -26,7 +26,7 @@ from tests.peers.receiver import Receiver
 EVENT = {
     "name": "play_video",
     "context": {"course_id": "course-v1:edX+DemoX+Demo_Course", "user_id": 7},
-    "data": {"id": "v1", "currentTime": 1},
+    "data": {"id": "v1", "currentTime": 1, "duration": 600},
 }
 
 

@@ -20,7 +20,7 @@ from event_router.store import Store
 
 def test_warm_pairs_follow_the_running_consumers(tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "journal.db")
-    store = Store.open(f"sqlite:///{tmp_path / 'control.db'}", "s")  # stores a signing secret
+    store = Store.open(f"sqlite:///{tmp_path / 'control.db'}", secret_key="s")
     url = "http://127.0.0.1:9/xapi/statements"
     for consumer in (
         Consumer(name="lrs", url=url),
@@ -152,7 +152,12 @@ def test_identities_imported_while_running_reach_the_running_deliveries(tmp_path
     """In-process translation (small batches) uses the new table too, as `transform` would."""
     engine, journal, store = _engine(tmp_path)
     event = normalise(
-        {"name": "play_video", "time": "2024-01-01T00:00:00+00:00", "context": {"user_id": 42}}
+        {
+            "name": "play_video",
+            "time": "2024-01-01T00:00:00+00:00",
+            "context": {"user_id": 42},
+            "data": {"duration": 600},
+        }
     )
 
     async def go() -> tuple[str, str]:

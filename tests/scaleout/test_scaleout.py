@@ -36,7 +36,12 @@ def play(i: int) -> dict[str, Any]:
     return {
         "name": "play_video",
         "timestamp": f"2024-02-01T00:{second // 60 % 60:02d}:{second % 60:02d}.{micro:06d}+00:00",
-        "data": {"id": "0b9e39477cf34507a7a48f74be381fdd", "currentTime": i % 100, "code": "x"},
+        "data": {
+            "id": "0b9e39477cf34507a7a48f74be381fdd",
+            "currentTime": i % 100,
+            "duration": 600,
+            "code": "x",
+        },
         "context": {
             "course_id": "course-v1:edX+DemoX+Demo_Course",
             "user_id": i % 50 + 1,

@@ -178,7 +178,7 @@ def test_real_consumer_reads_xapi_caliper_and_tracking(bus_redis: BusRedis) -> N
         {"name": "problem_check", "timestamp": "2024-03-05T10:05:13+00:00", "data": "a=b",
          "context": {"user_id": 3, "username": "Élodie"}},
         {"name": "play_video", "timestamp": "2024-03-05T10:05:13.123456+00:00",
-         "data": {"currentTime": 2}, "context": {"course_id": "course-v1:a+b+c"}},
+         "data": {"currentTime": 2, "duration": 600}, "context": {"course_id": "course-v1:a+b+c"}},
     ]  # fmt: skip
     send(bus_consumer(bus_redis, "xapi"), encode(*statements))
     send(bus_consumer(bus_redis, "caliper"), encode(*events))

@@ -160,7 +160,7 @@ def test_real_consumer_reads_xapi_caliper_and_tracking(kafka_bus: KafkaBus) -> N
         {"name": "problem_check", "timestamp": "2024-03-05T10:05:13+00:00", "data": "a=b",
          "context": {"user_id": 3, "username": "Élodie"}},
         {"name": "play_video", "timestamp": "2024-03-05T10:05:13.123456+00:00",
-         "data": {"currentTime": 2}, "context": {"course_id": "course-v1:a+b+c"}},
+         "data": {"currentTime": 2, "duration": 600}, "context": {"course_id": "course-v1:a+b+c"}},
     ]  # fmt: skip
     for kind in ("xapi", "caliper", "tracking"):
         kafka_bus.create_topic(kafka_bus.topic(kind), partitions=1)  # order across learners

@@ -53,7 +53,12 @@ LMS_EVENTS: list[dict[str, Any]] = [
     },
     {
         "name": "play_video",
-        "data": {"id": "0b9e39477cf34507a7a48f74be381fdd", "currentTime": 1.5, "code": "html5"},
+        "data": {
+            "id": "0b9e39477cf34507a7a48f74be381fdd",
+            "currentTime": 1.5,
+            "duration": 600,
+            "code": "html5",
+        },
         "context": {**CONTEXT, "event_source": "browser"},
     },
     {
@@ -136,7 +141,12 @@ def test_real_producer_to_an_lrs_same_ids_as_the_tracking_log(
     videos = [
         {
             "name": "play_video",
-            "data": {"id": "0b9e39477cf34507a7a48f74be381fdd", "currentTime": i, "code": "html5"},
+            "data": {
+                "id": "0b9e39477cf34507a7a48f74be381fdd",
+                "currentTime": i,
+                "duration": 600,
+                "code": "html5",
+            },
             "context": {**CONTEXT, "event_source": "browser", "user_id": 40 + i % 3},
         }
         for i in range(40)

@@ -81,7 +81,12 @@ def test_real_producer_every_event_once(tmp_path: Path, kafka_bus: KafkaBus) -> 
     videos = [
         {
             "name": "play_video",
-            "data": {"id": "0b9e39477cf34507a7a48f74be381fdd", "currentTime": i, "code": "html5"},
+            "data": {
+                "id": "0b9e39477cf34507a7a48f74be381fdd",
+                "currentTime": i,
+                "duration": 600,
+                "code": "html5",
+            },
             "context": {**LMS_EVENTS[0]["context"], "event_source": "browser"},
         }
         for i in range(30)

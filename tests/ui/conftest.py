@@ -15,6 +15,9 @@ from playwright.sync_api import Browser, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+# Where the per-page screenshots go; `EVENT_ROUTER_SCREENSHOTS=docs/screenshots` refreshes the
+# committed ones (docs/web.md shows them).
+PAGE_SHOTS = Path(os.environ.get("EVENT_ROUTER_SCREENSHOTS") or SCREENSHOTS / "pages")
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -43,3 +46,9 @@ def browser() -> Iterator[Browser]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def page_shots() -> Path:
+    PAGE_SHOTS.mkdir(parents=True, exist_ok=True)
+    return PAGE_SHOTS

@@ -98,7 +98,7 @@ def test_tracking_log_layout_is_accepted(web: Web) -> None:
     line = {
         "event_type": "play_video",
         "time": "2024-01-01T00:00:00.000000+00:00",
-        "event": json.dumps({"id": "abc", "currentTime": 3, "code": "html5"}),
+        "event": json.dumps({"id": "abc", "currentTime": 3, "duration": 600, "code": "html5"}),
         "username": "edx",
         "context": {"course_id": "course-v1:edX+DemoX+Demo_Course", "user_id": 3},
     }

@@ -31,7 +31,7 @@ def play(i: int) -> dict[str, Any]:
         "name": "play_video",
         "timestamp": "2024-03-01T00:00:00+00:00",
         "context": {"user_id": 7, "course_id": "course-v1:org+c+r"},
-        "data": {"id": f"video-{i}", "currentTime": i},
+        "data": {"id": f"video-{i}", "currentTime": i, "duration": 600},
     }
 
 

@@ -8,8 +8,11 @@ import json
 import re
 
 import httpx
+import orjson
 
+from event_router.delivery.stats import Latencies, State, Stats
 from event_router.routing.consumer import Consumer
+from event_router.web.ui import duration
 from tests.conftest import ERB
 from tests.web.conftest import Session, Web
 
@@ -237,3 +240,62 @@ def test_the_form_sets_a_sinks_own_options(web: Web) -> None:
     wrong = post(session, "/consumers/bus/edit", {**bus, "sink_options": '{"stream": "x"}'})
     assert wrong.status_code == 400 and "stream: Extra inputs are not permitted" in wrong.text
     assert web.store.consumers.get("bus").sink_options == {"topic": "learning", "maxlen": 5}
+
+
+def test_dashboard_shows_a_disabled_consumers_backlog_a_resolved_error_and_counters(
+    web_engine: Web,
+) -> None:
+    """The figures an operator needs to believe the dashboard: a disabled consumer's backlog
+    (from its stored cursor, as the engine runs no delivery for it), a last error followed by
+    successful deliveries marked resolved, untranslatable events and retries, latencies in units
+    a person reads, the pending/in-flight legend, and the same figures on the consumer's page."""
+    web = web_engine
+    assert web.engine is not None
+    web.store.consumers.add(Consumer(name="lrs", url="http://a.test/xapi"))
+    web.store.consumers.add(Consumer(name="off", url="http://a.test/xapi", enabled=False))
+    web.journal.submit([orjson.dumps({"name": f"e{i}"}) for i in range(7)]).result()
+    web.journal.submit([], cursors={"off": 2}).result()
+    web.engine.stats["lrs"] = Stats(
+        state=State.PAUSED,
+        delivered=40,
+        untranslatable=3,
+        retries=6,
+        last_error="HTTP 503 from the LRS",
+        last_error_at=1000.0,
+        last_delivery_at=1001.0,
+        latencies=Latencies(),
+    )
+    web.engine.stats["lrs"].latencies.extend([0.0004, 0.012, 2.5])
+    status = web.admin().get("/api/v1/status").json()["consumers"]
+    assert status["off"]["pending"] == 5 and status["off"]["state"] == "disabled"
+    assert status["lrs"]["last_error_resolved"] is True
+
+    session = web.login()
+    page = session.client.get("/").text
+    row = page[page.index('data-consumer="lrs"') : page.index('data-consumer="off"')]
+    off = page[page.index('data-consumer="off"') : page.index("</tbody>")]
+    assert 'data-field="pending">5<' in off
+    assert '<span class="badge resolved">resolved</span> HTTP 503 from the LRS' in row
+    assert 'data-field="untranslatable">3<' in row and 'data-field="retries">6<' in row
+    assert "12 ms · 2.5 s · 2.5 s" in row
+    assert 'id="legend"' in page and "<strong>In flight</strong> counts items" in page
+    assert '<th scope="col">State</th>' in page and '<th scope="row">' in page
+
+    own = session.client.get("/consumers/lrs/edit").text
+    assert 'data-field="state">paused<' in own
+    assert "HTTP 503 from the LRS" in own and 'data-field="retries">6<' in own
+    assert 'data-field="untranslatable">3<' in own
+
+
+def test_latency_reads_in_units_people_use() -> None:
+    assert [duration(v) for v in (None, 0.4, 12.345, 999, 1234, 90_000)] == [
+        "\u2013", "0.4 ms", "12 ms", "999 ms", "1.2 s", "1.5 min",
+    ]  # fmt: skip
+
+
+def test_every_page_has_a_skip_link_to_its_main_content(web: Web) -> None:
+    session = web.login()
+    for path in ("/", "/dead-letters", "/playground", "/consumers/new"):
+        page = session.client.get(path).text
+        assert '<a class="skip" href="#main">Skip to content</a>' in page, path
+        assert '<main id="main" tabindex="-1">' in page, path

@@ -69,7 +69,7 @@ def create_app(
         count, size = journal.size()
         consumers = engine.snapshot() if engine is not None else {}
         if store is not None:
-            consumers = await consumer_status(store, consumers, engine is not None)
+            consumers = await consumer_status(store, consumers, engine is not None, journal)
         return {
             "journal": {"head": journal.head, "events": count, "bytes": size},
             "sources": journal.positions(),

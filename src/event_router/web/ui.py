@@ -29,6 +29,7 @@ from event_router.web.auth import (
 )
 from event_router.web.context import web
 from event_router.web.playground import SAMPLE, parse_event, summary, try_event
+from event_router.web.status import rejected_lines
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -46,7 +47,21 @@ def _size(value: int) -> str:
     return f"{amount:.1f} TB"
 
 
+def duration(milliseconds: float | None) -> str:
+    """A latency for people: 0.4 ms, 12 ms, 1.2 s, 2.5 min (app.js `duration` says the same)."""
+    if milliseconds is None:
+        return "\u2013"  # an en dash: no figure
+    if milliseconds < 10:
+        return f"{milliseconds:.1f} ms"
+    if milliseconds < 1000:
+        return f"{milliseconds:.0f} ms"
+    if milliseconds < 60_000:
+        return f"{milliseconds / 1000:.1f} s"
+    return f"{milliseconds / 60_000:.1f} min"
+
+
 templates.env.filters["size"] = _size
+templates.env.filters["duration"] = duration
 router = APIRouter(include_in_schema=False)
 
 
@@ -129,7 +144,13 @@ async def error_page(request: Request, status: int, title: str, message: str) ->
 async def dashboard(request: Request, principal: UiUser) -> Response:
     status = await request.app.state.status_payload()
     return render(
-        request, "dashboard.html", principal, status=status, consumers=status["consumers"]
+        request,
+        "dashboard.html",
+        principal,
+        status=status,
+        consumers=status["consumers"],
+        rejected_lines=rejected_lines(status["source_counts"]),
+        active="dashboard",
     )
 
 

@@ -41,6 +41,7 @@ def _page(
     form: consumer_form.Form,
     record: ConsumerRecord | None,
     status_code: int = 200,
+    live: dict[str, Any] | None = None,
 ) -> Response:
     return render(
         request,
@@ -51,6 +52,7 @@ def _page(
         record=record,
         creating=record is None,
         choices=CHOICES,
+        live=live,
         active="consumers",
     )
 
@@ -86,10 +88,13 @@ async def saved(request: Request, principal: Principal, url: str) -> Response:
 
 
 @router.get("/consumers/{name}/edit")
-def edit_consumer(request: Request, principal: UiUser, name: str) -> Response:
-    record = _record(request, name)
+async def edit_consumer(request: Request, principal: UiUser, name: str) -> Response:
+    record = await run_in_threadpool(_record, request, name)
     form = consumer_form.from_public(record.public())
-    return _page(request, principal, form, record)
+    # Its live figures (state, last error, counters), as the dashboard row shows them: a paused
+    # consumer's page says why it is paused.
+    status = await request.app.state.status_payload()
+    return _page(request, principal, form, record, live=status["consumers"].get(name))
 
 
 @router.post("/consumers/{name}/edit")

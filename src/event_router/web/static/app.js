@@ -29,13 +29,32 @@
     if (element && element.textContent !== text) element.textContent = text;
   }
 
-  // -- dashboard ---------------------------------------------------------------------------------
+  // -- live figures: the dashboard's rows and a consumer's own page -----------------------------
 
-  function startDashboard(live) {
+  // A latency for people (ui.py `duration` says the same): 0.4 ms, 12 ms, 1.2 s, 2.5 min.
+  function duration(ms) {
+    if (ms === null || ms === undefined) return "–";
+    if (ms < 10) return ms.toFixed(1) + " ms";
+    if (ms < 1000) return Math.round(ms) + " ms";
+    if (ms < 60000) return (ms / 1000).toFixed(1) + " s";
+    return (ms / 60000).toFixed(1) + " min";
+  }
+
+  // Tracking-log lines and bus messages refused as malformed (web/status.py `rejected_lines`).
+  function rejectedLines(sourceCounts) {
+    let total = 0;
+    Object.values(sourceCounts || {}).forEach(function (counts) {
+      total += (counts.rejected || 0) + (counts.malformed || 0);
+    });
+    return total;
+  }
+
+  function startLive(live) {
     const updated = document.getElementById("updated");
+    const table = document.getElementById("consumers");
     const rows = {};
-    document.querySelectorAll("tr[data-consumer]").forEach(function (row) {
-      rows[row.getAttribute("data-consumer")] = row;
+    document.querySelectorAll("[data-consumer]").forEach(function (row) {
+      if (!row.matches("article")) rows[row.getAttribute("data-consumer")] = row;
     });
     let previous = null;
 
@@ -43,47 +62,91 @@
       return row.querySelector('[data-field="' + name + '"]');
     }
 
+    function setState(row, state) {
+      const badge = field(row, "state");
+      setText(badge, state);
+      badge.className = "state state-" + String(state).replace(/ /g, "-");
+    }
+
+    function showError(row, c) {
+      const cell = field(row, "last_error");
+      if (!cell) return;
+      let text = c.last_error || "";
+      if (text && c.last_error_at) {
+        text = new Date(c.last_error_at * 1000).toLocaleTimeString() + " " + text;
+      }
+      if (!text && cell.tagName === "DD") text = "none";
+      const resolved = Boolean(c.last_error && c.last_error_resolved);
+      cell.classList.toggle("resolved", resolved);
+      const shown = (resolved ? "resolved " : "") + text;
+      if (cell.textContent.replace(/\s+/g, " ").trim() === shown.trim()) return;
+      cell.textContent = "";
+      if (resolved) {
+        const badge = document.createElement("span");
+        badge.className = "badge resolved";
+        badge.textContent = "resolved";
+        cell.append(badge, " ");
+      }
+      cell.append(text);
+    }
+
     function show(data, now) {
       setText(document.querySelector('[data-journal="head"]'), number(data.journal.head));
       setText(document.querySelector('[data-journal="events"]'), number(data.journal.events));
       setText(document.querySelector('[data-ingest="accepted"]'), number(data.ingest.accepted));
       setText(document.querySelector('[data-ingest="rejected"]'), number(data.ingest.rejected));
+      setText(
+        document.querySelector('[data-ingest="rejected_lines"]'),
+        number(rejectedLines(data.source_counts))
+      );
       const names = Object.keys(data.consumers);
-      if (names.length !== Object.keys(rows).length || names.some((n) => !(n in rows))) {
+      if (
+        table &&
+        (names.length !== Object.keys(rows).length || names.some((n) => !(n in rows)))
+      ) {
         window.location.reload(); // consumers were added or removed: render the table anew
         return;
       }
-      names.forEach(function (name) {
+      Object.keys(rows).forEach(function (name) {
         const c = data.consumers[name];
         const row = rows[name];
-        const state = field(row, "state");
-        setText(state, c.state);
-        state.className = "state state-" + String(c.state).replace(/ /g, "-");
+        if (!c) return; // (a consumer page whose consumer was just removed)
+        setState(row, c.state);
         setText(field(row, "delivered"), number(c.delivered || 0));
         setText(field(row, "pending"), number(c.pending));
         setText(field(row, "in_flight"), number(c.in_flight || 0));
+        setText(field(row, "skipped"), number(c.skipped || 0));
+        setText(field(row, "untranslatable"), number(c.untranslatable || 0));
+        setText(field(row, "retries"), number(c.retries || 0));
         setText(field(row, "dead_letters_open"), number(c.dead_letters_open));
         const latency = c.latency_ms;
         setText(
           field(row, "latency"),
           latency && latency.p50 !== null
-            ? latency.p50 + " · " + latency.p90 + " · " + latency.p99 + " ms"
+            ? duration(latency.p50) + " · " + duration(latency.p90) + " · " + duration(latency.p99)
             : "–"
         );
-        let error = c.last_error || "";
-        if (error && c.last_error_at) {
-          error = new Date(c.last_error_at * 1000).toLocaleTimeString() + " " + error;
-        }
-        setText(field(row, "last_error"), error);
-        if (previous && previous.delivered[name] !== undefined) {
+        showError(row, c);
+        const throughput = field(row, "throughput");
+        if (throughput && previous && previous.delivered[name] !== undefined) {
           const seconds = (now - previous.at) / 1000;
           const rate = Math.max(0, (c.delivered || 0) - previous.delivered[name]) / seconds;
-          setText(field(row, "throughput"), rate.toFixed(rate < 10 ? 1 : 0) + " /s");
+          setText(throughput, rate.toFixed(rate < 10 ? 1 : 0) + " /s");
         }
       });
       const delivered = {};
       names.forEach((name) => (delivered[name] = data.consumers[name].delivered || 0));
       previous = { at: now, delivered: delivered };
+    }
+
+    // The router cannot be reached: no row may keep claiming "running".
+    function unknown() {
+      document.body.classList.add("stale-figures");
+      Object.keys(rows).forEach(function (name) {
+        setState(rows[name], "unknown");
+        setText(field(rows[name], "throughput"), "–");
+      });
+      previous = null;
     }
 
     async function tick() {
@@ -93,15 +156,17 @@
           headers: { Accept: "application/json" },
         });
         if (response.status === 401) {
-          window.location.href = "/login?next=/";
+          window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
           return;
         }
         if (!response.ok) throw new Error("HTTP " + response.status);
         show(await response.json(), Date.now());
         live.classList.remove("stale");
+        document.body.classList.remove("stale-figures");
         setText(updated, "updated " + new Date().toLocaleTimeString());
       } catch (error) {
         live.classList.add("stale");
+        unknown();
         setText(updated, "cannot reach the router (" + error.message + ")");
       }
       window.setTimeout(tick, 2000);
@@ -110,7 +175,7 @@
   }
 
   const live = document.getElementById("live");
-  if (live) startDashboard(live);
+  if (live) startLive(live);
 
   // -- test connection ---------------------------------------------------------------------------
 
