@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from event_router.routing.consumer import Consumer
 from event_router.sinks import build_sink
 from event_router.sinks.archive import LocalArchiveSink
+from event_router.sinks.base import SinkError
 from event_router.sinks.bus import BusSink
 from event_router.sinks.caliper import CaliperSink
 from event_router.sinks.lrs import LrsSink
@@ -89,3 +90,29 @@ def test_bus_options_in_the_url_move_into_sink_options(tmp_path: Path) -> None:
     assert given.url == "redis://h/0" and given.sink_options == {"topic": "new"}
     lrs = Consumer(name="l", url="http://lrs.test/x?topic=kept")
     assert lrs.url == "http://lrs.test/x?topic=kept" and lrs.sink_options == {}
+
+
+def test_kafka_registers_itself_and_reads_its_query_as_sink_options() -> None:
+    """The Kafka sink is one of the table's, its options typed like the bus's; a kafka:// URL with
+    its settings in the query (as stored before sink options) still configures the same sink."""
+    from event_router.sinks.kafka import KafkaOptions, KafkaSink, kafka_settings
+
+    assert sink_type("kafka").options is KafkaOptions
+    old = Consumer(
+        name="k",
+        sink="kafka",
+        url="kafka://b1:9092,b2:9092?topic=learning&prefix=dev&registry=http://reg.test",
+    )
+    assert old.url == "kafka://b1:9092,b2:9092"
+    assert old.sink_options == {"topic": "learning", "prefix": "dev", "registry": "http://reg.test"}
+    settings, options = kafka_settings(old)
+    assert options.topic == "learning" and options.prefix == "dev"
+    assert settings.kafka_bootstrap_servers == "b1:9092,b2:9092"
+    assert settings.schema_registry_url == "http://reg.test"
+    sink = build_sink(old, secret_key="s")
+    assert isinstance(sink, KafkaSink) and sink.topic == "dev-learning"
+    with pytest.raises(ValueError, match="stream: Extra inputs are not permitted"):
+        Consumer(name="k", sink="kafka", url="kafka://b:9092", sink_options={"stream": "x"})
+    unknown = Consumer(name="k", sink="kafka", url="kafka://b:9092?acks=0")
+    with pytest.raises(SinkError, match="unknown url parameter 'acks'"):
+        build_sink(unknown, secret_key="s")
