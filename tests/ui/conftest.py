@@ -27,8 +27,11 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one test module. Not for the whole session: Playwright's sync API keeps its
+    event loop running in the main thread while it is open, and later tests that call
+    `asyncio.run()` would then fail ("cannot be called from a running event loop")."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)"
         if os.environ.get("CI") == "true":
