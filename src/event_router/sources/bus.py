@@ -38,6 +38,7 @@ from event_router.bus.tracking import Decoded, decode_tracking
 from event_router.bus.wire import Metadata, WireError, stream_name
 from event_router.journal import Journal, JournalFull
 from event_router.sources.intake import Intake
+from event_router.sources.seen import SeenKeys, skip_type
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,7 @@ class BusSource:
         self.counts: Counter[str] = Counter()
         self._last_claim = 0.0
         self._last_entry: str | None = self._saved.get("entry")
-        self._last_prune = time.monotonic()
-        self._pruned_at = 0
+        self._seen = SeenKeys(journal, self.source_id, keep_seen)
 
     async def run(self, stop: asyncio.Event) -> None:
         delay = 0.5
@@ -147,7 +147,7 @@ class BusSource:
             )
             if entries := _entries(reply):
                 await self._handle(client, entries, stop)
-            await self._maybe_prune()
+            await self._seen.prune(self.counts["accepted"])
 
     async def _ensure_group(self, client: redis.Redis) -> None:
         """Create our group at the start of the stream (never `$`: the backlog is wanted)."""
@@ -224,7 +224,7 @@ class BusSource:
                 rejected.append((entry_id, fields, f"cannot decode: {exc!r}"))
                 continue
             if isinstance(result, Metadata):
-                self._unknown(result.event_type, entry_id)
+                skip_type(self.counts, log, self.stream, result.event_type, entry_id)
             else:
                 decoded.append(result)
         keys = [d.key for d in decoded] + _entry_keys(trimmed)
@@ -287,22 +287,7 @@ class BusSource:
     async def _save_position(self) -> None:
         await asyncio.wrap_future(self.journal.submit((), self._position()))
 
-    async def _maybe_prune(self) -> None:
-        """Keep the newest `keep_seen` keys: every 5 minutes, or sooner under heavy traffic."""
-        marked = self.counts["accepted"] - self._pruned_at
-        if time.monotonic() - self._last_prune < 300 and marked < self.keep_seen // 4:
-            return
-        self._last_prune = time.monotonic()
-        self._pruned_at = self.counts["accepted"]
-        await asyncio.to_thread(self.journal.forget_seen, self.source_id, self.keep_seen)
-
     # -- counting and logging --
-
-    def _unknown(self, event_type: str, entry_id: str) -> None:
-        self.counts["other_types"] += 1
-        self.counts[f"type:{event_type}"] += 1
-        if self.counts[f"type:{event_type}"] == 1:
-            log.info("%s: skipping event type %s (entry %s)", self.stream, event_type, entry_id)
 
     def _trimmed(self, entry_ids: list[str], known: set[str]) -> None:
         for entry_id in entry_ids:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +38,7 @@ from event_router.journal import Journal, JournalFull
 from event_router.kafka.framing import decode_value, read_headers, unframe
 from event_router.kafka.registry import Registry, RegistryError
 from event_router.kafka.settings import KafkaSettings
+from event_router.sources.seen import SeenKeys, skip_type
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,7 @@ class KafkaSource:
             self.registry = Registry(settings.schema_registry_url, auth=settings.registry_auth())
         self.assigned: set[int] = set()  # partitions this member reads now
         self._producer: Producer | None = None
-        self._last_prune = time.monotonic()
-        self._pruned_at = 0
+        self._seen = SeenKeys(journal, self.source_id, keep_seen)
 
     def position_id(self, partition: int) -> str:
         return f"{self.source_id}:{partition}"
@@ -157,7 +156,7 @@ class KafkaSource:
                     log.warning("%s: offsets not committed (%s)", self.topic, exc)
                 for message, reason in batch.rejected:
                     self._rejected(message, reason)
-            await self._maybe_prune()
+            await self._seen.prune(self.counts["accepted"])
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Start each partition at the later of Kafka's commit and the journal's position."""
@@ -212,7 +211,7 @@ class KafkaSource:
                 batch.rejected.append((message, str(exc)))
                 continue
             if isinstance(result, Metadata):
-                self._unknown(result.event_type, entry)
+                skip_type(self.counts, log, self.topic, result.event_type, entry)
             else:
                 batch.decoded.append((partition, result))
         return batch
@@ -340,22 +339,7 @@ class KafkaSource:
             self._producer = Producer(self.settings.producer_config())
         return self._producer
 
-    async def _maybe_prune(self) -> None:
-        """Keep the newest `keep_seen` message ids: every 5 minutes, or sooner under load."""
-        marked = self.counts["accepted"] - self._pruned_at
-        if time.monotonic() - self._last_prune < 300 and marked < self.keep_seen // 4:
-            return
-        self._last_prune = time.monotonic()
-        self._pruned_at = self.counts["accepted"]
-        await asyncio.to_thread(self.journal.forget_seen, self.source_id, self.keep_seen)
-
     # -- counting and logging --
-
-    def _unknown(self, event_type: str, entry: str) -> None:
-        self.counts["other_types"] += 1
-        self.counts[f"type:{event_type}"] += 1
-        if self.counts[f"type:{event_type}"] == 1:
-            log.info("%s: skipping event type %s (record %s)", self.topic, event_type, entry)
 
     def _rejected(self, message: Message, reason: str) -> None:
         self.counts["malformed"] += 1
