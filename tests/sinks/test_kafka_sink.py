@@ -209,3 +209,22 @@ def test_router_publishes_translated_statements(tmp_path: Path, kafka_bus: Kafka
     # The same statements, through edx-event-bus-kafka's consumer and the declared signal.
     received = consume(kafka_bus, "xapi", len(expected), "xapi")
     assert sorted(m["data"]["xapi_statement"]["id"] for m in received) == sorted(expected)
+
+
+def test_a_kafka_outside_the_allow_list_is_paused_before_anything_is_sent(
+    kafka_bus: KafkaBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With EVENT_ROUTER_ALLOWED_DESTINATIONS set, the brokers and the registry are checked
+    before each send (as every other sink's destination is): nothing is registered or written."""
+    topic = kafka_bus.topic("xapi")
+    kafka_bus.create_topic(topic, partitions=1)
+    subject = value_subject(topic, XAPI_EVENT_TYPE)
+    monkeypatch.setenv("EVENT_ROUTER_ALLOWED_DESTINATIONS", "10.0.0.0/8")
+    [refused] = send(kafka_consumer(kafka_bus), encode(learner("outside")))
+    assert refused.verdict is Verdict.PAUSE, refused
+    assert subject not in kafka_bus.registry.subjects
+    monkeypatch.setenv("EVENT_ROUTER_ALLOWED_DESTINATIONS", "127.0.0.0/8")
+    [sent] = send(kafka_consumer(kafka_bus), encode(learner("inside")))
+    assert sent.verdict is Verdict.DELIVERED, sent
+    assert subject in kafka_bus.registry.subjects
+    assert len(kafka_bus.read(topic, 1)) == 1

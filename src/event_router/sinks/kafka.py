@@ -49,6 +49,7 @@ from event_router.kafka.settings import KafkaSettings
 from event_router.routing.consumer import AuthKind, Consumer
 from event_router.sinks.base import SinkError
 from event_router.sinks.check import failed, result
+from event_router.sinks.destinations import DestinationRefused, Guard
 from event_router.sinks.outcome import Outcome, Verdict, failure
 from event_router.sinks.registry import SinkType, register
 from event_router.web.secrets_mask import mask_url
@@ -110,6 +111,7 @@ class KafkaSink:
         except (KafkaException, ValueError) as exc:
             raise SinkError(f"consumer {consumer.name!r}: {exc}") from None
         self._ids: tuple[int, int] | None = None
+        self._destinations = [Guard(target) for target in targets(settings)]
 
     def records(self, items: Sequence[bytes], ids: tuple[int, int]) -> list[dict[str, Any]]:
         """The produce arguments for each item (ValueError if an item cannot be published)."""
@@ -148,6 +150,11 @@ class KafkaSink:
 
     async def send(self, items: Sequence[bytes]) -> Outcome:
         started = time.perf_counter()
+        try:  # every broker and the registry, as the allow-list says (none: all allowed)
+            for destination in self._destinations:
+                await destination.check()
+        except DestinationRefused as exc:
+            return failure(exc, latency=time.perf_counter() - started, pause=True)
         try:
             ids = self._ids if self._ids is not None else await asyncio.to_thread(self.schema_ids)
         except RegistryError as exc:
@@ -203,6 +210,13 @@ class KafkaSink:
     async def close(self) -> None:
         await asyncio.to_thread(self._producer.flush, self.consumer.timeout)
         self.registry.close()
+
+
+def targets(settings: KafkaSettings) -> list[str]:
+    """Every address a Kafka sink reaches: each bootstrap broker, and the schema registry."""
+    servers = settings.kafka_bootstrap_servers or ""
+    brokers = [f"kafka://{b.strip()}" for b in servers.split(",") if b.strip()]
+    return [*brokers, *([settings.schema_registry_url] if settings.schema_registry_url else [])]
 
 
 def kafka_settings(consumer: Consumer) -> tuple[KafkaSettings, KafkaOptions]:

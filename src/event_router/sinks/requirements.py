@@ -165,22 +165,14 @@ def _kafka(consumer: Consumer) -> list[str]:
     return found
 
 
-def _kafka_targets(consumer: Consumer) -> list[str]:
-    """Every address a Kafka sink reaches: each bootstrap broker, and the schema registry."""
-    from event_router.sinks.kafka import kafka_settings
-
-    settings, _ = kafka_settings(consumer)
-    servers = settings.kafka_bootstrap_servers or ""
-    brokers = [f"kafka://{b.strip()}" for b in servers.split(",") if b.strip()]
-    return [*brokers, *([settings.schema_registry_url] if settings.schema_registry_url else [])]
-
-
 def _allowed(consumer: Consumer, destinations: Destinations) -> list[str]:
     allowlist = destinations.allowlist
     assert allowlist is not None
     if consumer.sink == "kafka":
         try:
-            for target in _kafka_targets(consumer):
+            from event_router.sinks.kafka import kafka_settings, targets
+
+            for target in targets(kafka_settings(consumer)[0]):
                 allowlist.check_url(target)
         except DestinationRefused as exc:
             return [f"url: {exc}"]
