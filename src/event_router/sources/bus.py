@@ -38,12 +38,11 @@ from event_router.bus.tracking import Decoded, decode_tracking
 from event_router.bus.wire import Metadata, WireError, stream_name
 from event_router.journal import Journal, JournalFull
 from event_router.sources.intake import Intake
-from event_router.sources.seen import SeenKeys, skip_type
+from event_router.sources.seen import SeenKeys, count_rejected, skip_type
 
 log = logging.getLogger(__name__)
 
 _REJECTED_MAXLEN = 100_000  # entries kept in the rejected stream (approximately)
-_LOG_EVERY = 1000  # after the first 100, log one rejection in this many
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,9 +302,7 @@ class BusSource:
             )
 
     def _rejected(self, entry_id: str, fields: dict[bytes, bytes], reason: str) -> None:
-        self.counts["malformed"] += 1
-        count = self.counts["malformed"]
-        if count <= 100 or count % _LOG_EVERY == 0:
+        if count_rejected(self.counts):
             message_id = fields.get(b"id", b"").decode("utf-8", "replace") or "-"
             log.warning(
                 "%s: entry %s (message id %s) rejected: %s; copied to %s",

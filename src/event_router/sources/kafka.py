@@ -38,11 +38,9 @@ from event_router.journal import Journal, JournalFull
 from event_router.kafka.framing import decode_value, read_headers, unframe
 from event_router.kafka.registry import Registry, RegistryError
 from event_router.kafka.settings import KafkaSettings
-from event_router.sources.seen import SeenKeys, skip_type
+from event_router.sources.seen import SeenKeys, count_rejected, skip_type
 
 log = logging.getLogger(__name__)
-
-_LOG_EVERY = 1000  # after the first 100, log one rejection in this many
 
 
 class SchemaUnavailable(RuntimeError):
@@ -342,9 +340,7 @@ class KafkaSource:
     # -- counting and logging --
 
     def _rejected(self, message: Message, reason: str) -> None:
-        self.counts["malformed"] += 1
-        count = self.counts["malformed"]
-        if count <= 100 or count % _LOG_EVERY == 0:
+        if count_rejected(self.counts):
             ids = [v for k, v in _headers(message) if k == "ce_id" and v]
             message_id = ids[0].decode("utf-8", "replace") if ids else "-"
             log.warning(

@@ -2,7 +2,7 @@
 
 Both keep each message's id in the journal as an idempotency key, committed with the events, so
 a redelivery after a crash is dropped; and both skip event types they do not ingest, counted and
-logged once per type.
+logged once per type; and both count the messages they cannot read, logging a sample.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from collections import Counter
 from event_router.journal import Journal
 
 PRUNE_EVERY = 300.0  # seconds
+LOG_FIRST = 100  # unreadable messages logged one by one before sampling starts
+LOG_EVERY = 1000  # after LOG_FIRST, one rejection in this many is logged
 
 
 class SeenKeys:
@@ -45,3 +47,11 @@ def skip_type(
     counts[f"type:{event_type}"] += 1
     if counts[f"type:{event_type}"] == 1:
         log.info("%s: skipping event type %s (message %s)", where, event_type, message)
+
+
+def count_rejected(counts: Counter[str]) -> bool:
+    """Count a message the source cannot read; True when this one is to be logged (the first
+    LOG_FIRST, then one in LOG_EVERY: a flood of bad messages must not flood the log)."""
+    counts["malformed"] += 1
+    count = counts["malformed"]
+    return count <= LOG_FIRST or count % LOG_EVERY == 0
