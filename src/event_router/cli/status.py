@@ -21,6 +21,10 @@ from event_router.store import Store
 from event_router.store.database import database_url
 
 _FRESH = 30.0  # seconds: a router that has not written its figures for longer is not running
+# A router writes its figures every second: one silent for longer is gone (killed, or cut off from
+# Redis). Its last figures still count until _FRESH, but its last state no longer speaks for the
+# consumer: the live routers' does (the survivors have taken its work over).
+_LIVE = 5.0
 _WORST_FIRST = ("paused", "retrying", "running", "stopped")
 _PIPED_WIDTH = 1000  # columns when stdout is not a terminal: wider than any row
 
@@ -84,7 +88,9 @@ def collect_cluster(config: Settings) -> dict[str, Any]:
         raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_JOURNAL") from None
     try:
         groups, members = journal.cluster()
-        fresh = {m: s for m, s in members.items() if s.get("at", 0) >= time.time() - _FRESH}
+        now = time.time()
+        fresh = {m: s for m, s in members.items() if s.get("at", 0) >= now - _FRESH}
+        live = {m for m, s in fresh.items() if s.get("at", 0) >= now - _LIVE}
         count, size = journal.size()
         consumers: dict[str, Any] = {}
         for consumer in store.consumers.summaries():
@@ -92,7 +98,11 @@ def collect_cluster(config: Settings) -> dict[str, Any]:
             snaps = [s["consumers"][name] for s in fresh.values() if name in s["consumers"]]
             group = groups.get(name) or {}
             lag = group.get("lag")
-            states = {snap.get("state") for snap in snaps}
+            states = {
+                fresh[m]["consumers"][name].get("state")
+                for m in live
+                if name in fresh[m]["consumers"]
+            }
             latest: dict[str, Any] = max(
                 snaps, key=lambda snap: snap.get("last_error_at") or 0, default={}
             )
@@ -113,6 +123,7 @@ def collect_cluster(config: Settings) -> dict[str, Any]:
         return {
             "journal": {"kind": "redis", "head": journal.refresh(), "events": count, "bytes": size},
             "processes": sorted(fresh),
+            "silent": sorted(set(fresh) - live),
             "consumers": consumers,
             "privacy": _privacy(
                 store,
@@ -138,7 +149,8 @@ def status(
     """Per consumer: delivered, pending (lag), in flight, dead letters, last error, state.
 
     With EVENT_ROUTER_JOURNAL=redis://… (scale-out), the whole cluster: lag per consumer group,
-    figures summed over the router processes that published them in the last 30 s."""
+    figures summed over the router processes that published them in the last 30 s; the state
+    from those heard from in the last 5 s (a killed process's last state does not linger)."""
     report = collect(home)
     if as_json:
         typer.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
@@ -146,7 +158,9 @@ def status(
     journal = report["journal"]
     title = f"journal: {journal['events']} events, head {journal['head']}"
     if "processes" in report:
-        title += f" (Redis; {len(report['processes'])} router processes reporting)"
+        title += f" (Redis; {len(report['processes'])} router processes reporting"
+        silent = report.get("silent") or []
+        title += f", {len(silent)} silent for over {_LIVE:.0f} s)" if silent else ")"
     table = Table(title=title)
     for column in ("consumer", "state", "delivered", "pending", "in flight", "dead", "last error"):
         table.add_column(column)
