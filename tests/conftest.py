@@ -12,7 +12,7 @@ from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Learner
 from event_router.translate import Options
 
-pytest_plugins = ["tests.peers.fixtures", "tests.tiers"]
+pytest_plugins = ["tests.peers.fixtures", "tests.support.databases", "tests.tiers"]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 ERB = SHARED / "fixtures" / "erb"

@@ -10,9 +10,6 @@ from typer.testing import CliRunner
 from event_router.cli import _register, app
 from event_router.settings import Settings
 from event_router.store import Store
-from tests.store.databases import database_url, postgres_database
-
-__all__ = ["database_url", "postgres_database"]
 
 Invoke = Callable[..., Result]
 

@@ -22,10 +22,10 @@ from event_router.journal import SqliteJournal
 from event_router.routing.consumer import Consumer
 from event_router.store import Store
 from tests.cli.conftest import Invoke
-from tests.delivery.test_delivery import bodies
-from tests.delivery.test_end_to_end import expected_ids, lrs_consumer, play, write_log
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
+from tests.support.reference import expected_ids
+from tests.support.traffic import bodies, lrs_consumer, play, write_log
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 EVENT = b'{"name": "a", "time": "2024-01-01T00:00:00+00:00"}'
@@ -123,7 +123,7 @@ def test_a_running_router_sends_the_events_again(tmp_path: Path, receiver: Recei
         while receiver.count < 80 and time.monotonic() < deadline:
             time.sleep(0.02)
         time.sleep(0.5)
-    ids = expected_ids(router.home, first + second)
+    ids = expected_ids(router, first + second)
     assert receiver.ids == ids + ids[40:]  # the second lot, again, in order; nothing else
     assert receiver.count == 80
 

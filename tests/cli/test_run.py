@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from event_router.demo import SAMPLE_EVENTS, SAMPLE_LOG
-from tests.delivery.test_end_to_end import play
 from tests.peers.router import Router
-from tests.web.test_router_process import wait_until
+from tests.support.traffic import play
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -30,7 +30,7 @@ def test_demo_delivers_the_sample_log_to_a_local_consumer(tmp_path: Path) -> Non
     with router:
         wait_until(
             lambda: router.cli_status()["consumers"].get("demo", {}).get("delivered") == 50,
-            "the demo consumer to have the sample's 50 statements",
+            message="the demo consumer to have the sample's 50 statements",
         )
     transformed = subprocess.run(
         [sys.executable, "-m", "event_router", "transform", "--to", "xapi", str(SAMPLE_LOG)],

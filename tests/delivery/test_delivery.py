@@ -22,18 +22,7 @@ from event_router.sinks.base import build_sink
 from event_router.sinks.outcome import Outcome
 from tests.conftest import erb_options
 from tests.peers.receiver import Receiver
-
-EVENT = {
-    "name": "play_video",
-    "context": {"course_id": "course-v1:edX+DemoX+Demo_Course", "user_id": 7},
-    "data": {"id": "v1", "currentTime": 1, "duration": 600},
-}
-
-
-def bodies(count: int) -> list[bytes]:
-    """`count` events, one microsecond apart (a form statements keep as it is)."""
-    stamps = (f"2024-03-01T00:00:00.{i + 1:06d}+00:00" for i in range(count))
-    return [orjson.dumps({**EVENT, "timestamp": stamp}) for stamp in stamps]
+from tests.support.traffic import bodies
 
 
 async def no_dead_letters(item: Item, outcome: Outcome) -> None:

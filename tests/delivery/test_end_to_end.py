@@ -21,67 +21,11 @@ import sqlalchemy as sa
 from event_router.sinks.webhook import verify_signature
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
+from tests.support.reference import expected_ids
+from tests.support.traffic import lrs_consumer, play, write_log
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def play(i: int, user: int = 3) -> dict[str, object]:
-    """A distinct play_video event (the timestamp makes its statement id unique)."""
-    second, micro = divmod(i, 1_000_000)
-    return {
-        "name": "play_video",
-        "timestamp": f"2024-01-01T00:{second // 60 % 60:02d}:{second % 60:02d}.{micro:06d}+00:00",
-        "data": {
-            "id": "0b9e39477cf34507a7a48f74be381fdd",
-            "currentTime": i % 100,
-            "duration": 600,
-            "code": "x",
-        },
-        "context": {
-            "course_id": "course-v1:edX+DemoX+Demo_Course",
-            "user_id": user,
-            "session": "s",
-            "org_id": "edX",
-        },
-    }
-
-
-def write_log(path: Path, events: list[dict[str, object]]) -> None:
-    with path.open("ab") as handle:
-        for event in events:
-            handle.write(b"2024-01-01 00:00:00,000 INFO tracking - " + orjson.dumps(event) + b"\n")
-
-
-def expected_ids(home: Path, events: list[dict[str, object]]) -> list[str]:
-    """What `event-router transform` prints for the same events and home: the reference."""
-    source = home.parent / f"expected-{time.monotonic_ns()}.jsonl"
-    source.write_bytes(b"\n".join(orjson.dumps(e) for e in events) + b"\n")
-    out = subprocess.run(
-        [sys.executable, "-m", "event_router", "transform", "--to", "xapi", "-q", str(source)],
-        capture_output=True,
-        check=True,
-        env={"EVENT_ROUTER_HOME": str(home), "EVENT_ROUTER_SECRET_KEY": "end-to-end", "PATH": ""},
-    )
-    return [json.loads(line)["id"] for line in out.stdout.splitlines()]
-
-
-def lrs_consumer(router: Router, receiver: Receiver, name: str = "lrs", **extra: object) -> None:
-    router.add_consumer(
-        name=name,
-        protocol="xapi",
-        url=receiver.url + "/xapi/statements",
-        batch_size=extra.pop("batch_size", 50),
-        linger=0.01,
-        **extra,
-    )
-
-
-def wait_until(check, timeout: float = 60.0, message: str = "") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {message}")
-        time.sleep(0.05)
 
 
 def test_tracking_log_to_receiver_exact_and_in_order(tmp_path: Path, receiver: Receiver) -> None:
@@ -93,7 +37,7 @@ def test_tracking_log_to_receiver_exact_and_in_order(tmp_path: Path, receiver: R
         write_log(log, events)
         receiver.wait_for(500, timeout=60)
         time.sleep(0.3)
-    assert receiver.ids == expected_ids(router.home, events)
+    assert receiver.ids == expected_ids(router, events)
     assert receiver.duplicates == {}
     status = subprocess.run(
         [sys.executable, "-m", "event_router", "status", "--json", "--home", str(router.home)],
@@ -146,7 +90,7 @@ def test_a_gzipped_log_is_read_whole_while_the_live_log_goes_on(
         write_log(live, fresh)
         receiver.wait_for(300, timeout=60)
         assert router.stop() == 0
-    assert sorted(receiver.ids) == sorted(expected_ids(router.home, history + fresh))
+    assert sorted(receiver.ids) == sorted(expected_ids(router, history + fresh))
     assert "read to the end" in router.log.read_text()
 
 
@@ -185,7 +129,7 @@ def test_endpoint_down_then_back_drains_backlog(tmp_path: Path, receiver: Receiv
         assert state["state"] == "retrying" and state["delivered"] == 0
         receiver.up()
         receiver.wait_for(300, timeout=60)
-    assert receiver.ids == expected_ids(router.home, [play(i) for i in range(300)])
+    assert receiver.ids == expected_ids(router, [play(i) for i in range(300)])
 
 
 def test_server_errors_and_slow_answers_are_retried(tmp_path: Path, receiver: Receiver) -> None:
@@ -198,7 +142,7 @@ def test_server_errors_and_slow_answers_are_retried(tmp_path: Path, receiver: Re
         router.post([play(i) for i in range(40)])
         receiver.wait_for(40, timeout=60)
     assert receiver.duplicates == {}
-    assert receiver.ids == expected_ids(router.home, [play(i) for i in range(40)])
+    assert receiver.ids == expected_ids(router, [play(i) for i in range(40)])
 
 
 def test_poison_statement_is_dead_lettered_and_the_rest_delivered(
@@ -207,7 +151,7 @@ def test_poison_statement_is_dead_lettered_and_the_rest_delivered(
     router = Router(tmp_path / "home")
     lrs_consumer(router, receiver, batch_size=20)
     events = [play(i) for i in range(20)]
-    ids = expected_ids(router.home, events)
+    ids = expected_ids(router, events)
     receiver.poison.add(ids[7])
     with router:
         router.post(events)
@@ -239,7 +183,7 @@ def test_kill_9_mid_stream_then_restart_loses_nothing(tmp_path: Path, receiver: 
     receiver.wait_for(3000, timeout=90)
     router.stop()
     stored = list(receiver.stored)
-    assert sorted(stored) == sorted(expected_ids(router.home, events))
+    assert sorted(stored) == sorted(expected_ids(router, events))
     # Each re-sent statement answered 409 alone is counted, as delivered and as a duplicate.
     lone_409 = sum(
         1 for e in receiver.exchanges if e.status == 409 and len(orjson.loads(e.body)) == 1
@@ -285,7 +229,7 @@ def test_control_plane_on_postgresql(
     router = Router(tmp_path / "home", EVENT_ROUTER_DATABASE_URL=url)
     lrs_consumer(router, receiver, name="pg-lrs", batch_size=10)
     events = [play(i) for i in range(30)]
-    ids = expected_ids(router.home, events)
+    ids = expected_ids(router, events)
     receiver.poison.add(ids[3])
     with router:
         router.post(events)
@@ -338,4 +282,4 @@ def test_webhook_caliper_and_archive_consumers_side_by_side(
     )
     (path,) = archive.rglob("*.jsonl.gz")
     archived = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
-    assert [s["id"] for s in archived] == expected_ids(router.home, events)
+    assert [s["id"] for s in archived] == expected_ids(router, events)

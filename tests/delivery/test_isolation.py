@@ -21,10 +21,11 @@ import orjson
 import pytest
 
 from tests.conftest import DEMO_COURSE, ERB, erb_fixture_names
-from tests.delivery.reference import statement_ids, transformed
-from tests.delivery.test_end_to_end import lrs_consumer, play, wait_until, write_log
 from tests.peers.receiver import Receiver, free_port
 from tests.peers.router import Router
+from tests.support.reference import statement_ids, transformed
+from tests.support.traffic import lrs_consumer, play, write_log
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -31,8 +31,8 @@ from event_router.sinks import build_sink
 from event_router.sinks.base import Sink
 from event_router.sinks.outcome import Outcome
 from tests.conftest import erb_options
-from tests.delivery.test_delivery import bodies
 from tests.peers.payloads import statement
+from tests.support.traffic import bodies
 
 
 class Endpoint:

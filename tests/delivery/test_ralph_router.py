@@ -25,10 +25,11 @@ import httpx
 import orjson
 import pytest
 
-from tests.delivery.reference import statement_ids, transformed
-from tests.delivery.test_end_to_end import play, wait_until, write_log
 from tests.peers.ralph import XAPI_HEADERS, Ralph
 from tests.peers.router import Router
+from tests.support.reference import statement_ids, transformed
+from tests.support.traffic import play, write_log
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 

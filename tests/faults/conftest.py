@@ -1,23 +1,16 @@
-"""Shared pieces of the fault-injection suite: real router processes, generated traffic, and the
-reference ids `event-router transform` gives for the same events with the same home."""
+"""Shared pieces of the fault-injection suite: a seed per run, generated traffic, and the check
+that a receiver holds exactly the reference ids (tests/support/reference.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import subprocess
-import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from event_router.generate import Layout, generate
 from tests.peers.bus import bus_redis
 from tests.peers.receiver import Receiver
-from tests.peers.router import Router
 
 __all__ = ["bus_redis"]
 
@@ -33,34 +26,6 @@ def seed() -> int:
 def log_lines(count: int, seed: int, layout: Layout = Layout.TRACKING_LOG) -> list[bytes]:
     """`count` generated tracking-log lines of a lively instance (every event family)."""
     return [g.line() for g in generate(count, users=3000, courses=30, seed=seed, layout=layout)]
-
-
-def transform_ids(router: Router, source: Path) -> list[str]:
-    """What `event-router transform` prints for `source` with the router's home and key."""
-    done = subprocess.run(
-        [sys.executable, "-m", "event_router", "transform", "--to", "xapi", "-q", str(source)],
-        capture_output=True,
-        check=True,
-        env={**router.env, "PATH": os.environ.get("PATH", "")},
-    )
-    return [json.loads(line)["id"] for line in done.stdout.splitlines()]
-
-
-def lrs_consumer(router: Router, receiver: Receiver, **extra: object) -> None:
-    router.add_consumer(
-        name="lrs",
-        protocol="xapi",
-        url=receiver.url + "/xapi/statements",
-        **{"batch_size": 200, "linger": 0.01, **extra},
-    )
-
-
-def wait_until(check: Callable[[], bool], timeout: float, message: Callable[[], str]) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s: {message()}")
-        time.sleep(0.1)
 
 
 def assert_exact_delivery(receiver: Receiver, expected: list[str]) -> None:

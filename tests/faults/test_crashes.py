@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 import random
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import assert_exact_delivery, log_lines, lrs_consumer, wait_until
+from tests.faults.conftest import assert_exact_delivery, log_lines
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
+from tests.support.reference import command
+from tests.support.traffic import lrs_consumer
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
@@ -34,13 +36,13 @@ def test_100k_events_five_kills_an_outage_and_failing_answers(
     log = tmp_path / "tracking.log"
     log.touch()
     router = Router(tmp_path / "home", tracking_logs=[log])
-    lrs_consumer(router, receiver, max_in_flight=2, timeout=1.0)
+    lrs_consumer(router, receiver, batch_size=200, max_in_flight=2, timeout=1.0)
     lines = log_lines(EVENTS, seed)
     source = tmp_path / "all.log"
     source.write_bytes(b"\n".join(lines) + b"\n")
     # The reference, computed meanwhile: the same events, the same home and key.
     reference = subprocess.Popen(
-        [sys.executable, "-m", "event_router", "transform", "--to", "xapi", "-q", str(source)],
+        command(source),
         stdout=subprocess.PIPE,
         env=router.env,
     )

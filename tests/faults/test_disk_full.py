@@ -20,9 +20,11 @@ import httpx
 import pytest
 
 from event_router.generate import Layout
-from tests.faults.conftest import assert_exact_delivery, log_lines, lrs_consumer, transform_ids
+from tests.faults.conftest import assert_exact_delivery, log_lines
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
+from tests.support.reference import file_ids
+from tests.support.traffic import lrs_consumer
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 
@@ -88,7 +90,7 @@ def test_full_journal_disk_refuses_ingest_and_loses_nothing(
     log.touch()
     router = Router(disk.path / "home", tracking_logs=[log])
     router.log = tmp_path / "router.log"
-    lrs_consumer(router, receiver)
+    lrs_consumer(router, receiver, batch_size=200)
     events = log_lines(12_000, seed, Layout.EVENT_TRACKING)
     posted, written = events[:10_000], events[10_000:]
     batches = [posted[i : i + 200] for i in range(0, len(posted), 200)]
@@ -129,7 +131,7 @@ def test_full_journal_disk_refuses_ingest_and_loses_nothing(
             accepted.append(batch)
         everything = tmp_path / "everything.jsonl"
         everything.write_bytes(b"\n".join([*(e for b in accepted for e in b), *written]) + b"\n")
-        expected = transform_ids(router, everything)
+        expected = file_ids(router, everything)
         deadline = time.monotonic() + 120
         while len(receiver.stored) < len(set(expected)):
             assert time.monotonic() < deadline, f"{len(receiver.stored)} of {len(expected)}"

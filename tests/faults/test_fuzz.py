@@ -20,11 +20,11 @@ import pytest
 from event_router.bus.tracking import Decoded, decode_tracking
 from event_router.bus.wire import TRACKING_EVENT_TYPE, Metadata, WireError, encode_body, entry
 from event_router.events import NormaliseError, line_json, parse_json
-from tests.faults.conftest import wait_until
 from tests.faults.fuzz import hypothesis_lines, hypothesis_values, mutated_lines
 from tests.peers.bus import BusRedis
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 

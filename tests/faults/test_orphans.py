@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import wait_until
 from tests.peers.router import Router
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(120)]
 

@@ -11,7 +11,6 @@ Redis unreachable: the tests fail under CI=true (CI must test it) and are skippe
 from __future__ import annotations
 
 import json
-import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -22,8 +21,7 @@ import pytest
 import redis
 
 from event_router.bus.wire import TRACKING_EVENT_TYPE, Metadata, encode_body, entry
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.support.databases import REDIS_URL, delete_keys, redis_client
 
 
 class BusRedis:
@@ -85,21 +83,12 @@ class BusRedis:
         return int(self.client.xpending(stream, group)["pending"])  # type: ignore[index]
 
     def cleanup(self) -> None:
-        keys = list(self.client.scan_iter(match=f"{self.prefix}*", count=1000))
-        if keys:
-            self.client.delete(*keys)
+        delete_keys(self.client, f"{self.prefix}*")
 
 
 @pytest.fixture
 def bus_redis() -> Iterator[BusRedis]:
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=10)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        message = f"Redis at 127.0.0.1:6379 is not reachable ({exc})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    client = redis_client()
     bus = BusRedis(client)
     try:
         yield bus

@@ -1,10 +1,5 @@
 from __future__ import annotations
 
-from tests.scaleout.conftest import journal_redis
-from tests.store.databases import database_url, postgres_database
-
-__all__ = ["database_url", "journal_redis", "postgres_database"]
-
 SECRET = "privacy-tests"
 LMS = "http://lms.test"
 

@@ -24,7 +24,7 @@ from event_router.store import Store
 from event_router.store.schema import retired_learners
 from event_router.translate import Options
 from tests.privacy.conftest import LMS, SECRET, bus_event, log_line
-from tests.scaleout.conftest import JournalRedis
+from tests.support.databases import JournalRedis
 
 ANN = Learner.of(7, "ann")
 

@@ -12,7 +12,7 @@ from event_router.cli.status import collect_cluster
 from event_router.routing.consumer import Consumer
 from event_router.settings import Settings
 from event_router.store import Store
-from tests.scaleout.conftest import JournalRedis
+from tests.support.databases import JournalRedis
 
 
 def publish(journal: JournalRedis, member: str, age: float, state: str, delivered: int) -> None:

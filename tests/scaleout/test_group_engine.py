@@ -25,7 +25,7 @@ from event_router.routing.identity import Policy
 from event_router.store import Store
 from event_router.translate import translate
 from tests.peers.receiver import Receiver, free_port
-from tests.scaleout.conftest import JournalRedis
+from tests.support.databases import JournalRedis
 
 pytestmark = pytest.mark.timeout(90)
 

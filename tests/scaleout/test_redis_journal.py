@@ -20,7 +20,7 @@ from event_router.journal.redis import RedisJournal, entry_seq, to_entry
 from event_router.sources.bus import BusSource
 from event_router.sources.tracking_log import TrackingLogSource
 from tests.peers.bus import BusRedis
-from tests.scaleout.conftest import JournalRedis
+from tests.support.databases import JournalRedis
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -21,7 +21,7 @@ import pytest
 
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
-from tests.scaleout.conftest import JournalRedis
+from tests.support.databases import JournalRedis
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -27,10 +27,11 @@ from event_router.bus.wire import (
 from event_router.routing.consumer import Consumer
 from event_router.sinks import SinkError, Verdict, build_sink
 from event_router.sinks.bus import BusSink
-from tests.delivery.test_end_to_end import expected_ids, play
 from tests.peers.bus import BusRedis
 from tests.peers.payloads import caliper_event, encode, send, statement
 from tests.peers.router import Router
+from tests.support.reference import expected_ids
+from tests.support.traffic import play
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -226,4 +227,4 @@ def test_router_publishes_translated_statements(tmp_path: Path, bus_redis: BusRe
         time.sleep(0.2)
     raw = bus_redis.client.xrange(stream)
     ids = [decode_body(XAPI_EVENT_TYPE, f[b"event_data"])["xapi_statement"]["id"] for _, f in raw]
-    assert ids == expected_ids(router.home, events)
+    assert ids == expected_ids(router, events)

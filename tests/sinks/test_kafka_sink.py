@@ -25,10 +25,11 @@ from event_router.kafka.framing import decode_value, read_headers, unframe, valu
 from event_router.routing.consumer import Consumer
 from event_router.sinks import SinkError, Verdict, build_sink
 from event_router.sinks.kafka import KafkaSink
-from tests.delivery.test_end_to_end import expected_ids, play
 from tests.peers.kafka import KafkaBus
 from tests.peers.payloads import LMS, caliper_event, encode, send, statement
 from tests.peers.router import Router
+from tests.support.reference import expected_ids
+from tests.support.traffic import play
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -202,7 +203,7 @@ def test_router_publishes_translated_statements(tmp_path: Path, kafka_bus: Kafka
     events = [play(i) for i in range(50)]
     with router:
         assert router.post(events).status_code == 202
-        expected = expected_ids(router.home, events)
+        expected = expected_ids(router, events)
         records = kafka_bus.read(topic, len(expected), timeout=60)
     ids = [json.loads(_statement(r))["id"] for r in records]
     assert sorted(ids) == sorted(expected)

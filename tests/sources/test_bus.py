@@ -7,9 +7,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,54 +17,9 @@ from event_router.journal import SqliteJournal
 from event_router.sources.bus import BusSource
 from tests.peers.bus import BusRedis
 from tests.peers.router import Router
+from tests.support.sources import GROUP, event, names_and_users, run_until, source
 
 pytestmark = pytest.mark.timeout(60)
-GROUP = "event-router"
-
-
-def event(i: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": "edx.course.enrollment.activated",
-        "timestamp": f"2024-03-05T10:00:{i % 60:02d}.{i:06d}+00:00",
-        "data": {"course_id": "course-v1:edX+DemoX+Demo_Course", "user_id": i, "mode": "audit"},
-        "context": {"user_id": i, "org_id": "edX", "course_id": "course-v1:edX+DemoX+Demo_Course"},
-        **extra,
-    }
-
-
-def source(journal: SqliteJournal, bus: BusRedis, **options: Any) -> BusSource:
-    options.setdefault("consumer", "router-a")
-    options.setdefault("block", 0.05)
-    return BusSource(journal, bus.url, "analytics", prefix=bus.prefix, group=GROUP, **options)
-
-
-def run_until(reader: BusSource, done: Callable[[], bool], timeout: float = 20) -> None:
-    """Run the source until `done()` (checked every 20 ms), then stop it gracefully."""
-
-    async def go() -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(reader.run(stop))
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not done():
-            if task.done():
-                task.result()
-                raise AssertionError("source ended by itself")
-            if loop.time() > deadline:
-                stop.set()
-                await task
-                raise AssertionError(f"timed out; counts {dict(reader.counts)}")
-            await asyncio.sleep(0.02)
-        stop.set()
-        await asyncio.wait_for(task, 10)
-
-    asyncio.run(go())
-
-
-def names_and_users(journal: SqliteJournal) -> list[tuple[str, Any]]:
-    entries, bad = journal.read(0, 100_000)
-    assert bad == []
-    return [(e.event.name, e.event.data.get("user_id")) for e in entries]
 
 
 def test_decodes_a_producer_entry_field_by_field(bus_redis: BusRedis) -> None:

@@ -21,57 +21,14 @@ import pytest
 from event_router.bus.tracking import Decoded, decode_tracking
 from event_router.bus.wire import TRACKING_EVENT_TYPE
 from event_router.journal import SqliteJournal
-from tests.delivery.test_end_to_end import expected_ids, lrs_consumer
 from tests.peers.bus import BusRedis
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
-from tests.sources.test_bus import run_until, source
+from tests.support.reference import expected_ids
+from tests.support.sources import CONTEXT, LMS_EVENTS, run_until, source
+from tests.support.traffic import lrs_consumer
 
 pytestmark = pytest.mark.timeout(120)
-COURSE = "course-v1:edX+DemoX+Demo_Course"
-CONTEXT = {
-    "user_id": 42,
-    "username": "Élodie",
-    "course_id": COURSE,
-    "org_id": "edX",
-    "session": "e4b5b5a2c2a0d2c7",
-    "ip": "10.0.0.1",
-    "agent": "Mozilla/5.0 😀",
-    "path": "/courses/x/xblock/y/handler/xmodule_handler/problem_check",
-    "enterprise_uuid": "",
-}
-LMS_EVENTS: list[dict[str, Any]] = [
-    {
-        "name": "edx.course.enrollment.activated",
-        "data": {"course_id": COURSE, "user_id": 42, "mode": "audit"},
-        "context": CONTEXT,
-    },
-    {  # a browser problem_check: `data` is a query string, so a JSON *string literal* on the bus
-        "name": "problem_check",
-        "data": "input_0bd1_2_1=choice_1&input_0bd1_3_1=%C3%A9t%C3%A9",
-        "context": {**CONTEXT, "event_source": "browser", "page": "https://lms/x"},
-    },
-    {
-        "name": "play_video",
-        "data": {
-            "id": "0b9e39477cf34507a7a48f74be381fdd",
-            "currentTime": 1.5,
-            "duration": 600,
-            "code": "html5",
-        },
-        "context": {**CONTEXT, "event_source": "browser"},
-    },
-    {
-        "name": "edx.grades.subsection.grade_calculated",
-        "data": {
-            "user_id": 42,
-            "course_id": COURSE,
-            "weighted_graded_earned": 1.0,
-            "nested": {"list": [1, None, True, "ü"], "empty": {}},
-        },
-        "context": {"course_id": COURSE, "org_id": "edX", "enterprise_uuid": ""},  # from a task
-    },
-]
 
 
 def produce(
@@ -160,7 +117,7 @@ def test_real_producer_to_an_lrs_same_ids_as_the_tracking_log(
     lrs_consumer(router, receiver)
     with router:
         emitted, _ = produce(bus_redis, videos + LMS_EVENTS)
-        expected = expected_ids(router.home, emitted)
+        expected = expected_ids(router, emitted)
         assert len(expected) > len(videos)
         receiver.wait_for(len(expected), timeout=60)
     assert receiver.ids == expected

@@ -22,8 +22,7 @@ from event_router.kafka.framing import frame, headers, schema_text, value_subjec
 from event_router.sources.kafka import KafkaSource
 from tests.peers.kafka import KafkaBus
 from tests.peers.router import Router
-from tests.sources.test_bus import event, names_and_users
-from tests.sources.test_bus_interop import LMS_EVENTS
+from tests.support.sources import LMS_EVENTS, event, names_and_users
 
 pytestmark = pytest.mark.timeout(180)
 GROUP = "event-router"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import orjson
@@ -13,58 +12,8 @@ import pytest
 
 from event_router.journal import SqliteJournal
 from event_router.sources.tracking_log import TrackingLogSource
-
-
-def line(i: int, prefix: str = "2023-05-23 13:53:13,461 INFO 20 [tracking] logger.py:41 - ") -> str:
-    event = {"event_type": "play_video", "time": "2020-07-15T06:52:55+00:00", "event": {"i": i}}
-    return prefix + orjson.dumps(event).decode() + "\n"
-
-
-def seen(journal: SqliteJournal) -> list[int]:
-    entries, _ = journal.read(0, 100_000)
-    return [e.event.data["i"] for e in entries]
-
-
-async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
-
-
-def follow(path: Path, journal: SqliteJournal, scenario: Callable[[], Awaitable[None]]) -> None:
-    async def go() -> None:
-        stop = asyncio.Event()
-        source = TrackingLogSource(path, journal, poll=0.01)
-        task = asyncio.create_task(source.run(stop))
-        try:
-            await scenario()
-        finally:
-            stop.set()
-            await task
-
-    asyncio.run(go())
-
-
-def follow_until(path: Path, journal: SqliteJournal, count: int) -> None:
-    """Run the follower (as a router run would) until `count` events are in, and a little more
-    (to see that nothing else comes)."""
-
-    async def scenario() -> None:
-        await until(lambda: len(seen(journal)) >= count)
-        await asyncio.sleep(0.1)
-
-    follow(path, journal, scenario)
-
-
-def followed(tmp_path: Path, count: int) -> tuple[Path, SqliteJournal]:
-    """A log of `count` lines, read to its end by a router run that has stopped since."""
-    log = tmp_path / "tracking.log"
-    log.write_text("".join(line(i) for i in range(count)))
-    journal = SqliteJournal(tmp_path / "j.db")
-    follow_until(log, journal, count)
-    return log, journal
+from tests.support.sources import follow, follow_until, followed, line, seen
+from tests.support.wait import until
 
 
 def test_follows_appends_and_waits_for_complete_lines(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sources.test_tracking_log import follow_until, followed, line, seen
+from tests.support.sources import follow_until, followed, line, seen
 
 
 def compress(plain: Path, packed: Path, *members: str) -> None:

@@ -5,9 +5,6 @@ from collections.abc import Iterator
 import pytest
 
 from event_router.store import Store
-from tests.store.databases import database_url, postgres_database
-
-__all__ = ["database_url", "postgres_database"]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from event_router.events import normalise
 from event_router.translate import TranslationError, translate
 from event_router.translate.xapi import vocabulary as v
 from tests.conftest import erb_event, erb_options
-from tests.translate.test_problem import case_params, check_case, load_cases, ours
+from tests.support.translate import case_params, check_case, load_cases, ours
 
 CASES = load_cases("completion")
 NAME = "edx.completion.block_completion.changed"

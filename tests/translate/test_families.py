@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from event_router.events import normalise
 from event_router.translate import Options, TranslationError, registry, translate
-from tests.translate.fixtures.families.samples import SAMPLES
-from tests.translate.test_validity import (
+from tests.support.damage import (
     COURSE_KEYS,
     ODD_VALUES,
     PROPERTY_SETTINGS,
@@ -27,6 +26,7 @@ from tests.translate.test_validity import (
     _set_time,
     _swap_course,
 )
+from tests.translate.fixtures.families.samples import SAMPLES
 from tests.validation import assert_valid_caliper_event, assert_valid_xapi
 
 # The samples of events the tables translate (not those of the hand-written ERB families).

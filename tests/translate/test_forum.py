@@ -15,7 +15,7 @@ from event_router.routing.catalogue import CourseCatalogue
 from event_router.translate import Options, TranslationError, translate
 from event_router.translate.xapi import vocabulary as v
 from tests.conftest import erb_event, erb_options
-from tests.translate.test_parity import _apply, _xapi_comparable
+from tests.support.translate import _apply, _xapi_comparable
 from tests.validation import assert_valid_xapi
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "forum"

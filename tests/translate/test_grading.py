@@ -15,7 +15,7 @@ from event_router.translate import TranslationError, translate
 from event_router.translate.xapi import vocabulary as v
 from event_router.translate.xapi.grading import score
 from tests.conftest import erb_event, erb_options
-from tests.translate.test_problem import case_params, check_case, load_cases, ours
+from tests.support.translate import case_params, check_case, load_cases, ours
 
 CASES = load_cases("grading")
 SUBSECTION = "edx.grades.subsection.grade_calculated"

@@ -20,7 +20,7 @@ from event_router.translate.iri import iri_safe
 from event_router.translate.xapi import vocabulary as v
 from event_router.translate.xapi.navigation import absolute_url
 from tests.conftest import DEMO_COURSE, erb_event, erb_options
-from tests.translate.test_parity import _apply, _caliper_comparable, _xapi_comparable
+from tests.support.translate import _apply, _caliper_comparable, _xapi_comparable
 from tests.validation import assert_valid_caliper_event, assert_valid_xapi
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "navigation"

@@ -8,12 +8,16 @@ from typing import Any
 import pytest
 
 from event_router.translate import Options, translate
-from event_router.translate.xapi.common import prune
 from tests.conftest import ERB, erb_event
+from tests.support.translate import (
+    TRANSFORMER_VERSION,
+    _apply,
+    _caliper_comparable,
+    _xapi_comparable,
+)
 
 XAPI_FIXTURES = sorted(p.stem for p in (ERB / "expected-xapi").glob("*.json"))
 CALIPER_FIXTURES = sorted(p.stem for p in (ERB / "expected-caliper").glob("*.json"))
-TRANSFORMER_VERSION = "https://w3id.org/xapi/openedx/extension/transformer-version"
 
 # Fixture → the documented differences, as (JSON pointer-ish path, our value). Each one is listed
 # in docs/compatibility.md with the reason (ERB's output is invalid there).
@@ -71,34 +75,6 @@ XAPI_DIFFERENCES.update(
 def _expected(kind: str, name: str) -> list[dict[str, Any]]:
     value = json.loads((ERB / f"expected-{kind}" / f"{name}.json").read_text())
     return value if isinstance(value, list) else [value]
-
-
-def _xapi_comparable(statement: dict[str, Any]) -> dict[str, Any]:
-    # ERB leaves some empty objects (`"extensions": {}`); xAPI forbids empty values, we omit them.
-    statement = prune(json.loads(json.dumps(statement)))
-    statement.pop("version", None)  # ERB sends 1.0.3, which producers must not
-    statement["context"]["extensions"].pop(TRANSFORMER_VERSION)
-    return statement
-
-
-def _caliper_comparable(event: dict[str, Any]) -> dict[str, Any]:
-    event = prune(json.loads(json.dumps(event)))
-    event.pop("id")  # ERB's are random
-    event["extensions"].pop("transformerVersion")
-    return event
-
-
-def _apply(value: dict[str, Any], differences: dict[str, Any]) -> dict[str, Any]:
-    for path, ours in differences.items():
-        *parents, last = path.split("/")
-        node = value
-        for part in parents:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        if ours is None:
-            node.pop(last, None)
-        else:
-            node[last] = ours
-    return value
 
 
 @pytest.mark.parametrize("name", XAPI_FIXTURES)

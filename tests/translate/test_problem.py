@@ -8,26 +8,25 @@ test_completion.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from event_router.events import TrackingEvent, normalise
-from event_router.routing.catalogue import CourseCatalogue
-from event_router.translate import Options, TranslationError, translate
+from event_router.events import normalise
+from event_router.translate import TranslationError, translate
 from event_router.translate.xapi import vocabulary as v
 from event_router.translate.xapi.problem import INTERACTION_TYPES
 from tests.conftest import erb_event, erb_options
-from tests.translate.test_parity import _apply, _caliper_comparable, _xapi_comparable
-from tests.validation import assert_valid_caliper_event, assert_valid_xapi
+from tests.support.translate import (
+    case_params,
+    check_case,
+    load_cases,
+    ours,
+)
 
-FIXTURES = Path(__file__).parent / "fixtures"
 LMS = "http://localhost:18000"
 COURSE_IRI = f"{LMS}/course/course-v1:edX+DemoX+Demo_Course"
 SERVER = "problem_check(server)"
@@ -44,72 +43,6 @@ PROBLEM_NAMES = (
 
 # ---------------------------------------------------------------------------------------------
 # Edge cases checked against ERB (shared with test_grading and test_completion)
-
-
-def load_cases(family: str) -> dict[str, dict[str, Any]]:
-    """`<family>/<case>` → the case recorded by fixtures/problem/make.py."""
-    return {
-        f"{family}/{path.stem}": json.loads(path.read_text())
-        for path in sorted((FIXTURES / family).glob("*.json"))
-    }
-
-
-def case_params(cases: dict[str, dict[str, Any]]) -> list[Any]:
-    return [
-        pytest.param(key, protocol, id=f"{key}-{protocol}")
-        for key, case in cases.items()
-        for protocol in ("xapi", "caliper")
-        if protocol in case
-    ]
-
-
-def case_options(event: TrackingEvent) -> Options:
-    """ERB's test setup for this event: its learner is 32e08e30-…, its course (CCX ones too) is
-    "Demonstration Course", as the oracle's LMS stand-in says of every course."""
-    options = erb_options(event)
-    if event.course_id is None:
-        return options
-    courses = CourseCatalogue({event.course_id: "Demonstration Course"})
-    return dataclasses.replace(options, courses=courses)
-
-
-def ours(raw: dict[str, Any], protocol: str) -> list[dict[str, Any]]:
-    """Translate and check that everything produced is valid."""
-    event = normalise(copy.deepcopy(raw))
-    outputs = translate(event, protocol, case_options(event))
-    for output in outputs:
-        if protocol == "xapi":
-            assert_valid_xapi(output)
-        else:
-            assert_valid_caliper_event(output)
-    return outputs
-
-
-def check_case(cases: dict[str, dict[str, Any]], key: str, protocol: str) -> None:
-    case = cases[key]
-    entry = case[protocol]
-    expect = entry["expect"]
-    if expect == "refused":
-        with pytest.raises(TranslationError):
-            ours(case["event"], protocol)
-        return
-    outputs = ours(case["event"], protocol)
-    if expect == "same-as-erb":
-        comparable = _xapi_comparable if protocol == "xapi" else _caliper_comparable
-        mine = [comparable(o) for o in outputs]
-        # ERB's Caliper ids are random and not recorded: any id will do for the comparison.
-        theirs = [comparable({"id": "-", **o}) for o in entry["erb"]]
-        differences = entry.get("differences", {})
-        theirs = [_apply(o, differences.get(str(i), {})) for i, o in enumerate(theirs)]
-        assert mine == theirs
-        return
-    assert expect == "translated"
-    # ERB failed, or (Caliper) misread the event's layout: ours equals the reference case's.
-    assert "erb_error" in entry or "same_as" in case
-    if "same_as" in case:
-        family = key.split("/")[0]
-        reference = cases.get(case["same_as"]) or load_cases(family)[case["same_as"]]
-        assert outputs == ours(reference["event"], protocol)
 
 
 CASES = load_cases("problem")

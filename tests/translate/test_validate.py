@@ -19,8 +19,8 @@ from event_router.generate import generate
 from event_router.translate import Options, TranslationError, registry, translate
 from event_router.translate.validate import caliper_problems, is_iri, problems, xapi_problems
 from tests.conftest import erb_event, erb_fixture_names
+from tests.support.damage import PROPERTY_SETTINGS, _normalised, damaged_events
 from tests.translate.fixtures.families.samples import SAMPLES
-from tests.translate.test_validity import PROPERTY_SETTINGS, _normalised, damaged_events
 from tests.validation import assert_valid_caliper_event, assert_valid_xapi
 
 STRICT = {"xapi": assert_valid_xapi, "caliper": assert_valid_caliper_event}

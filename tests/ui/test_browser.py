@@ -14,26 +14,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.delivery.test_end_to_end import play
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
+from tests.support.browser import PASSWORD, sign_in
+from tests.support.traffic import play
 
 pytestmark = pytest.mark.timeout(180)
-PASSWORD = "operator-password"
-expect.set_options(timeout=15_000)  # live figures refresh every 2 s; CI machines are slow
 
 
 def shot(page: Page, folder: Path, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Page, router: Router, username: str) -> None:
-    page.goto(router.url + "/")
-    expect(page).to_have_url(re.compile(r"/login\?next=/$"))
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 def test_operator_tour(

@@ -19,14 +19,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.delivery.test_end_to_end import play
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
-from tests.ui.test_browser import PASSWORD, sign_in
-from tests.web.test_router_process import wait_until
+from tests.support.browser import PASSWORD, sign_in
+from tests.support.traffic import play
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(240)
-expect.set_options(timeout=15_000)
 WIDTHS = {1280: 800, 390: 844}  # viewport width: height (a laptop, a phone)
 
 
@@ -65,25 +64,32 @@ def scene(tmp_path_factory: pytest.TempPathFactory, receiver_server: Receiver) -
         receiver.fail_next(2, 503)
         assert router.post([play(i) for i in range(20)]).status_code == 202
         wait_until(
-            lambda: all(c["delivered"] == 20 for c in consumers(router).values()), "deliveries"
+            lambda: all(c["delivered"] == 20 for c in consumers(router).values()),
+            message="deliveries",
         )
         # One statement the receiver rejects: a dead letter for each consumer.
         poisoned = play(500)
         tried = router.api("POST", "/api/v1/playground", json=poisoned).json()
         receiver.poison.add(tried["results"][0]["items"][0]["id"])
         assert router.post([poisoned, play(501)]).status_code == 202
-        wait_until(lambda: consumers(router)["lrs"]["dead_letters_open"] == 1, "a dead letter")
+        wait_until(
+            lambda: consumers(router)["lrs"]["dead_letters_open"] == 1, message="a dead letter"
+        )
         # Disabled: its backlog grows as events arrive.
         router.update_consumer("analytics", enabled=False)
-        wait_until(lambda: consumers(router)["analytics"]["state"] == "disabled", "disabled")
+        wait_until(
+            lambda: consumers(router)["analytics"]["state"] == "disabled", message="disabled"
+        )
         assert router.post([play(i) for i in range(600, 605)]).status_code == 202
         # A wrong password: the endpoint answers 401 and the consumer is paused.
         # (A new consumer starts at the journal's head: it needs an event after it started.)
         router.add_consumer(name="locked", **{**lrs, "password": "wrong"})
-        wait_until(lambda: consumers(router)["locked"]["state"] == "running", "locked running")
+        wait_until(
+            lambda: consumers(router)["locked"]["state"] == "running", message="locked running"
+        )
         assert router.post([play(700)]).status_code == 202
-        wait_until(lambda: consumers(router)["locked"]["state"] == "paused", "paused")
-        wait_until(lambda: consumers(router)["lrs"]["delivered"] == 27, "lrs caught up")
+        wait_until(lambda: consumers(router)["locked"]["state"] == "paused", message="paused")
+        wait_until(lambda: consumers(router)["lrs"]["delivered"] == 27, message="lrs caught up")
         letters = router.api("GET", "/api/v1/dead-letters?consumer=lrs").json()["items"]
         yield Scene(router, receiver, letters[0]["id"])
     receiver.reset()

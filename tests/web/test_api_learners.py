@@ -8,8 +8,8 @@ import orjson
 from event_router.journal.entry import REDACTED
 from event_router.sources.intake import Intake
 from tests.privacy.conftest import bus_event
+from tests.support.web import samples
 from tests.web.conftest import Web
-from tests.web.test_status_metrics import samples
 
 
 def ingest(web: Web, *raws: dict[str, object], ndjson: bool = False) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 
 from event_router.routing.presets import ERB_DEFAULT_CALIPER, ERB_DEFAULT_XAPI
+from tests.support.web import FULL_FORM, messages
 from tests.web.conftest import Session, Web
-from tests.web.test_ui_pages import FULL_FORM, messages
 
 
 def post(session: Session, path: str, data: dict[str, str]) -> httpx.Response:

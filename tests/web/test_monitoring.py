@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.web import busy_engine
 from tests.web.conftest import Web
-from tests.web.test_status_metrics import busy_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "deploy" / "prometheus" / "event-router.rules.yml"

@@ -4,27 +4,17 @@ configure through the API, watch status and metrics move, dead-letter and replay
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.delivery.test_end_to_end import play
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
+from tests.support.traffic import play
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def wait_until(check: Callable[[], Any], message: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {message}")
-        time.sleep(0.05)
-    return value
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -47,14 +37,16 @@ def test_configure_deliver_dead_letter_and_replay_through_the_api(
             "route": {"allow": ["play_video"]},
         }
         assert router.api("POST", "/api/v1/consumers", json=consumer).status_code == 201
-        wait_until(lambda: router.status()["consumers"]["lrs"]["state"] == "running", "start")
+        wait_until(
+            lambda: router.status()["consumers"]["lrs"]["state"] == "running", message="start"
+        )
 
         events = [play(i) for i in range(20)]
         assert router.post(events).status_code == 202
         receiver.wait_for(20)
         lrs = wait_until(
             lambda: (s := router.status()["consumers"]["lrs"])["delivered"] == 20 and s,
-            "20 delivered",
+            message="20 delivered",
         )
         assert lrs["pending"] == 0 and lrs["latency_ms"]["p50"] is not None
 
@@ -67,7 +59,7 @@ def test_configure_deliver_dead_letter_and_replay_through_the_api(
         receiver.wait_for(21)
         letters = wait_until(
             lambda: router.api("GET", "/api/v1/dead-letters?consumer=lrs").json()["items"],
-            "the dead letter",
+            message="the dead letter",
         )
         (letter,) = letters
         assert letter["status"] == 400 and "invalid statement" in letter["answer"]
@@ -84,7 +76,7 @@ def test_configure_deliver_dead_letter_and_replay_through_the_api(
                 router.api("GET", f"/api/v1/dead-letters/{letter['id']}").json()["state"]
                 == "replayed"
             ),
-            "the replay to be recorded",
+            message="the replay to be recorded",
         )
 
         text = router.api("GET", "/metrics").text
@@ -97,7 +89,9 @@ def test_configure_deliver_dead_letter_and_replay_through_the_api(
         assert count == 21  # replays are not ingest-to-delivery latencies
 
         assert router.api("POST", "/api/v1/consumers/lrs/disable").status_code == 200
-        wait_until(lambda: router.status()["consumers"]["lrs"]["state"] == "disabled", "disable")
+        wait_until(
+            lambda: router.status()["consumers"]["lrs"]["state"] == "disabled", message="disable"
+        )
         assert router.post([play(2000)]).status_code == 202
         time.sleep(1.5)
         assert receiver.count == 22  # nothing delivered while disabled

@@ -4,35 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client.parser import text_string_to_metric_families
-
-from event_router.delivery.stats import LATENCY_BUCKETS, State, Stats
+from event_router.delivery.stats import LATENCY_BUCKETS, Stats
 from event_router.routing.consumer import Consumer
+from tests.support.web import busy_engine, samples
 from tests.web.conftest import Web
-
-
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    found = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return found
-
-
-def busy_engine(web: Web) -> Stats:
-    """The consumer `lrs` as a delivery would leave it after some work (real Stats)."""
-    assert web.engine is not None
-    web.store.consumers.add(Consumer(name="lrs", url="http://a.test/xapi"))
-    web.store.consumers.add(Consumer(name="off", url="http://b.test/xapi", enabled=False))
-    web.store.consumers.add(Consumer(name="new", url="http://c.test/xapi"))
-    stats = Stats(delivered=40, events=42, skipped=1, untranslatable=1, dead_letters=1, retries=3)
-    stats.in_flight, stats.cursor, stats.state = 2, 5, State.RETRYING
-    stats.error("retry: HTTP 503")
-    for latency in (0.004, 0.02, 0.02, 0.3, 7.0):
-        stats.latencies.append(latency)
-    web.engine.stats["lrs"] = stats
-    web.engine.stats["off"] = Stats(state=State.DISABLED)
-    return stats
 
 
 def test_status_needs_a_user_and_joins_engine_and_store(web_engine: Web) -> None:

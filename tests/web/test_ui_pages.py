@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 
 import httpx
 import orjson
@@ -14,40 +13,8 @@ from event_router.delivery.stats import Latencies, State, Stats
 from event_router.routing.consumer import Consumer
 from event_router.web.ui import duration
 from tests.conftest import ERB
+from tests.support.web import FULL_FORM, messages
 from tests.web.conftest import Session, Web
-
-FULL_FORM = {
-    "name": "full",
-    "enabled": "on",
-    "protocol": "xapi",
-    "sink": "lrs",
-    "url": "https://lrs.example.com/xAPI/statements",
-    "auth": "basic",
-    "username": "key",
-    "password": "pa55word-secret",
-    "token": "",
-    "signing_secret": "",
-    "headers": "X-Tenant: school\nAuthorization-Extra: header-secret",
-    "allow": "edx\\.video\\..*\nedx.course.enrollment.activated",
-    "deny": "edx.video.loaded",
-    "courses": "course-v1:edX+DemoX+Demo_Course",
-    "orgs": "edX",
-    "sites": "lms.example.com",
-    "users": "3\nedx",
-    "match_params": "context.org_id = ^edX$\ncontext.org_id = ^MITx$\nname = ^edx",
-    "identity": "anonymous",
-    "guest_learners": "on",
-    "sensor_id": "",
-    "override_args": '{"version": "1.0.3"}',
-    "batch_size": "50",
-    "linger": "0.5",
-    "max_in_flight": "2",
-    "timeout": "15",
-}
-
-
-def messages(page: str) -> list[str]:
-    return [html.unescape(m) for m in re.findall(r'<p class="message"[^>]*>([^<]+)</p>', page)]
 
 
 def post(session: Session, path: str, data: dict[str, str]) -> httpx.Response:
