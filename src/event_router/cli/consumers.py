@@ -90,11 +90,16 @@ def _changes(options: dict[str, Any]) -> dict[str, Any]:
     for field in (
         "protocol", "sink", "url", "auth", "username", "password", "token", "signing_secret",
         "batch_size", "linger", "max_in_flight", "timeout", "identity", "sensor_id",
-        "guest_learners",
+        "guest_learners", "validate_items", "hook",
     ):  # fmt: skip
         if options[field] is not None:
             value = options[field]
             changes[field] = value.value if hasattr(value, "value") else value
+    if "validate_items" in changes:
+        changes["validate"] = changes.pop("validate_items")
+    if "hook" in changes:
+        hooks = changes.pop("hook")
+        changes["hooks"] = [] if hooks == [""] else hooks
     if options["header"] is not None:
         changes["headers"] = dict(_pairs(options["header"], "--header"))
     if options["override"] is not None:
@@ -179,6 +184,21 @@ def _edit(
             "--guest-learners/--no-guest-learners",
             help="Events of learners not signed in get a per-session pseudonym of this "
             "consumer's own (default: no, they are skipped).",
+        ),
+    ] = None,
+    validate_items: Annotated[
+        bool | None,
+        typer.Option(
+            "--validate/--no-validate",
+            help="Check each item against the xAPI 1.0.3 / Caliper 1.2 rules before sending; an "
+            "invalid one becomes a dead letter with the reason (default: no).",
+        ),
+    ] = None,
+    hook: Annotated[
+        Many,
+        typer.Option(
+            help="Plugin hook to run for this consumer, in order; repeatable (--hook '' for "
+            "none). See `event-router plugins list`."
         ),
     ] = None,
     allow: Annotated[Many, typer.Option(help="Event name or regex to allow; repeatable.")] = None,
