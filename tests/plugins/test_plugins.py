@@ -110,6 +110,9 @@ def test_router_runs_plugin_translations_and_each_consumers_hooks(
         _event("edx.course.enrollment.activated", {"course_id": COURSE, "mode": "audit"}, 2),
     ]
     with router:
+        answer = router.api("POST", "/api/v1/playground", json=play(7))
+        assert answer.status_code == 200, answer.text
+        tried = answer.json()["results"]
         assert router.post(plays + extra).status_code == 202
         plain.wait_for(102, timeout=60)
         tagged.wait_for(101, timeout=60)
@@ -145,6 +148,16 @@ def test_router_runs_plugin_translations_and_each_consumers_hooks(
     assert letter.item["verb"]["id"] == "not an iri"
     assert "$.verb.id: not an IRI" in letter.answer
     assert letter.event["data"]["currentTime"] == 7
+    # The playground shows what each hook did, and what validate would refuse.
+    shown = {r["consumer"]: r for r in tried}
+    assert "hooks" not in shown["plain"]
+    (tag, boom) = shown["tagged"]["hooks"]
+    assert tag["hook"] == "sample-tag" and tag["effect"] == "changed"
+    assert tag["changes"] == [f'added [0].context.extensions.{TAG} = "sample-plugin"']
+    assert boom == {"hook": "sample-boom", "effect": "unchanged", "changes": []}
+    (invalid,) = shown["checked"]["hooks"]
+    assert invalid["changes"] == ['changed [0].verb.id to "not an iri"']
+    assert shown["checked"]["invalid"] == [["$.verb.id: not an IRI"]]
     # Timed and counted per consumer.
     failed = (
         'event_router_plugin_calls_total{consumer="tagged",outcome="failed",'
