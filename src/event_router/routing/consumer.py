@@ -146,6 +146,10 @@ class Consumer(BaseModel):
             raise ValueError("bearer auth needs a token")
         if self.identity is Policy.RAW and self.protocol is not Protocol.EDX:
             raise ValueError("identity raw is for protocol edx (xAPI and Caliper name an actor)")
+        if self.protocol is Protocol.EDX and (self.hooks or self.validate_items):
+            raise ValueError(
+                "hooks and validate work on xAPI or Caliper translations: not for protocol edx"
+            )
         if self.route.activity_types and self.protocol is Protocol.EDX:
             raise ValueError(
                 "route.activity_types filters xAPI or Caliper translations: not for protocol edx"
