@@ -167,3 +167,21 @@ def test_router_runs_plugin_translations_and_each_consumers_hooks(
     assert 'event_router_plugin_calls_total{consumer="tagged",outcome="ok",plugin="sample-tag"' in (
         metrics
     )
+
+
+def test_transform_uses_plugin_translations_and_the_hooks_named(tmp_path: Path, site: Path) -> None:
+    source = tmp_path / "events.jsonl"
+    events = [play(12), play(13), _event("sample.badge.earned", {"badge": "gold"}, 3)]
+    source.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    done = subprocess.run(
+        [*ROUTER, "transform", "--workers", "2", "--hook", "sample-tag", "--hook", "sample-boom",
+         str(source)],
+        env={"PYTHONPATH": str(site), "PATH": "", "EVENT_ROUTER_HOME": str(tmp_path / "home"),
+             "EVENT_ROUTER_SECRET_KEY": "transform"},
+        capture_output=True,
+        check=True,
+    )  # fmt: skip
+    items = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [i["verb"]["id"] for i in items][-1] == BADGE_VERB
+    assert len(items) == 2 and all(TAG in i["context"]["extensions"] for i in items)
+    assert b"sample-boom failed (RuntimeError: unlucky thirteen)" in done.stderr
