@@ -20,6 +20,7 @@ from rich.table import Table
 
 from event_router.cli import app
 from event_router.cli.options import HOME, settings
+from event_router.plugins.loader import missing_hooks
 from event_router.routing.catalogue import CatalogueError
 from event_router.routing.consumer import SECRET_FIELDS, AuthKind, Protocol
 from event_router.routing.identity import IdentityError, Policy
@@ -190,16 +191,12 @@ def _edit(
         bool | None,
         typer.Option(
             "--validate/--no-validate",
-            help="Check each item against the xAPI 1.0.3 / Caliper 1.2 rules before sending; an "
-            "invalid one becomes a dead letter with the reason (default: no).",
+            help="Check each item against the xAPI / Caliper rules before sending; an invalid "
+            "one becomes a dead letter with the reason (default: no).",
         ),
     ] = None,
     hook: Annotated[
-        Many,
-        typer.Option(
-            help="Plugin hook to run for this consumer, in order; repeatable (--hook '' for "
-            "none). See `event-router plugins list`."
-        ),
+        Many, typer.Option(help="Plugin hook to run, in order; repeatable ('' for none).")
     ] = None,
     allow: Annotated[Many, typer.Option(help="Event name or regex to allow; repeatable.")] = None,
     deny: Annotated[Many, typer.Option(help="Event name or regex to deny; repeatable.")] = None,
@@ -240,6 +237,9 @@ def _edit(
             else:
                 store.consumers.update(name, changes)
     typer.echo(f"{'added' if adding else 'updated'} consumer {name}")
+    missing = missing_hooks(changes.get("hooks") or [])
+    if missing:  # likely missing in the router too, which then refuses the consumer's events
+        typer.echo(f"warning: hook(s) not installed here: {', '.join(missing)}", err=True)
 
 
 consumers_app.command(

@@ -82,6 +82,12 @@ def hooks() -> dict[str, Hook]:
     return {p.name: p.hook for p in installed() if p.hook is not None}
 
 
+def missing_hooks(names: list[str]) -> list[str]:
+    """Those of `names` that no installed plugin provides."""
+    found = hooks()
+    return [name for name in names if name not in found]
+
+
 def install_translations(registry: Registry) -> None:
     """Add (or put in place of the router's own) the plugins' translations for this protocol."""
     for plugin in installed():
