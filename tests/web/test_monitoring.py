@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from event_router.plugins import figures
 from tests.support.web import busy_engine
 from tests.web.conftest import Web
 
@@ -58,6 +59,8 @@ def test_promtool_unit_tests_of_the_rules_pass() -> None:
 def exported(web: Web) -> set[str]:
     busy_engine(web)
     web.app.state.source_counts = {"tracking-log": Counter(accepted=3, malformed=1)}  # as `run`
+    figures.record("sample-hook", "after", "ok", 0.001)  # as a translation worker with a hook
+    figures.flush()
     text = web.client().get("/metrics").text
     return {s.name for family in text_string_to_metric_families(text) for s in family.samples}
 

@@ -26,6 +26,7 @@ from event_router.routing.consumer import Consumer
 from event_router.sinks.base import Sink
 from event_router.sinks.outcome import Outcome, Verdict
 from event_router.store import Store
+from event_router.translate.validate import invalid
 
 # file index → (lines handled from the top, whole file handled)
 Moves = dict[int, tuple[int, bool]]
@@ -84,6 +85,8 @@ class Target:
         self.in_flight = in_flight
         self.stats = Stats()
         self.sender = Sender(self.name, sink, self._dead_letter, self.stats, stopping, _refuse)
+        protocol = consumer.protocol.value
+        self._validate = protocol if consumer.validate_items else None  # see Delivery._valid
         self.events = 0  # events that gave this consumer something to send
         self.statements = 0  # items handed to the sink
         self.skipped: Counter[str] = Counter()
@@ -116,9 +119,10 @@ class Target:
             number = first_line + index
             if number <= resume:
                 continue
-            self._batch.append(
-                LineItem(number, names[position], payloads[position], now, file, block, index)
-            )
+            item = LineItem(number, names[position], payloads[position], now, file, block, index)
+            if self._validate is not None and await self._invalid(item):
+                continue
+            self._batch.append(item)
             if len(self._batch) >= self.batch_size:
                 self._move(file, number - 1, False)  # the line's other items may follow
                 await self._launch()
@@ -172,6 +176,16 @@ class Target:
             for task, _ in self._pipeline:
                 task.cancel()
             self._pipeline.clear()
+
+    async def _invalid(self, item: LineItem) -> bool:
+        """Whether `item` breaks its protocol's rules; if so it is a dead letter, not sent."""
+        reasons = invalid(str(self._validate), item.payload)
+        if not reasons:
+            return False
+        detail = f"invalid {self._validate} item, not sent: {'; '.join(reasons[:10])}"
+        await self._dead_letter(item, Outcome(Verdict.REJECTED, None, detail))
+        self.stats.dead_letters += 1
+        return True
 
     async def _dead_letter(self, item: Item, outcome: Outcome) -> None:
         assert isinstance(item, LineItem)

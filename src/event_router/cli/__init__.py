@@ -49,6 +49,7 @@ _COMMANDS = {
     "tokens": "users",
     "learners": "learners",
     "secret-key": "secret_key",
+    "plugins": "plugins",
 }
 
 

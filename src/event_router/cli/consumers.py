@@ -20,6 +20,7 @@ from rich.table import Table
 
 from event_router.cli import app
 from event_router.cli.options import HOME, settings
+from event_router.plugins.loader import missing_hooks
 from event_router.routing.catalogue import CatalogueError
 from event_router.routing.consumer import SECRET_FIELDS, AuthKind, Protocol
 from event_router.routing.identity import IdentityError, Policy
@@ -90,11 +91,16 @@ def _changes(options: dict[str, Any]) -> dict[str, Any]:
     for field in (
         "protocol", "sink", "url", "auth", "username", "password", "token", "signing_secret",
         "batch_size", "linger", "max_in_flight", "timeout", "identity", "sensor_id",
-        "guest_learners",
+        "guest_learners", "validate_items", "hook",
     ):  # fmt: skip
         if options[field] is not None:
             value = options[field]
             changes[field] = value.value if hasattr(value, "value") else value
+    if "validate_items" in changes:
+        changes["validate"] = changes.pop("validate_items")
+    if "hook" in changes:
+        hooks = changes.pop("hook")
+        changes["hooks"] = [] if hooks == [""] else hooks
     if options["header"] is not None:
         changes["headers"] = dict(_pairs(options["header"], "--header"))
     if options["override"] is not None:
@@ -181,6 +187,17 @@ def _edit(
             "consumer's own (default: no, they are skipped).",
         ),
     ] = None,
+    validate_items: Annotated[
+        bool | None,
+        typer.Option(
+            "--validate/--no-validate",
+            help="Check each item against the xAPI / Caliper rules before sending; an invalid "
+            "one becomes a dead letter with the reason (default: no).",
+        ),
+    ] = None,
+    hook: Annotated[
+        Many, typer.Option(help="Plugin hook to run, in order; repeatable ('' for none).")
+    ] = None,
     allow: Annotated[Many, typer.Option(help="Event name or regex to allow; repeatable.")] = None,
     deny: Annotated[Many, typer.Option(help="Event name or regex to deny; repeatable.")] = None,
     course: Annotated[Many, typer.Option(help="Only this course id; repeatable.")] = None,
@@ -220,6 +237,9 @@ def _edit(
             else:
                 store.consumers.update(name, changes)
     typer.echo(f"{'added' if adding else 'updated'} consumer {name}")
+    missing = missing_hooks(changes.get("hooks") or [])
+    if missing:  # likely missing in the router too, which then refuses the consumer's events
+        typer.echo(f"warning: hook(s) not installed here: {', '.join(missing)}", err=True)
 
 
 consumers_app.command(

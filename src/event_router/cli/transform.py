@@ -8,13 +8,15 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
 
 from event_router.cli import app
 from event_router.cli.options import HOME, LMS_URL, privacy_screen, settings, translation_options
+from event_router.events import TrackingEvent
+from event_router.plugins.chain import HookChain, hooked
 from event_router.privacy.screen import Screen
 from event_router.routing.identity import Policy
 from event_router.sources.files import Raw, parse_raw, read_raw
@@ -62,6 +64,13 @@ def transform(
             min=1, help="Processes translating in parallel [default: CPUs, at most 4]; 1: none."
         ),
     ] = None,
+    hook: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Plugin hook to run around each translation, as for a consumer with it; "
+            "repeatable, in order (see `event-router plugins list`)."
+        ),
+    ] = None,
 ) -> None:
     """Translate events to xAPI statements or Caliper events, one JSON line each, in input order.
 
@@ -79,6 +88,7 @@ def transform(
         sensor_id or f"{config.lms_url}/event-router" if envelope_each else None,
         quiet,
         privacy_screen(config),
+        tuple(hook or ()),
     )
     workers = workers if workers is not None else min(4, os.cpu_count() or 1)
     out = sys.stdout.buffer
@@ -118,6 +128,7 @@ class _Job:
     sensor: str | None  # set: one Caliper envelope per event
     quiet: bool
     screen: Screen  # as the running router's: dropped fields, forgotten learners
+    hooks: tuple[str, ...] = ()  # plugin hooks, as a consumer's
 
 
 @dataclass(slots=True)
@@ -165,6 +176,7 @@ class _Totals:
 
 _CHUNK = 2000
 _JOB: _Job | None = None
+_CHAIN: HookChain | None = None
 
 
 def _chunks(paths: list[str]) -> Iterator[_Chunk | str]:
@@ -189,6 +201,17 @@ def _chunks(paths: list[str]) -> Iterator[_Chunk | str]:
 def _init_worker(job: _Job) -> None:
     global _JOB
     _JOB = job
+
+
+def _hooked(event: TrackingEvent, job: _Job) -> list[dict[str, Any]]:
+    """`translate` with the job's hooks around it; a refusal or a drop raises with its reason."""
+    global _CHAIN
+    if _CHAIN is None:
+        _CHAIN = HookChain(job.hooks, "transform", job.protocol)
+    done = hooked(event, job.protocol, job.options, _CHAIN)
+    if isinstance(done, str):
+        raise TranslationError(done)
+    return [orjson.loads(item) for item in done]
 
 
 def _translate_chunk(chunk: _Chunk | str) -> _Result | str:
@@ -216,7 +239,10 @@ def _translate_chunk(chunk: _Chunk | str) -> _Result | str:
                 continue
             event = screened
         try:
-            results = translate(event, job.protocol, job.options)
+            if job.hooks:
+                results = _hooked(event, job)
+            else:
+                results = translate(event, job.protocol, job.options)
             if job.sensor is not None:
                 results = [envelope(results, job.sensor)]
             written = [orjson.dumps(result) for result in results]

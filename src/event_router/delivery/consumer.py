@@ -25,7 +25,8 @@ from event_router.delivery.sender import DeadLetter, Item, More, Sender
 from event_router.delivery.stats import State, Stats
 from event_router.journal import JournalUnavailable
 from event_router.sinks.base import Sink
-from event_router.sinks.outcome import Outcome
+from event_router.sinks.outcome import Outcome, Verdict
+from event_router.translate.validate import invalid
 
 log = logging.getLogger(__name__)
 READ_AHEAD = 2  # translated batches waiting for a free send slot
@@ -58,6 +59,8 @@ class Delivery:
         self.stats = stats or Stats()
         self._stopping = asyncio.Event()
         self._resume = asyncio.Event()
+        protocol = self.consumer.protocol.value
+        self._validate = protocol if self.consumer.validate_items and protocol != "edx" else None
         self.sender = Sender(
             self.consumer.name, sink, dead_letter, self.stats, self._stopping, self._wait_resume
         )
@@ -237,5 +240,26 @@ class Delivery:
             if isinstance(encoded, Skip):
                 self.stats.skip(encoded.reason, translation_failed=encoded.translation_failed)
             else:
+                if self._validate is not None:
+                    encoded = await self._valid(entry.seq, entry.name, encoded)
                 name = entry.name
                 batch.items.extend(Item(entry.seq, name, p, entry.ingested_at) for p in encoded)
+
+    async def _valid(self, seq: int, name: str, payloads: list[bytes]) -> list[bytes]:
+        """The payloads that pass the protocol's rules; each other one is dead-lettered here,
+        with the reasons, and never reaches the endpoint (`validate` consumers only)."""
+        kept = []
+        for payload in payloads:
+            reasons = invalid(str(self._validate), payload)
+            if not reasons:
+                kept.append(payload)
+                continue
+            detail = f"invalid {self._validate} item, not sent: {'; '.join(reasons[:10])}"
+            await self.dead_letter(Item(seq, name, payload, time.time()), _refused(detail))
+            self.stats.dead_letters += 1
+            self.stats.error(detail)
+        return kept
+
+
+def _refused(detail: str) -> Outcome:
+    return Outcome(Verdict.REJECTED, None, detail)

@@ -19,6 +19,7 @@ import orjson
 from event_router.events import NormaliseError
 from event_router.journal import Entry
 from event_router.journal.entry import REDACTED
+from event_router.plugins.chain import DROPPED, HookChain, hooked
 from event_router.routing.consumer import Consumer, Protocol
 from event_router.routing.identity import NO_LEARNER
 from event_router.translate import Options
@@ -93,9 +94,22 @@ class Encoder:
         self._pool = pool
         self._protocol = consumer.protocol.value
         self._policy = consumer.identity.value
+        self._cache_policy = self._policy  # shared with consumers of the same policy
+        self._chain: HookChain | None = None
+        self._hooks: tuple[str, tuple[str, ...]] | None = None
+        if consumer.hooks and consumer.protocol is not Protocol.EDX:
+            self._own_translation()
         # Merged into each item, except where the Caliper sink merges it into its envelope.
         envelope = consumer.protocol is Protocol.CALIPER and consumer.sink == "caliper"
         self._override = {} if envelope else consumer.override_args
+
+    def _own_translation(self) -> None:
+        """A consumer with hooks gets translations of its own: it shares none (made ahead at
+        ingest, or cached for other consumers), as its hooks change what is translated."""
+        names = tuple(self.consumer.hooks)
+        self._chain = HookChain(names, self.consumer.name, self._protocol)
+        self._hooks = (self.consumer.name, names)
+        self._cache_policy = f"{self._policy}|{self.consumer.name}"
 
     @property
     def options(self) -> Options:
@@ -127,8 +141,8 @@ class Encoder:
         results: list[list[bytes] | Skip | None] = [None] * len(entries)
         missing: list[int] = []
         waiting: list[tuple[int, Pending]] = []
-        protocol, policy = self._protocol, self._policy
-        key = (protocol, policy)
+        protocol, policy = self._protocol, self._cache_policy
+        key = (protocol, policy)  # a consumer with hooks finds no translation made ahead
         route = self.consumer.route
         for index, entry in enumerate(entries):
             if entry.name == REDACTED:
@@ -173,7 +187,7 @@ class Encoder:
     async def _translate(self, entries: Sequence[Entry], missing: list[int]) -> list[Translated]:
         """Translate the entries at `missing`, visible to other consumers while under way."""
         protocol, policy = self._protocol, self._policy
-        keys = [(entries[i].seq, protocol, policy) for i in missing]
+        keys = [(entries[i].seq, protocol, self._cache_policy) for i in missing]
         if self._pool is None or len(missing) < self._pool.min_chunk:
             # Here: use the events already parsed (the journal's in-memory tail has them).
             values = [self._translate_here(entries[i]) for i in missing]
@@ -183,7 +197,7 @@ class Encoder:
                 self._cache.put(key, Pending(future, position))
             try:
                 values = await self._pool.translate(
-                    protocol, policy, [entries[i].body for i in missing]
+                    protocol, policy, [entries[i].body for i in missing], self._hooks
                 )
             except BaseException as exc:
                 self._cache.forget(keys, future)
@@ -200,6 +214,8 @@ class Encoder:
             event = entry.event
         except NormaliseError as exc:
             return exc.reason
+        if self._chain is not None:
+            return hooked(event, self._protocol, options or self.options, self._chain)
         return translated(event, self._protocol, options or self.options)
 
     def encode(self, entry: Entry) -> list[bytes] | Skip:
@@ -211,7 +227,7 @@ class Encoder:
             return Skip(decision.rule)
         if self.consumer.protocol is Protocol.EDX:
             return self._finish([orjson.dumps(self.options.identity.edx_event(entry.event))])
-        result = self._finish(translated(entry.event, self._protocol, self.options))
+        result = self._finish(self._translate_here(entry))
         if isinstance(result, Skip) and result.reason == NO_LEARNER and self._guest_options:
             return self._finish(self._translate_here(entry, self._guest_options))
         return result
@@ -220,7 +236,7 @@ class Encoder:
         """The consumer's bytes from a shared translation: its activity types kept, its
         overrides merged (each item parsed once, and only for consumers that have either)."""
         if isinstance(value, str):
-            return Skip(value, translation_failed=True)
+            return Skip(value, translation_failed=not value.startswith(DROPPED))
         route = self.consumer.route
         if not (self._override or route.activity_types):
             return value

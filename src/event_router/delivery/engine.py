@@ -180,6 +180,7 @@ class Engine:
             for r in self._running.values()
             if r.consumer.protocol is not Protocol.EDX
             and r.consumer.route.is_open
+            and not r.consumer.hooks  # translated on its own (see Encoder._own_translation)
             and self.readers.behind(r.delivery.stats) < WARM_LAG
         }
         return tuple(sorted(pairs))

@@ -13,6 +13,7 @@ from event_router.routing.presets import PresetError, expand_events
 from event_router.routing.route import Route
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+_HOOK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
 class Protocol(StrEnum):
@@ -33,7 +34,9 @@ SECRET_FIELDS = ("password", "token", "signing_secret")
 class Consumer(BaseModel):
     """One consumer's full configuration. Secrets are write-only outside the store."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, validate_by_name=True, serialize_by_alias=True
+    )
 
     name: str
     protocol: Protocol = Protocol.XAPI
@@ -73,6 +76,17 @@ class Consumer(BaseModel):
         "pseudonymous actor of this consumer's own; refused otherwise.",
     )
     sensor_id: str | None = Field(default=None, description="Caliper sensor IRI.")
+    hooks: list[str] = Field(
+        default_factory=list,
+        description="Plugin hooks (entry points `event_router.hooks`) run for this consumer, "
+        "in this order, around each translation; see docs/plugins.md.",
+    )
+    validate_items: bool = Field(
+        default=False,
+        alias="validate",
+        description="Check each item against the xAPI 1.0.3 / Caliper 1.2 rules before "
+        "sending; an invalid one becomes a dead letter with the reason.",
+    )
     route: Route = Field(default_factory=Route)
 
     @model_validator(mode="before")
@@ -91,6 +105,16 @@ class Consumer(BaseModel):
     def _name(cls, value: str) -> str:
         if not _NAME.match(value):
             raise ValueError("use 1-63 lowercase letters, digits, '.', '_' or '-'")
+        return value
+
+    @field_validator("hooks")
+    @classmethod
+    def _hooks(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _HOOK.match(name):
+                raise ValueError(f"{name!r} is not a hook name (an entry point name)")
+        if len(set(value)) != len(value):
+            raise ValueError("a hook is listed twice")
         return value
 
     @field_validator("url")
@@ -122,6 +146,10 @@ class Consumer(BaseModel):
             raise ValueError("bearer auth needs a token")
         if self.identity is Policy.RAW and self.protocol is not Protocol.EDX:
             raise ValueError("identity raw is for protocol edx (xAPI and Caliper name an actor)")
+        if self.protocol is Protocol.EDX and (self.hooks or self.validate_items):
+            raise ValueError(
+                "hooks and validate work on xAPI or Caliper translations: not for protocol edx"
+            )
         if self.route.activity_types and self.protocol is Protocol.EDX:
             raise ValueError(
                 "route.activity_types filters xAPI or Caliper translations: not for protocol edx"

@@ -47,8 +47,10 @@ def registry(protocol: str) -> Registry:
     else:
         raise ValueError(f"unknown protocol {protocol!r} (expected one of {', '.join(PROTOCOLS)})")
     # The table-driven families register into both protocols; imported once both modules exist.
+    from event_router.plugins.loader import install_translations
     from event_router.translate import families  # noqa: F401
 
+    install_translations(found)  # installed packages' translations, added or replacing ours
     _REGISTRIES[protocol] = found
     return found
 

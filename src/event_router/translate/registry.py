@@ -33,6 +33,10 @@ class Registry:
 
         return decorate
 
+    def replace(self, name: str, fn: Translation) -> None:
+        """`fn` translates `name` from now on, in place of any translation it had (plugins)."""
+        self._table[name] = fn
+
     def register_prefix(self, prefix: str, fn: Translation) -> None:
         """`fn` translates every name starting with `prefix` that has no translation of its own."""
         if prefix in self._prefixes:

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 from event_router.events import NormaliseError, TrackingEvent, line_json, parse_json
 from event_router.journal import Ahead
+from event_router.plugins import figures
+from event_router.plugins.chain import HookChain, hooked
 from event_router.privacy.screen import Screen
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
@@ -31,6 +33,8 @@ Translated = list[bytes] | str  # the serialised items, or why there are none
 Warm = tuple[tuple[str, str], ...]  # the (protocol, identity policy) pairs to translate ahead
 
 _OPTIONS: dict[str, Options] = {}
+Hooks = tuple[str, tuple[str, ...]] | None  # (consumer, its hooks in order), or None: no hooks
+_CHAINS: dict[tuple[str, tuple[str, tuple[str, ...]]], HookChain] = {}
 _SCREEN = Screen()
 
 
@@ -48,8 +52,11 @@ def build_options(
     }
 
 
-def translate_bodies(options: Options, protocol: str, bodies: Sequence[bytes]) -> list[Translated]:
-    """Parse, translate and serialise journal bodies; a reason string for each failure."""
+def translate_bodies(
+    options: Options, protocol: str, bodies: Sequence[bytes], chain: HookChain | None = None
+) -> list[Translated]:
+    """Parse, translate and serialise journal bodies; a reason string for each failure. With a
+    consumer's hook `chain`, its hooks run around each translation."""
     out: list[Translated] = []
     for body in bodies:
         try:
@@ -57,7 +64,11 @@ def translate_bodies(options: Options, protocol: str, bodies: Sequence[bytes]) -
         except NormaliseError as exc:
             out.append(exc.reason)
             continue
-        out.append(translated(event, protocol, options))
+        out.append(
+            translated(event, protocol, options)
+            if chain is None
+            else hooked(event, protocol, options, chain)
+        )
     return out
 
 
@@ -158,6 +169,7 @@ def _init(
     table: IdentityTable,
     catalogue: CourseCatalogue,
     screen: Screen,
+    plugin_figures: Any = None,
 ) -> None:
     import gc
 
@@ -165,14 +177,34 @@ def _init(
     gc.set_threshold(20_000, 10, 10)  # as the main process: young often enough, full ones too
     _OPTIONS.update(build_options(secret, lms_url, table, catalogue))
     _SCREEN = screen
+    figures.send_to(plugin_figures)
 
 
-def _work(protocol: str, policy: str, bodies: Sequence[bytes]) -> list[Translated]:
-    return translate_bodies(_OPTIONS[policy], protocol, bodies)
+def _work(
+    protocol: str, policy: str, bodies: Sequence[bytes], hooks: Hooks = None
+) -> list[Translated]:
+    if hooks is None:
+        done = translate_bodies(_OPTIONS[policy], protocol, bodies)
+    else:
+        done = _work_hooked(protocol, policy, bodies, hooks)
+    figures.flush()  # plugins' figures, if any ran
+    return done
+
+
+def _work_hooked(
+    protocol: str, policy: str, bodies: Sequence[bytes], hooks: tuple[str, tuple[str, ...]]
+) -> list[Translated]:
+    """A consumer's own translation with its hooks; the chain is built once per worker."""
+    chain = _CHAINS.get((protocol, hooks))
+    if chain is None:
+        chain = _CHAINS[(protocol, hooks)] = HookChain(hooks[1], hooks[0], protocol)
+    return translate_bodies(_OPTIONS[policy], protocol, bodies, chain)
 
 
 def _prepare(chunk: bytes, warm: Warm, strict: bool) -> Prepared:
-    return prepare_lines(_OPTIONS, chunk.splitlines(), warm, strict=strict, screen=_SCREEN)
+    done = prepare_lines(_OPTIONS, chunk.splitlines(), warm, strict=strict, screen=_SCREEN)
+    figures.flush()
+    return done
 
 
 class TranslationPool:
@@ -204,7 +236,7 @@ class TranslationPool:
         self._fallback = build_options(*args[:4])
         # Started now, not when the first events wait for them; spawned, as the router has
         # threads and connections by now that a fork would copy.
-        self._pool = WorkerPool(self.workers, _init, args)
+        self._pool = WorkerPool(self.workers, _init, (*args, figures.worker_queue()))
 
     @property
     def ready(self) -> bool:
@@ -212,14 +244,16 @@ class TranslationPool:
         return self._pool is not None
 
     async def translate(
-        self, protocol: str, policy: str, bodies: Sequence[bytes]
+        self, protocol: str, policy: str, bodies: Sequence[bytes], hooks: Hooks = None
     ) -> list[Translated]:
-        """Translate in the workers, split so every worker gets a share; order is kept."""
+        """Translate in the workers, split so every worker gets a share; order is kept.
+        `hooks`: the consumer whose hooks run around each translation, and their names."""
         size = max(self.min_chunk, -(-len(bodies) // self.workers))
         chunks = [bodies[i : i + size] for i in range(0, len(bodies), size)]
-        parts = await self._map(_work, [(protocol, policy, c) for c in chunks])
+        parts = await self._map(_work, [(protocol, policy, c, hooks) for c in chunks])
         if parts is None:
-            return translate_bodies(self._fallback[policy], protocol, bodies)
+            chain = HookChain(hooks[1], hooks[0], protocol) if hooks else None
+            return translate_bodies(self._fallback[policy], protocol, bodies, chain)
         return [item for part in parts for item in part]
 
     async def prepare(self, chunk: bytes, warm: Warm, *, strict: bool = False) -> Prepared:

@@ -64,6 +64,8 @@ def blank() -> Form:
     values.update({name: "" for name in (*ROUTE_LISTS, *JSON_FIELDS, "headers", "match_params")})
     values["enabled"] = True
     values["guest_learners"] = False
+    values["validate"] = False
+    values["hooks"] = ""
     values["events"] = ""
     return Form(values, secrets_set=dict.fromkeys(SECRET_FIELDS, False))
 
@@ -79,6 +81,8 @@ def from_public(data: Mapping[str, Any]) -> Form:
         values[name] = f"{data[name]:g}" if isinstance(data[name], float) else str(data[name])
     values["enabled"] = bool(data.get("enabled"))
     values["guest_learners"] = bool(data.get("guest_learners"))
+    values["validate"] = bool(data.get("validate"))
+    values["hooks"] = "\n".join(data.get("hooks") or [])
     values["headers"] = "\n".join(f"{k}: {v}" for k, v in (data.get("headers") or {}).items())
     for name in JSON_FIELDS:
         found = data.get(name) or {}
@@ -104,7 +108,7 @@ def parse(
     `form.errors`; the configuration is only meaningful when there are none."""
     form = blank()
     text = {key: str(submitted.get(key, "") or "") for key in form.values}
-    checks = ("enabled", "guest_learners")
+    checks = ("enabled", "guest_learners", "validate")
     form.values.update({key: value for key, value in text.items() if key not in checks})
     for name in checks:
         form.values[name] = submitted.get(name) in ("on", "true", "1")
@@ -127,6 +131,7 @@ def parse(
     config["headers"] = _headers(text["headers"], stored, form)
     for name, example in JSON_FIELDS.items():
         config[name] = _json_object(name, text[name], form, example)
+    config["hooks"] = _lines(text["hooks"])
     route: dict[str, Any] = {name: _lines(text[name]) for name in ROUTE_LISTS}
     route["match_params"] = _match_params(text["match_params"], form)
     config["route"] = route

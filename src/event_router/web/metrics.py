@@ -132,6 +132,31 @@ def consumer_families(
     return [delivered, handled, failed, dead, skipped, waiting, lag, in_flight, state, latency]
 
 
+def plugin_families() -> list[Metric]:
+    """Plugin translators and hooks: calls by outcome and time spent, per consumer (figures
+    the translation workers hand over; see `plugins.figures`). No samples with no plugin run."""
+    from event_router.plugins.figures import totals
+
+    figures = totals()
+    labels = ["consumer", "plugin", "stage"]
+    calls = CounterMetricFamily(
+        "event_router_plugin_calls",
+        "Plugin translator and hook calls, by outcome (ok, dropped, failed).",
+        labels=[*labels, "outcome"],
+    )
+    seconds = CounterMetricFamily(
+        "event_router_plugin_seconds", "Time spent in plugin translators and hooks.", labels=labels
+    )
+    spent: dict[tuple[str, str, str], float] = {}
+    for (consumer, plugin, stage, outcome), (count, elapsed) in sorted(figures.items()):
+        calls.add_metric([consumer, plugin, stage, outcome], count)
+        key = (consumer, plugin, stage)
+        spent[key] = spent.get(key, 0.0) + elapsed
+    for key, elapsed in sorted(spent.items()):
+        seconds.add_metric(list(key), elapsed)
+    return [calls, seconds]
+
+
 def _disk_families(path: Path | None) -> list[Metric]:
     """Free and total bytes of the journal's file system (an embedded journal only: a Redis
     journal's room is Redis memory, which Redis' own exporter reports)."""
@@ -234,5 +259,6 @@ async def metrics(request: Request) -> Response:
     families += [*privacy_families(engine, retired)]
     families += _disk_families(getattr(journal, "path", None))
     families += consumer_families(stats, lags, open_letters)
+    families += plugin_families()
     body = context.exporter.render(families)
     return Response(body, headers={"Content-Type": CONTENT_TYPE})

@@ -18,6 +18,7 @@ from event_router.journal import Entry
 from event_router.routing.consumer import Consumer
 from event_router.routing.identity import IdentityPolicy, Policy
 from event_router.translate import Options
+from event_router.translate.validate import problems
 from event_router.web.context import WebContext
 
 SAMPLE = {
@@ -99,13 +100,72 @@ def _one(consumer: Consumer, entry: Entry, options: OptionsSource) -> dict[str, 
     }
     if not decision.allowed:
         return result
-    encoder = Encoder(consumer, options(consumer.identity), TranslationCache(size=4))
+    outputs = [_output(consumer, entry, options, consumer.hooks)]
+    if consumer.hooks and consumer.protocol.value != "edx":
+        outputs = [
+            _output(consumer, entry, options, consumer.hooks[:k])
+            for k in range(len(consumer.hooks))
+        ] + outputs
+        result["hooks"] = [
+            {"hook": name, **_effect(before, after)}
+            for name, before, after in zip(consumer.hooks, outputs[:-1], outputs[1:], strict=True)
+        ]
+    encoded = outputs[-1]
+    if isinstance(encoded, str):
+        result["error"] = encoded
+    else:
+        result["items"] = encoded
+        if consumer.validate_items and consumer.protocol.value != "edx":
+            # What `validate` would dead-letter instead of sending, item by item.
+            result["invalid"] = [problems(consumer.protocol.value, item) for item in encoded]
+    return result
+
+
+def _output(
+    consumer: Consumer, entry: Entry, options: OptionsSource, hooks: list[str]
+) -> list[dict[str, Any]] | str:
+    """The items `consumer` would get with only `hooks`, or why it would get none."""
+    chosen = consumer.model_copy(update={"hooks": list(hooks)})
+    encoder = Encoder(chosen, options(consumer.identity), TranslationCache(size=4))
     encoded = encoder.encode(entry)
     if isinstance(encoded, Skip):
-        result["error"] = encoded.reason
-    else:
-        result["items"] = [orjson.loads(item) for item in encoded]
-    return result
+        return encoded.reason
+    return [orjson.loads(item) for item in encoded]
+
+
+def _effect(
+    before: list[dict[str, Any]] | str, after: list[dict[str, Any]] | str
+) -> dict[str, Any]:
+    """What one hook did to the output: the fields it added, changed or removed (by path)."""
+    if isinstance(after, str):
+        return {
+            "effect": "refused" if isinstance(before, list) else "unchanged",
+            "changes": [after],
+        }
+    if isinstance(before, str):
+        return {"effect": "changed", "changes": [f"now {len(after)} item(s): was {before}"]}
+    changes: list[str] = []
+    if len(after) != len(before):
+        changes.append(f"{len(before)} item(s) → {len(after)}")
+    for index, (old, new) in enumerate(zip(before, after, strict=False)):
+        flat_old, flat_new = _flat(old, f"[{index}]"), _flat(new, f"[{index}]")
+        for path in sorted(flat_new.keys() - flat_old.keys()):
+            changes.append(f"added {path} = {orjson.dumps(flat_new[path]).decode()}")
+        for path in sorted(flat_old.keys() - flat_new.keys()):
+            changes.append(f"removed {path}")
+        for path in sorted(flat_old.keys() & flat_new.keys()):
+            if flat_old[path] != flat_new[path]:
+                changes.append(f"changed {path} to {orjson.dumps(flat_new[path]).decode()}")
+    return {"effect": "changed" if changes else "unchanged", "changes": changes}
+
+
+def _flat(value: Any, path: str) -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_flat(item, f"{path}.{key}"))
+        return out
+    return {path: value}
 
 
 def summary(event: TrackingEvent) -> dict[str, Any]:
