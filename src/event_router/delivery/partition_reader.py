@@ -34,6 +34,7 @@ from event_router.journal.kafka import KafkaJournal, seq_of, to_entry
 
 log = logging.getLogger(__name__)
 PAUSE_AT = 5_000  # records buffered for one partition before its fetching pauses
+STEP = 0.05  # seconds of one poll while a read waits
 _GONE = {
     KafkaError.REBALANCE_IN_PROGRESS,
     KafkaError.ILLEGAL_GENERATION,
@@ -80,11 +81,15 @@ class PartitionReader:
     # -- the Reader interface --
 
     async def read(self, limit: int, wait: float) -> Read | None:
-        found = self._take(limit)
-        if found is None:
-            messages = await self._consume(limit, wait)
-            self._buffer(messages)
-            found = self._take(limit)
+        """Buffered records of a partition that is not gated, else what Kafka brings within
+        `wait`; polled in short steps, so a partition released by an acknowledgement is read at
+        once rather than after the wait."""
+        deadline = time.monotonic() + wait
+        while (found := self._take(limit)) is None:
+            step = min(STEP, max(0.0, deadline - time.monotonic()))
+            self._buffer(await self._consume(limit, step))
+            if time.monotonic() >= deadline:
+                return self._take(limit)
         return found
 
     async def ack(self, marks: list[Any]) -> None:
