@@ -165,7 +165,8 @@ def status(
 ) -> None:
     """Per consumer: delivered, pending (lag), in flight, dead letters, last error, state.
 
-    With EVENT_ROUTER_JOURNAL=redis://… (scale-out), the whole cluster: lag per consumer group,
+    With EVENT_ROUTER_JOURNAL=redis://… or kafka://… (scale-out), the whole cluster: lag per
+    consumer group (Kafka: committed offsets against the topic's high watermarks),
     figures summed over the router processes that published them in the last 30 s; the state
     from those heard from in the last 5 s (a killed process's last state does not linger)."""
     report = collect(home)
@@ -175,7 +176,8 @@ def status(
     journal = report["journal"]
     title = f"journal: {journal['events']} events, head {journal['head']}"
     if "processes" in report:
-        title += f" (Redis; {len(report['processes'])} router processes reporting"
+        kind = journal["kind"].capitalize()
+        title += f" ({kind}; {len(report['processes'])} router processes reporting"
         silent = report.get("silent") or []
         title += f", {len(silent)} silent for over {_LIVE:.0f} s)" if silent else ")"
     table = Table(title=title)
