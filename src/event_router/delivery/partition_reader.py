@@ -215,14 +215,21 @@ class PartitionReader:
             wanted = list(partitions)
         start = moment if moment is not None else self.created
         if wanted:
+            # The ends first: a record appended after them is after the moment too.
+            ends = {
+                p.partition: consumer.get_watermark_offsets(
+                    TopicPartition(self.topic, p.partition), timeout=30
+                )[1]
+                for p in wanted
+            }
             times = [TopicPartition(self.topic, p.partition, int(start * 1000)) for p in wanted]
             found = consumer.offsets_for_times(times, timeout=30)
             by_partition = {tp.partition: tp.offset for tp in found}
             for partition in partitions:
                 if partition.partition in by_partition:
                     offset = by_partition[partition.partition]
-                    # -1: nothing at or after that moment yet: start at the end.
-                    partition.offset = offset if offset >= 0 else -1  # OFFSET_END
+                    # -1: nothing at or after that moment yet: start at the end as it was.
+                    partition.offset = offset if offset >= 0 else ends[partition.partition]
             if moment is not None:
                 resolved = [p for p in partitions if p.offset >= 0]
                 if resolved:
