@@ -43,16 +43,24 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TOKEN = "bench-token"
 
 
-def bodies(count: int, chunk: int) -> list[bytes]:
-    """NDJSON bodies of `chunk` events each (the tracking-log layout, as an LMS backend sends)."""
-    events = [line(i)[len(PREFIX) :] for i in range(count)]
+def bodies(count: int, chunk: int, make: Any = None) -> list[bytes]:
+    """NDJSON bodies of `chunk` events each (the tracking-log layout, as an LMS backend sends);
+    `make(i)` builds event i's line (default: the e2e benchmark's)."""
+    make = make or line
+    events = [make(i)[len(PREFIX) :] for i in range(count)]
     return [b"".join(events[i : i + chunk]) for i in range(0, count, chunk)]
 
 
 class Cluster:
     """N router processes on a fresh Redis prefix and PostgreSQL database, and a receiver."""
 
-    def __init__(self, processes: int, batch_size: int, in_flight: int) -> None:
+    def __init__(
+        self,
+        processes: int,
+        batch_size: int,
+        in_flight: int,
+        journal: dict[str, str] | None = None,
+    ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="er-scaleout-"))
         self.prefix = f"bench-{uuid.uuid4().hex[:10]}"
         self.database = f"er_bench_{uuid.uuid4().hex[:10]}"
@@ -66,6 +74,7 @@ class Cluster:
             "EVENT_ROUTER_SECRET_KEY": "bench",
             "EVENT_ROUTER_JOURNAL": REDIS_URL,
             "EVENT_ROUTER_JOURNAL_PREFIX": self.prefix,
+            **(journal or {}),
             "EVENT_ROUTER_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/"
             f"{self.database}",
             "EVENT_ROUTER_TRANSLATION_WORKERS": "0",
@@ -119,7 +128,7 @@ class Cluster:
             router.wait(60)
         self.receiver.send_signal(signal.SIGTERM)
         self.receiver.wait(60)
-        client = redis.Redis.from_url(REDIS_URL)
+        client = redis.Redis.from_url(REDIS_URL)  # (nothing there with a Kafka journal)
         keys = list(client.scan_iter(match=f"{self.prefix}:*", count=1000))
         if keys:
             client.delete(*keys)
@@ -131,11 +140,20 @@ class Cluster:
 
 
 def measure(
-    processes: int, count: int, chunk: int, batch_size: int, in_flight: int
+    processes: int,
+    count: int,
+    chunk: int,
+    batch_size: int,
+    in_flight: int,
+    journal: dict[str, str] | None = None,
+    make: Any = None,
+    ready: Any = None,
 ) -> dict[str, Any]:
-    payloads = bodies(count, chunk)
-    cluster = Cluster(processes, batch_size, in_flight)
+    payloads = bodies(count, chunk, make)
+    cluster = Cluster(processes, batch_size, in_flight, journal)
     try:
+        if ready is not None:
+            ready(cluster)  # e.g. every process has joined the consumer's group
         clients = [httpx.Client(timeout=60) for _ in cluster.urls]
 
         def post(index: int) -> None:
@@ -167,6 +185,7 @@ def measure(
     return {
         "processes": processes,
         "events": count,
+        "event_bytes": round(sum(len(p) for p in payloads) / count),
         "ingest_seconds": round(ingested, 3),
         "ingest_events_per_s": round(count / ingested),
         "seconds": round(seconds, 3),

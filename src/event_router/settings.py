@@ -66,10 +66,23 @@ class Settings(BaseSettings):
     journal_url: str | None = Field(
         default=None,
         validation_alias="EVENT_ROUTER_JOURNAL",
-        description="redis://host:port/db: the journal on Redis, shared by N router processes.",
+        description="redis://host:port/db or kafka://host:port[/prefix]: the journal on Redis "
+        "or Kafka, shared by N router processes (docs/scaling.md).",
     )
     journal_prefix: str = Field(
         default="event-router", min_length=1, description="Key prefix of the Redis journal."
+    )
+    journal_partitions: int = Field(
+        default=12,
+        ge=1,
+        le=1024,
+        description="Partitions of a new Kafka journal topic (the most processes sharing it).",
+    )
+    journal_key: str = Field(
+        default="learner",
+        pattern="^(learner|course|none)$",
+        description="What keys Kafka journal records (order is kept per key): learner, course "
+        "or none.",
     )
     member: str | None = Field(
         default=None,
@@ -151,9 +164,9 @@ class Settings(BaseSettings):
         if not value or not value.strip():
             return None
         value = value.strip()
-        if not value.startswith(("redis://", "rediss://", "unix://")):
+        if not value.startswith(("redis://", "rediss://", "unix://", "kafka://")):
             raise ValueError(
-                "EVENT_ROUTER_JOURNAL must be a redis://, rediss:// or unix:// URL "
+                "EVENT_ROUTER_JOURNAL must be a redis://, rediss://, unix:// or kafka:// URL "
                 "(leave it unset for the embedded SQLite journal)"
             )
         return value

@@ -46,7 +46,14 @@ def forget_learner(
         store = stack.enter_context(open_store(home))
         journal: Journal | None = None
         try:
-            if config.journal_url:
+            if (config.journal_url or "").startswith("kafka://"):
+                from event_router.cli.scaleout import open_kafka_journal
+
+                kafka_journal = open_kafka_journal(config)
+                stack.callback(kafka_journal.state.close)
+                stack.callback(kafka_journal.close)
+                journal = kafka_journal
+            elif config.journal_url:
                 from event_router.journal.redis import RedisJournal
 
                 redis_journal = RedisJournal(config.journal_url, config.journal_prefix)

@@ -62,7 +62,9 @@ def rewind(
     config = settings(home)
     with store_errors(), open_store(home) as store:
         store.consumers.get(name)  # an unknown consumer is an error, said plainly
-    if config.journal_url:
+    if (config.journal_url or "").startswith("kafka://"):
+        _rewind_partitions(config, name, moment)
+    elif config.journal_url:
         _rewind_group(config, name, moment)
     else:
         _rewind_cursor(config, name, moment)
@@ -114,3 +116,21 @@ def _rewind_group(config: Settings, name: str, moment: datetime) -> None:
                    f"(events accepted since {moment.isoformat()})")  # fmt: skip
     finally:
         journal.close()
+
+
+def _rewind_partitions(config: Settings, name: str, moment: datetime) -> None:
+    """Kafka journal: leave a request in the control plane; each running router stops the
+    consumer's delivery and starts its partitions again at Kafka's offsets for that time."""
+    from event_router.delivery.partition_readers import REWIND_WINDOW
+    from event_router.journal.kafka_state import JournalState
+    from event_router.store.database import database_url
+
+    state = JournalState(database_url(config))
+    try:
+        state.put([("rewind", name, repr(moment.timestamp()))])
+    finally:
+        state.close()
+    typer.echo(
+        f"{name}: events accepted since {moment.isoformat()} will be sent again by the running "
+        f"routers within seconds (a router started in the next {REWIND_WINDOW:.0f} s too)"
+    )

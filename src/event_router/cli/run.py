@@ -132,8 +132,9 @@ def run(
     Stops gracefully on SIGINT/SIGTERM: sources stop reading, batches in flight are settled,
     then the process exits. Nothing accepted is lost if it is killed instead.
 
-    With EVENT_ROUTER_JOURNAL=redis://… the journal is a Redis stream and any number of `run`
-    processes share the work (control plane on PostgreSQL): see docs/scaling.md.
+    With EVENT_ROUTER_JOURNAL=redis://… (a Redis stream) or kafka://HOST:PORT[/prefix] (a Kafka
+    topic, order kept per learner) any number of `run` processes share the work (control plane
+    on PostgreSQL): see docs/scaling.md.
     """
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -151,7 +152,7 @@ def run(
     kafka = kafka_options(
         kafka_bootstrap_servers, schema_registry_url, bus_topic, bus_prefix, bus_group
     )
-    if config.journal_url:  # scale-out: the journal on Redis, shared by N processes
+    if config.journal_url:  # scale-out: the journal on Redis or Kafka, shared by N processes
         from event_router.cli.scaleout import check, serve_group
 
         if demo:

@@ -1,9 +1,9 @@
-"""`event-router run` in scale-out mode: the journal on Redis, N processes sharing the work.
+"""`event-router run` in scale-out mode: the journal on Redis or Kafka, N processes sharing it.
 
-Chosen by `EVENT_ROUTER_JOURNAL=redis://…` (see docs/scaling.md). The sources, the web server and
-the signal handling are those of the single-process mode; the journal is a `RedisJournal` and
-delivery the one `Engine` reading through `GroupReaders`: this process is a member of each
-consumer's consumer group.
+Chosen by `EVENT_ROUTER_JOURNAL=redis://…` or `kafka://…` (see docs/scaling.md). The sources, the
+web server and the signal handling are those of the single-process mode; the journal is a
+`RedisJournal` (delivery reading through `GroupReaders`) or a `KafkaJournal` (`PartitionReaders`):
+either way one `Engine`, and this process a member of each consumer's consumer group.
 """
 
 from __future__ import annotations
@@ -18,13 +18,19 @@ import typer
 from event_router.cli.serving import serve_parts
 from event_router.delivery.engine import Engine
 from event_router.delivery.group_readers import GroupReaders
+from event_router.delivery.partition_readers import PartitionReaders
+from event_router.delivery.reader import Readers
 from event_router.journal import JournalFull
+from event_router.journal.kafka import KafkaJournal
+from event_router.journal.kafka_state import JournalState
 from event_router.journal.redis import RedisJournal
+from event_router.kafka.settings import KafkaSettings
 from event_router.settings import Settings
 from event_router.sources.bus import BusOptions
 from event_router.sources.intake import Intake
 from event_router.sources.kafka import KafkaOptions
 from event_router.store import Store, StoreError
+from event_router.store.database import database_url
 
 log = logging.getLogger("event_router")
 
@@ -34,16 +40,40 @@ def check(config: Settings) -> None:
     url = config.database_url or ""
     if not url or url.startswith("sqlite"):
         raise typer.BadParameter(
-            "a Redis journal (EVENT_ROUTER_JOURNAL) means several router processes, which must "
+            "a Redis or Kafka journal (EVENT_ROUTER_JOURNAL) means several router processes, "
+            "which must "
             "share their control plane: set EVENT_ROUTER_DATABASE_URL=postgresql://…",
             param_hint="EVENT_ROUTER_DATABASE_URL",
         )
     if not config.secret_key:
         raise typer.BadParameter(
-            "a Redis journal (EVENT_ROUTER_JOURNAL) means several router processes, which must "
+            "a Redis or Kafka journal (EVENT_ROUTER_JOURNAL) means several router processes, "
+            "which must "
             "derive the same anonymous ids: set the same EVENT_ROUTER_SECRET_KEY for all of them",
             param_hint="EVENT_ROUTER_SECRET_KEY",
         )
+
+
+def is_kafka(config: Settings) -> bool:
+    return (config.journal_url or "").startswith("kafka://")
+
+
+def open_kafka_journal(config: Settings) -> KafkaJournal:
+    """The Kafka journal the settings name, its state in the control plane (BadParameter when
+    the brokers cannot be reached or the URL is wrong)."""
+    state = JournalState(database_url(config))
+    try:
+        return KafkaJournal(
+            config.journal_url or "",
+            state,
+            KafkaSettings(),
+            partitions=config.journal_partitions,
+            key=config.journal_key,
+            retention=config.retention_hours * 3600,
+        )
+    except (JournalFull, ValueError) as exc:
+        state.close()
+        raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_JOURNAL") from None
 
 
 def member_name(config: Settings) -> str:
@@ -59,20 +89,31 @@ async def serve_group(
     bus: BusOptions | None = None,
     kafka: KafkaOptions | None = None,
 ) -> None:
-    """Everything `run` does, on a Redis journal with group deliveries."""
+    """Everything `run` does, on a Redis or Kafka journal with group deliveries."""
     check(config)
     assert config.journal_url is not None
     config.home.mkdir(parents=True, exist_ok=True)
     try:
-        journal = RedisJournal(config.journal_url, config.journal_prefix)
-    except JournalFull as exc:
-        raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_JOURNAL") from None
-    try:
-        store = Store.from_settings(config)
+        store = Store.from_settings(config)  # first: it migrates the control plane
     except StoreError as exc:
-        journal.close()
         raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_DATABASE_URL") from None
-    readers = GroupReaders(journal, member=member_name(config), claim_idle=config.claim_idle)
+    journal: RedisJournal | KafkaJournal
+    readers: Readers
+    try:
+        if is_kafka(config):
+            journal = open_kafka_journal(config)
+            # A dead process's partitions move after EVENT_ROUTER_KAFKA_SESSION_TIMEOUT.
+            readers = PartitionReaders(journal, member=member_name(config))
+        else:
+            journal = RedisJournal(config.journal_url, config.journal_prefix)
+            readers = GroupReaders(
+                journal, member=member_name(config), claim_idle=config.claim_idle
+            )
+    except (JournalFull, typer.BadParameter) as exc:
+        store.close()
+        if isinstance(exc, typer.BadParameter):
+            raise
+        raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_JOURNAL") from None
     engine = Engine(
         readers,
         store,
@@ -82,9 +123,11 @@ async def serve_group(
         translation_workers=config.translation_workers,
         drop_fields=config.drop_paths(),
     )
-    # A Redis journal keeps no translations ahead.
+    # A Redis or Kafka journal keeps no translations ahead.
     intake = Intake(journal, engine.pool, privacy=engine.privacy)
-    banner = f"{readers.label}, prefix {config.journal_prefix}"
+    banner = readers.label
+    if not is_kafka(config):
+        banner += f", prefix {config.journal_prefix}"
     await serve_parts(
         config, journal, store, engine, intake, logs, (host, port), bus=bus, banner=banner,
         kafka=kafka,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +33,10 @@ _PIPED_WIDTH = 1000  # columns when stdout is not a terminal: wider than any row
 def collect(home: Path | None = None) -> dict[str, Any]:
     """Status from the home: journal, cursors and the running router's last snapshots."""
     config = settings(home)
+    if (config.journal_url or "").startswith("kafka://"):
+        from event_router.cli.kafka_status import collect_kafka
+
+        return collect_kafka(config)
     if config.journal_url:
         return collect_cluster(config)
     journal_path = config.home / "journal.db"
@@ -88,51 +93,63 @@ def collect_cluster(config: Settings) -> dict[str, Any]:
         raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_JOURNAL") from None
     try:
         groups, members = journal.cluster()
-        now = time.time()
-        fresh = {m: s for m, s in members.items() if s.get("at", 0) >= now - _FRESH}
-        live = {m for m, s in fresh.items() if s.get("at", 0) >= now - _LIVE}
         count, size = journal.size()
-        consumers: dict[str, Any] = {}
-        for consumer in store.consumers.summaries():
-            name = consumer.name
-            snaps = [s["consumers"][name] for s in fresh.values() if name in s["consumers"]]
+
+        def pending(name: str) -> int | None:
             group = groups.get(name) or {}
             lag = group.get("lag")
-            states = {
-                fresh[m]["consumers"][name].get("state")
-                for m in live
-                if name in fresh[m]["consumers"]
-            }
-            latest: dict[str, Any] = max(
-                snaps, key=lambda snap: snap.get("last_error_at") or 0, default={}
-            )
-            consumers[name] = {
-                "enabled": consumer.enabled,
-                "state": "disabled"
-                if not consumer.enabled
-                else next((x for x in _WORST_FIRST if x in states), "not running"),
-                "delivered": sum(snap.get("delivered", 0) for snap in snaps),
-                "duplicates": sum(snap.get("duplicates", 0) for snap in snaps),
-                "pending": None if lag is None else int(lag) + int(group.get("pending") or 0),
-                "in_flight": sum(snap.get("in_flight", 0) for snap in snaps),
-                "dead_letters": store.dead_letters.count(consumer=name, state="dead"),
-                "last_error": latest.get("last_error"),
-                "last_error_at": latest.get("last_error_at"),
-                "processes": len(snaps),
-            }
-        return {
-            "journal": {"kind": "redis", "head": journal.refresh(), "events": count, "bytes": size},
-            "processes": sorted(fresh),
-            "silent": sorted(set(fresh) - live),
-            "consumers": consumers,
-            "privacy": _privacy(
-                store,
-                sum(s.get("privacy", {}).get("retired_events_dropped", 0) for s in fresh.values()),
-            ),
-        }
+            return None if lag is None else int(lag) + int(group.get("pending") or 0)
+
+        report = cluster_report(store, members, pending)
+        report["journal"] = {"kind": "redis", "head": journal.refresh(), "events": count,
+                             "bytes": size}  # fmt: skip
+        return report
     finally:
         journal.close()
         store.close()
+
+
+def cluster_report(
+    store: Store, members: dict[str, dict[str, Any]], pending: Callable[[str], int | None]
+) -> dict[str, Any]:
+    """The consumers' rows of a cluster's status from the processes' snapshots (`members`) and
+    each consumer's lag (`pending(name)`, None when not known)."""
+    now = time.time()
+    fresh = {m: s for m, s in members.items() if s.get("at", 0) >= now - _FRESH}
+    live = {m for m, s in fresh.items() if s.get("at", 0) >= now - _LIVE}
+    consumers: dict[str, Any] = {}
+    for consumer in store.consumers.summaries():
+        name = consumer.name
+        snaps = [s["consumers"][name] for s in fresh.values() if name in s["consumers"]]
+        states = {
+            fresh[m]["consumers"][name].get("state") for m in live if name in fresh[m]["consumers"]
+        }
+        latest: dict[str, Any] = max(
+            snaps, key=lambda snap: snap.get("last_error_at") or 0, default={}
+        )
+        consumers[name] = {
+            "enabled": consumer.enabled,
+            "state": "disabled"
+            if not consumer.enabled
+            else next((x for x in _WORST_FIRST if x in states), "not running"),
+            "delivered": sum(snap.get("delivered", 0) for snap in snaps),
+            "duplicates": sum(snap.get("duplicates", 0) for snap in snaps),
+            "pending": pending(name),
+            "in_flight": sum(snap.get("in_flight", 0) for snap in snaps),
+            "dead_letters": store.dead_letters.count(consumer=name, state="dead"),
+            "last_error": latest.get("last_error"),
+            "last_error_at": latest.get("last_error_at"),
+            "processes": len(snaps),
+        }
+    return {
+        "processes": sorted(fresh),
+        "silent": sorted(set(fresh) - live),
+        "consumers": consumers,
+        "privacy": _privacy(
+            store,
+            sum(s.get("privacy", {}).get("retired_events_dropped", 0) for s in fresh.values()),
+        ),
+    }
 
 
 def _privacy(store: Store, dropped: int) -> dict[str, int]:
@@ -148,7 +165,8 @@ def status(
 ) -> None:
     """Per consumer: delivered, pending (lag), in flight, dead letters, last error, state.
 
-    With EVENT_ROUTER_JOURNAL=redis://… (scale-out), the whole cluster: lag per consumer group,
+    With EVENT_ROUTER_JOURNAL=redis://… or kafka://… (scale-out), the whole cluster: lag per
+    consumer group (Kafka: committed offsets against the topic's high watermarks),
     figures summed over the router processes that published them in the last 30 s; the state
     from those heard from in the last 5 s (a killed process's last state does not linger)."""
     report = collect(home)
@@ -158,7 +176,8 @@ def status(
     journal = report["journal"]
     title = f"journal: {journal['events']} events, head {journal['head']}"
     if "processes" in report:
-        title += f" (Redis; {len(report['processes'])} router processes reporting"
+        kind = journal["kind"].capitalize()
+        title += f" ({kind}; {len(report['processes'])} router processes reporting"
         silent = report.get("silent") or []
         title += f", {len(silent)} silent for over {_LIVE:.0f} s)" if silent else ")"
     table = Table(title=title)

@@ -16,6 +16,7 @@ from typing import Any
 
 from event_router.events import NormaliseError, TrackingEvent, normalise, parse_json
 from event_router.journal import Journal
+from event_router.journal.kafka import KafkaJournal
 from event_router.journal.redis import RedisJournal
 from event_router.privacy.screen import identifiers, retired_key
 from event_router.store import Store
@@ -94,6 +95,8 @@ def forget_in_journal(journal: Journal | None, learner: Learner) -> dict[str, An
     if journal is None:
         return {"kind": None, "events": 0, "action": "no journal yet"}
     redis = isinstance(journal, RedisJournal)
+    if isinstance(journal, KafkaJournal):  # a log cannot be rewritten (docs/scaling.md)
+        return {"kind": "kafka", "events": 0, "action": "kept until Kafka's retention"}
     return {
         "kind": "redis" if redis else "sqlite",
         "events": journal.redact(learner.in_body),

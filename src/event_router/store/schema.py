@@ -111,3 +111,15 @@ retired_learners = sa.Table(
     sa.Column("key_hash", sa.String(64), primary_key=True),
     sa.Column("retired_at", Timestamp, nullable=False),
 )
+
+# Created by migration 0009: what a Kafka journal keeps beside its topic (journal/kafka_state.py).
+# kind: `position:<node>`, `seen:<scope>`, `status`, `rewind`; at: epoch seconds.
+journal_state = sa.Table(
+    "journal_state",
+    metadata,
+    sa.Column("kind", sa.String(300), primary_key=True),
+    sa.Column("name", sa.String(300), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Index("journal_state_kind_at", "kind", "at"),
+)

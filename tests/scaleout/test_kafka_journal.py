@@ -1,0 +1,218 @@
+"""The Kafka journal against a real broker (Tansu), PostgreSQL and an HTTP receiver: appends
+acknowledged by Kafka and keyed by learner, the engine delivering through a consumer group with
+committed offsets, order per learner kept while a batch is retried, rewind by time, status."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import orjson
+import pytest
+
+from event_router.delivery.engine import Engine
+from event_router.delivery.partition_readers import PartitionReaders, group_name
+from event_router.journal.kafka import KafkaJournal
+from event_router.journal.kafka_state import JournalState
+from event_router.routing.consumer import Consumer
+from event_router.store import Store
+from tests.peers.kafka import KafkaBus
+from tests.peers.receiver import Receiver
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def event(i: int, learner: int) -> bytes:
+    return orjson.dumps(
+        {
+            "name": "play_video",
+            "timestamp": f"2024-03-05T10:{i // 60 % 60:02d}:{i % 60:02d}.{i + 1:06d}+00:00",
+            "data": {"id": "v1", "currentTime": i, "duration": 600, "code": "x"},
+            "context": {
+                "user_id": learner,
+                "org_id": "edX",
+                "course_id": "course-v1:edX+DemoX+Demo_Course",
+            },
+        }
+    )
+
+
+@pytest.fixture
+def store(control_plane: str) -> Iterator[Store]:
+    with Store.open(control_plane) as opened:
+        yield opened
+
+
+@pytest.fixture
+def journal(kafka_bus: KafkaBus, control_plane: str, store: Store) -> Iterator[KafkaJournal]:
+    opened = journal_at(kafka_bus, control_plane, partitions=4)
+    yield opened
+    opened.close()
+    opened.state.close()
+
+
+def journal_at(bus: KafkaBus, control_plane: str, **options: Any) -> KafkaJournal:
+    url = f"kafka://{bus.bootstrap}/{bus.prefix}"
+    return KafkaJournal(url, JournalState(control_plane), bus.settings(), **options)
+
+
+def engine_for(journal: KafkaJournal, store: Store, member: str = "member-a") -> Engine:
+    readers = PartitionReaders(journal, member=member, poll_interval=0.1, session_timeout=6)
+    return Engine(
+        readers, store, lms_url="http://localhost:18000", secret_key="k", poll_interval=0.1
+    )
+
+
+def running(engine: Engine, scenario: Callable[[], Awaitable[None]]) -> None:
+    async def go() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(engine.run(stop))
+        try:
+            await scenario()
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+
+    asyncio.run(go())
+
+
+async def until(check: Callable[[], bool], timeout: float = 60, message: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out: {message}")
+        await asyncio.sleep(0.05)
+
+
+def stamps(receiver: Receiver) -> list[str]:
+    """The statements' timestamps, in the order the receiver first stored them."""
+    seen: dict[str, str] = {}
+    for received in receiver.received:
+        seen.setdefault(received.id, received.item["timestamp"])
+    return list(seen.values())
+
+
+def test_appends_are_acknowledged_keyed_by_learner_with_positions(
+    journal: KafkaJournal, kafka_bus: KafkaBus
+) -> None:
+    bodies = [event(i, learner=i % 3) for i in range(30)]
+    first, last = journal.submit(bodies, ("tracking:x", "42"), seen=("s", ["a", "b"])).result(30)
+    assert first != last
+    assert journal.position("tracking:x") == "42"
+    assert journal.seen("s", ["a", "b", "c"]) == {"a", "b"}
+    records = kafka_bus.read(journal.topic, 30)
+    partitions: dict[bytes, set[int]] = {}
+    for record in records:
+        partitions.setdefault(record.key(), set()).add(record.partition())
+    assert set(partitions) == {b"0", b"1", b"2"}
+    assert all(len(p) == 1 for p in partitions.values()), partitions
+    for key in partitions:  # in each learner's partition, the learner's events in order
+        times = [orjson.loads(r.value())["timestamp"] for r in records if r.key() == key]
+        assert times == sorted(times)
+        assert len(times) == 10
+
+
+def test_the_engine_delivers_once_and_commits_offsets(
+    journal: KafkaJournal, store: Store, receiver: Receiver, kafka_bus: KafkaBus
+) -> None:
+    store.consumers.add(
+        Consumer(name="lrs", protocol="xapi", url=receiver.url + "/xapi/statements", linger=0.01)
+    )
+    time.sleep(0.01)
+    journal.submit([event(i, i % 7) for i in range(200)]).result(30)
+    engine = engine_for(journal, store)
+
+    async def scenario() -> None:
+        await until(lambda: len(receiver.stored) >= 200, message="not all delivered")
+        await until(lambda: engine.snapshot()["lrs"]["delivered"] == 200)
+
+    running(engine, scenario)
+    assert receiver.duplicates == {}
+    group = group_name(kafka_bus.prefix, "lrs")
+    committed = kafka_bus.committed(journal.topic, group, 4)
+    counts = [0] * 4
+    for record in kafka_bus.read(journal.topic, 200):
+        counts[record.partition()] += 1
+    assert committed == [c if c else -1001 for c in counts]
+
+
+def test_a_retried_batch_is_never_overtaken_by_a_later_one_of_its_partition(
+    kafka_bus: KafkaBus, control_plane: str, store: Store, receiver: Receiver
+) -> None:
+    """One learner, one partition, four batches allowed in flight: the first request is
+    refused three times; without the partition gate the batches read after it would be stored
+    while it waits for its retry, and the learner's statements would arrive out of order."""
+    journal = journal_at(kafka_bus, control_plane, partitions=1)
+    try:
+        store.consumers.add(
+            Consumer(
+                name="lrs",
+                protocol="xapi",
+                url=receiver.url + "/xapi/statements",
+                batch_size=10,
+                max_in_flight=4,
+                linger=0.01,
+            )
+        )
+        time.sleep(0.01)
+        journal.submit([event(i, learner=5) for i in range(120)]).result(30)
+        receiver.fail_next(3, 503)
+        engine = engine_for(journal, store)
+
+        async def scenario() -> None:
+            await until(lambda: len(receiver.stored) >= 120, message="not all delivered")
+
+        running(engine, scenario)
+        assert receiver.requests > 3 and receiver.exchanges[0].status == 503
+        order = stamps(receiver)
+        assert len(order) == 120
+        assert order == sorted(order), "a later batch was stored before an earlier one"
+    finally:
+        journal.close()
+        journal.state.close()
+
+
+def test_rewind_sends_again_and_status_shows_the_cluster(
+    journal: KafkaJournal, store: Store, receiver: Receiver, kafka_bus: KafkaBus, control_plane: str
+) -> None:
+    store.consumers.add(
+        Consumer(name="lrs", protocol="xapi", url=receiver.url + "/xapi/statements", linger=0.01)
+    )
+    time.sleep(0.01)
+    journal.submit([event(i, i % 4) for i in range(40)]).result(30)
+    engine = engine_for(journal, store, member="member-x")
+    env = {
+        "EVENT_ROUTER_JOURNAL": f"kafka://{kafka_bus.bootstrap}/{kafka_bus.prefix}",
+        "EVENT_ROUTER_DATABASE_URL": control_plane,
+        "EVENT_ROUTER_HOME": str(uuid.uuid4()),
+        "PATH": "",
+    }
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "event_router", *args],
+            env=env, capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+
+    async def scenario() -> None:
+        await until(lambda: len(receiver.stored) >= 40, message="not all delivered")
+        receiver.reset()
+        await asyncio.to_thread(cli, "consumers", "rewind", "lrs", "--since", "1h")
+        await until(lambda: len(receiver.stored) >= 40, message="rewind sent nothing again")
+        await until(lambda: engine.snapshot()["lrs"]["cluster"]["processes"] == 1)
+        shown = await asyncio.to_thread(cli, "status", "--json")
+        report = orjson.loads(shown.stdout)
+        assert report["journal"]["kind"] == "kafka"
+        assert report["processes"] == ["member-x"]
+        row = report["consumers"]["lrs"]
+        assert row["processes"] == 1 and row["delivered"] >= 40
+
+    running(engine, scenario)
+    group = group_name(kafka_bus.prefix, "lrs")
+    committed = kafka_bus.committed(journal.topic, group, 4)
+    assert sum(max(0, c) for c in committed) == 40
