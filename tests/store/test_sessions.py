@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from event_router.store import DuplicateUser, Store, StoreUnavailable, UnknownUser
-from event_router.store.database import VERSION_TABLE, utcnow
+from event_router.store.database import VERSION_TABLE, alembic_config, utcnow
 from event_router.store.schema import web_sessions
 from event_router.store.sessions import LIFETIME
 from event_router.store.users import token_digest
@@ -120,18 +121,18 @@ def test_upgrading_a_database_with_case_clashes_names_them_and_changes_nothing(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'control.db'}"
-    with Store.open(url) as store:
-        store.users.add("alice", "alice-password")
     engine = sa.create_engine(url)
-    with engine.begin() as conn:  # back to 0002, where names differing in case were allowed
-        conn.exec_driver_sql("DROP TABLE retired_learners")  # 0004
-        conn.exec_driver_sql("DROP TABLE web_sessions")
-        conn.exec_driver_sql("DROP INDEX uq_users_username_ci")
-        conn.exec_driver_sql(f"UPDATE {VERSION_TABLE} SET version_num = '0002'")
-        conn.exec_driver_sql(
-            "INSERT INTO users (username, password_hash, role, created_at, updated_at) "
-            "SELECT 'ALICE', password_hash, role, created_at, updated_at FROM users"
-        )
+    with engine.begin() as conn:  # a database of 0002, where names differing in case were allowed
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+        now = utcnow()
+        for name in ("alice", "ALICE"):
+            conn.exec_driver_sql(
+                "INSERT INTO users (username, password_hash, role, created_at, updated_at) "
+                "VALUES (?, 'not-a-hash', 'admin', ?, ?)",
+                (name, now, now),
+            )
     with pytest.raises(StoreUnavailable, match="differ only in case: alice, ALICE"):
         Store.open(url)
     with engine.begin() as conn:
