@@ -58,7 +58,13 @@ def _seen(item: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+def _caliper_tag(item: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    item.setdefault("extensions", {})["tenant"] = "north"
+    return item
+
+
 HOOKS = {
+    "caliper-tag": Hook(after=_caliper_tag, protocols=("caliper",)),
     "exit": Hook(before=_exit),
     "unwritable": Hook(after=_unwritable),
     "seen": Hook(after=_seen),
@@ -142,6 +148,17 @@ def test_after_steps_apply_to_their_protocols_only(options: Options) -> None:
     event = normalise(play(5))
     chain = HookChain(["caliper-only"], "c", "xapi")
     assert hooked(event, "xapi", options, chain) == translated(event, "xapi", options)
+
+
+def test_caliper_consumers_get_their_after_steps(options: Options) -> None:
+    event = normalise(play(9))
+    (item,) = hooked(event, "caliper", options, HookChain(["caliper-tag"], "c", "caliper"))  # type: ignore[misc]
+    changed = orjson.loads(item)
+    assert changed["extensions"]["tenant"] == "north"
+    assert invalid("caliper", item) == []  # still a valid Caliper 1.2 event
+    assert hooked(event, "xapi", options, HookChain(["caliper-tag"], "c", "xapi")) == (
+        translated(event, "xapi", options)
+    )
 
 
 def test_consumer_without_hooks_keeps_the_shared_translation(options: Options) -> None:
