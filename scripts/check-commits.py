@@ -15,7 +15,10 @@ BASELINE = "d42b9c6"  # the last commit before the rule (CONTRIBUTING.md, "Commi
 MAX_SUBJECT = 72
 # Commits that broke the rule before it was checked on every branch, kept rather than rewriting
 # merged history: each named with what is wrong.
-KNOWN = {"3a588f8598": "subject of 74 characters (merged from a helper branch)"}
+KNOWN = {
+    "3a588f8598": "subject of 74 characters (merged from a helper branch)",
+    "0c2b55fa62": "subject of 73 characters (merged from the plugins branch)",
+}
 
 
 def git(*args: str) -> str:

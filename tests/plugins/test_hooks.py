@@ -44,7 +44,30 @@ def _boom(event: dict[str, Any]) -> dict[str, Any]:
     raise RuntimeError("no")
 
 
+def _exit(event: dict[str, Any]) -> dict[str, Any]:
+    raise SystemExit(3)
+
+
+def _unwritable(item: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    item["context"]["extensions"][EXT] = {1, 2}  # a set: JSON cannot carry it
+    return item
+
+
+def _seen(item: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    item["context"]["extensions"][EXT] = event["data"]["currentTime"]
+    return item
+
+
+def _caliper_tag(item: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    item.setdefault("extensions", {})["tenant"] = "north"
+    return item
+
+
 HOOKS = {
+    "caliper-tag": Hook(after=_caliper_tag, protocols=("caliper",)),
+    "exit": Hook(before=_exit),
+    "unwritable": Hook(after=_unwritable),
+    "seen": Hook(after=_seen),
     "mark": Hook(after=_mark),
     "rename": Hook(before=_rename),
     "boom": Hook(before=_boom),
@@ -98,6 +121,21 @@ def test_a_raising_or_unusable_step_refuses_the_event_with_its_reason(options: O
     assert counted[("c1", "boom", "before", "failed")][0] >= 1
 
 
+def test_exit_or_unwritable_output_costs_only_the_event(options: Options) -> None:
+    event = normalise(play(7))
+    assert hooked(event, "xapi", options, HookChain(["exit"], "c", "xapi")) == (
+        "hook exit failed (SystemExit: 3)"
+    )
+    reason = hooked(event, "xapi", options, HookChain(["unwritable"], "c", "xapi"))
+    assert isinstance(reason, str) and reason.startswith("hook unwritable failed (TypeError")
+
+
+def test_after_steps_see_the_event_the_before_steps_made(options: Options) -> None:
+    event = normalise(play(8))
+    (item,) = hooked(event, "xapi", options, HookChain(["rename", "seen"], "c", "xapi"))  # type: ignore[misc]
+    assert orjson.loads(item)["context"]["extensions"][EXT] == 99
+
+
 def test_dropping_is_a_skip_not_a_failure(options: Options) -> None:
     entry = Entry(seq=1, ingested_at=0.0, event=normalise(play(4)))
     for hook in ("drop", "drop-item"):
@@ -110,6 +148,17 @@ def test_after_steps_apply_to_their_protocols_only(options: Options) -> None:
     event = normalise(play(5))
     chain = HookChain(["caliper-only"], "c", "xapi")
     assert hooked(event, "xapi", options, chain) == translated(event, "xapi", options)
+
+
+def test_caliper_consumers_get_their_after_steps(options: Options) -> None:
+    event = normalise(play(9))
+    (item,) = hooked(event, "caliper", options, HookChain(["caliper-tag"], "c", "caliper"))  # type: ignore[misc]
+    changed = orjson.loads(item)
+    assert changed["extensions"]["tenant"] == "north"
+    assert invalid("caliper", item) == []  # still a valid Caliper 1.2 event
+    assert hooked(event, "xapi", options, HookChain(["caliper-tag"], "c", "xapi")) == (
+        translated(event, "xapi", options)
+    )
 
 
 def test_consumer_without_hooks_keeps_the_shared_translation(options: Options) -> None:

@@ -104,6 +104,7 @@ def test_router_runs_plugin_translations_and_each_consumers_hooks(
     _consumer(router, "plain", plain)
     _consumer(router, "tagged", tagged, hooks=["sample-tag", "sample-boom"])
     _consumer(router, "checked", checked, hooks=["sample-invalid"], validate=True)
+    router.add_consumer(name="ghost", url="http://127.0.0.1:9/x", hooks=["sample-ghost"])
     plays = [play(i) for i in range(100)]  # currentTime 13: sample-boom raises; 7: invalid
     extra = [
         _event("sample.badge.earned", {"badge": "gold"}, 1),
@@ -141,6 +142,9 @@ def test_router_runs_plugin_translations_and_each_consumers_hooks(
     reasons = status["tagged"]["skip_reasons"]
     assert any("sample-boom failed (RuntimeError: unlucky thirteen)" in r for r in reasons)
     assert status["plain"]["untranslatable"] == 0
+    # A hook the router lacks pauses its consumer (nothing skipped), with the reason.
+    assert status["ghost"]["state"] == "paused" and status["ghost"]["events"] == 0
+    assert "hook(s) not installed in the router: sample-ghost" in status["ghost"]["last_error"]
     # The invalid statement is a dead letter with the reason; the valid ones were delivered.
     assert all(r.item["verb"]["id"] != "not an iri" for r in checked.received)
     with router.store() as store:

@@ -32,6 +32,7 @@ from event_router.backfill.pacing import TokenBucket
 from event_router.backfill.report import Report
 from event_router.backfill.runner import Runner
 from event_router.backfill.target import DrySink, Target
+from event_router.plugins.loader import missing_hooks
 from event_router.privacy.screen import Screen
 from event_router.routing.consumer import Consumer
 from event_router.settings import Settings
@@ -124,6 +125,9 @@ def _plan(settings: Settings, job: Job) -> tuple[list[Consumer], worker.Plan]:
         names = ", ".join(sorted(known)) or "none registered"
         raise JobError(f"{UnknownConsumer(missing[0])} (known consumers: {names})")
     consumers = [_tuned(known[name], job) for name in dict.fromkeys(job.consumers)]
+    for consumer in consumers:  # its events would all be refused: say so before reading any
+        if absent := missing_hooks(consumer.hooks):
+            raise JobError(f"{consumer.name}: hook(s) not installed: {', '.join(absent)}")
     plan = worker.Plan(
         consumers=consumers,
         lms_url=settings.lms_url,

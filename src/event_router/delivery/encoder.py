@@ -13,6 +13,7 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import orjson
 
@@ -96,7 +97,7 @@ class Encoder:
         self._policy = consumer.identity.value
         self._cache_policy = self._policy  # shared with consumers of the same policy
         self._chain: HookChain | None = None
-        self._hooks: tuple[str, tuple[str, ...]] | None = None
+        self._hooks: dict[str, Any] = {}  # the pool's `hooks` argument, for a hooked consumer
         if consumer.hooks and consumer.protocol is not Protocol.EDX:
             self._own_translation()
         # Merged into each item, except where the Caliper sink merges it into its envelope.
@@ -108,7 +109,7 @@ class Encoder:
         ingest, or cached for other consumers), as its hooks change what is translated."""
         names = tuple(self.consumer.hooks)
         self._chain = HookChain(names, self.consumer.name, self._protocol)
-        self._hooks = (self.consumer.name, names)
+        self._hooks = {"hooks": (self.consumer.name, names)}
         self._cache_policy = f"{self._policy}|{self.consumer.name}"
 
     @property
@@ -196,9 +197,8 @@ class Encoder:
             for position, key in enumerate(keys):
                 self._cache.put(key, Pending(future, position))
             try:
-                values = await self._pool.translate(
-                    protocol, policy, [entries[i].body for i in missing], self._hooks
-                )
+                bodies = [entries[i].body for i in missing]
+                values = await self._pool.translate(protocol, policy, bodies, **self._hooks)
             except BaseException as exc:
                 self._cache.forget(keys, future)
                 future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))

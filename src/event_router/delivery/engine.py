@@ -26,6 +26,7 @@ from event_router.delivery.encoder import Encoder, TranslationCache
 from event_router.delivery.reader import Reader, Readers
 from event_router.delivery.sender import DeadLetter, Item
 from event_router.delivery.stats import State, Stats
+from event_router.plugins.loader import missing_hooks
 from event_router.privacy.screen import STATUS_ROW, Privacy, Screen
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.consumer import Consumer, Protocol
@@ -156,6 +157,7 @@ class Engine:
         reader = await self.readers.reader(consumer.name, created)
         encoder = Encoder(consumer, self.options(consumer.identity), self.cache, self.pool)
         try:
+            _hooks_installed(consumer)
             sink = build_sink(consumer, secret_key=self.secret_key)
         except SinkError as exc:
             await reader.close()
@@ -345,3 +347,11 @@ class Engine:
                     await asyncio.to_thread(
                         self.store.mark_dead, letter.id, outcome.status, outcome.detail
                     )
+
+
+def _hooks_installed(consumer: Consumer) -> None:
+    """A consumer whose hooks are not all installed waits (paused, with the reason) rather than
+    have every event refused: a hook may be what keeps something out of its statements."""
+    missing = missing_hooks(consumer.hooks)
+    if missing:
+        raise SinkError(f"hook(s) not installed in the router: {', '.join(missing)}")

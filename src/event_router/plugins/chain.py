@@ -11,7 +11,7 @@ the item (after) for this consumer.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -21,7 +21,10 @@ from event_router.plugins import After, Before
 from event_router.plugins.figures import on_behalf, record
 from event_router.translate.options import Options
 
-DROPPED = "dropped by hook "  # the start of a drop's reason: a choice, not a failure
+DROPPED = "dropped by hook "
+# What a plugin may raise that costs only its event: any error, and SystemExit (a plugin calling
+# sys.exit must not stop a worker, or the router when it translates in-process).
+FAILURES = (Exception, SystemExit)  # the start of a drop's reason: a choice, not a failure
 
 Translated = list[bytes] | str
 
@@ -56,18 +59,27 @@ def hooked(event: TrackingEvent, protocol: str, options: Options, chain: HookCha
         if chain.missing:
             return f"hook {chain.missing[0]} is not installed"
         try:
-            copy = _copy(event.as_dict())
-        except orjson.JSONEncodeError as exc:
-            return f"the event cannot be given to hooks ({exc})"
-        if chain.before:
-            changed = _before(chain, copy)
-            if isinstance(changed, str):
-                return changed
-            event, copy = changed, _copy(copy)
-        result = translated(event, protocol, options)
-        if isinstance(result, str) or not chain.after:
-            return result
-        return _after(chain, result, copy)
+            return _run(event, protocol, options, chain, translated)
+        except FAILURES as exc:  # what a step returned cannot be copied or written, say
+            return f"hooks failed ({type(exc).__name__}: {exc})"
+
+
+def _run(
+    event: TrackingEvent,
+    protocol: str,
+    options: Options,
+    chain: HookChain,
+    translated: Callable[[TrackingEvent, str, Options], Translated],
+) -> Translated:
+    if chain.before:
+        changed = _before(chain, _copy(event.as_dict()))
+        if isinstance(changed, str):
+            return changed
+        event = changed
+    result = translated(event, protocol, options)
+    if isinstance(result, str) or not chain.after:
+        return result
+    return _after(chain, result, _copy(event.as_dict()))
 
 
 def _before(chain: HookChain, value: dict[str, Any]) -> TrackingEvent | str:
@@ -75,7 +87,7 @@ def _before(chain: HookChain, value: dict[str, Any]) -> TrackingEvent | str:
         start = time.perf_counter()
         try:
             changed = step(value)
-        except Exception as exc:
+        except FAILURES as exc:
             record(name, "before", "failed", time.perf_counter() - start)
             return f"hook {name} failed ({type(exc).__name__}: {exc})"
         if changed is None:
@@ -88,8 +100,9 @@ def _before(chain: HookChain, value: dict[str, Any]) -> TrackingEvent | str:
         value = changed
     try:
         return normalise(value)
-    except NormaliseError as exc:
-        return f"hook {chain.before[-1][0]} made an unreadable event ({exc.reason})"
+    except (NormaliseError, TypeError, ValueError, AttributeError) as exc:
+        reason = exc.reason if isinstance(exc, NormaliseError) else f"{type(exc).__name__}: {exc}"
+        return f"hook {chain.before[-1][0]} made an unreadable event ({reason})"
 
 
 def _after(chain: HookChain, items: list[bytes], event: dict[str, Any]) -> Translated:
@@ -104,7 +117,7 @@ def _after(chain: HookChain, items: list[bytes], event: dict[str, Any]) -> Trans
                 if item is not None and not isinstance(item, dict):
                     raise TypeError(f"returned {type(item).__name__}, not an object")
                 out_bytes = orjson.dumps(item) if item is not None else b""
-            except Exception as exc:
+            except FAILURES as exc:
                 record(name, "after", "failed", time.perf_counter() - start)
                 return f"hook {name} failed ({type(exc).__name__}: {exc})"
             record(

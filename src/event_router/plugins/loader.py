@@ -17,6 +17,7 @@ from typing import Any
 
 from event_router.events import TrackingEvent
 from event_router.plugins import Hook, TranslateFn, Translation
+from event_router.plugins.chain import FAILURES
 from event_router.plugins.figures import record
 from event_router.translate.errors import TranslationError
 from event_router.translate.options import Options
@@ -64,7 +65,7 @@ def _load(ep: EntryPoint, kind: str) -> Plugin:
             raise TypeError("expected an event_router.plugins.Hook")
         stages = tuple(s for s in ("before", "after") if getattr(value, s) is not None)
         return replace(base, hook=value, stages=stages)
-    except Exception as exc:  # a broken plugin is reported, never fatal
+    except FAILURES as exc:  # a broken plugin is reported, never fatal
         log.error("plugin %s (%s) cannot be loaded: %s", ep.name, ep.value, exc)
         return replace(base, error=f"{exc}")
 
@@ -113,7 +114,7 @@ def _guarded(plugin: str, protocol: str, fn: TranslateFn) -> RegistryFn:
         except TranslationError:
             record(plugin, stage, "dropped", time.perf_counter() - start)
             raise
-        except Exception as exc:
+        except FAILURES as exc:
             record(plugin, stage, "failed", time.perf_counter() - start)
             raise TranslationError(
                 f"plugin {plugin} failed ({type(exc).__name__}: {exc})"
