@@ -183,7 +183,7 @@ class Target:
             event = None
         where = f"{self.files[item.file].name}:{item.seq}"
         await asyncio.to_thread(
-            self.store.add_dead_letter,
+            self.store.dead_letters.add,
             consumer=self.name,
             event_seq=0,  # not from the journal: the reason says where it came from
             event_name=item.name,
