@@ -28,7 +28,7 @@ from event_router.sinks.outcome import Outcome, Verdict
 from event_router.store import Store
 
 # file index → (lines handled from the top, whole file handled)
-Moves = dict[int, tuple[int, bool]]
+FileProgress = dict[int, tuple[int, bool]]
 
 
 class DrySink:
@@ -92,8 +92,8 @@ class Target:
         self._resume: dict[int, int] = {}  # file → lines handled by an earlier run
         self._handled: dict[int, int] = {}
         self._batch: list[Item] = []
-        self._moves: Moves = {}
-        self._pipeline: deque[tuple[asyncio.Task[None], Moves]] = deque()
+        self._moves: FileProgress = {}
+        self._pipeline: deque[tuple[asyncio.Task[None], FileProgress]] = deque()
 
     def begin_file(self, file: int, ref: FileRef, handled: int, done: bool) -> None:
         """A file starts; `handled` lines of it reached the consumer in an earlier run."""

@@ -34,7 +34,7 @@ from event_router.sinks.base import SinkError, build_sink
 from event_router.sinks.outcome import Outcome, Verdict
 from event_router.store import Store, StoreError
 from event_router.translate import Options
-from event_router.translate.workers import TranslationPool, Warm
+from event_router.translate.workers import ProtocolPolicies, TranslationPool
 
 log = logging.getLogger(__name__)
 WARM_LAG = 10_000  # events: half the journal's in-memory tail
@@ -84,7 +84,7 @@ class Engine:
         self.pool = TranslationPool(translation_workers) if translation_workers > 0 else None
         self.stats: dict[str, Stats] = {}
         self.privacy = Privacy(Screen(secret_key, drop_fields))
-        self.warm: Warm = ()  # what sources translate ahead (see `sources.intake`)
+        self.warm: ProtocolPolicies = ()  # what sources translate ahead (see `sources.intake`)
         self._running: dict[str, Running] = {}
         self._options: dict[Policy, Options] = {}
         self._tables: tuple[IdentityTable, CourseCatalogue, frozenset[str]] | None = None
@@ -169,7 +169,7 @@ class Engine:
         task = asyncio.create_task(delivery.run(), name=f"deliver:{consumer.name}")
         self._running[consumer.name] = Running(consumer, delivery, task)
 
-    def _warm_pairs(self) -> Warm:
+    def _warm_pairs(self) -> ProtocolPolicies:
         """(protocol, identity policy) of the deliveries worth translating for at ingest: those
         that take every event and read the journal's in-memory tail (a consumer far behind would
         find those translations gone by the time it gets there)."""
