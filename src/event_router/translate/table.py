@@ -9,7 +9,7 @@ way the hand-written families do, so ids, actor, context and timestamps stay ali
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -19,6 +19,7 @@ from event_router.translate.caliper.common import registry as caliper_registry
 from event_router.translate.errors import TranslationError
 from event_router.translate.iri import iri_safe
 from event_router.translate.options import Options
+from event_router.translate.samples import SAMPLES, Sample
 from event_router.translate.xapi import vocabulary as v
 from event_router.translate.xapi.common import (
     Json,
@@ -119,8 +120,15 @@ def caliper_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Jso
     return translate
 
 
-def register(rows: Iterable[Row]) -> None:
-    """Register every row's xAPI translation, and its Caliper one where it has one."""
+def register(rows: Iterable[Row], samples: Mapping[str, Sample]) -> None:
+    """Register every row's xAPI translation, and its Caliper one where it has one, and the
+    family's sample events; a row without a sample (or a sample without a row) is a bug."""
+    rows = list(rows)
+    names = {row.name for row in rows}
+    if names != set(samples):
+        missing, extra = sorted(names - set(samples)), sorted(set(samples) - names)
+        raise ValueError(f"rows without a sample: {missing}; samples without a row: {extra}")
+    SAMPLES.update(samples)
     for row in rows:
         xapi_registry.register(row.name)(xapi_translation(row))
         if row.caliper is not None:
