@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from event_router.translate import Options, translate
-from event_router.translate.xapi.common import prune
+from event_router.translate.payload import prune
 from tests.conftest import ERB, erb_event
 
 XAPI_FIXTURES = sorted(p.stem for p in (ERB / "expected-xapi").glob("*.json"))

@@ -17,18 +17,13 @@ from event_router.events import TrackingEvent
 from event_router.translate.caliper.common import caliper_event
 from event_router.translate.caliper.common import registry as caliper_registry
 from event_router.translate.errors import TranslationError
-from event_router.translate.iri import iri_safe
+from event_router.translate.iri import block_iri, iri_safe
 from event_router.translate.options import Options
+from event_router.translate.payload import Json, referer_block_id
 from event_router.translate.samples import SAMPLES, Sample
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import (
-    Json,
-    activity,
-    block_iri,
-    statement,
-)
+from event_router.translate.xapi.common import activity, statement
 from event_router.translate.xapi.common import registry as xapi_registry
-from event_router.translate.xapi.problem import referer_block_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,10 @@ from typing import Any
 import orjson
 
 from event_router.events import TrackingEvent
+from event_router.translate.iri import uuid5_text
 from event_router.translate.options import Options
+from event_router.translate.payload import prune
 from event_router.translate.registry import Registry
-from event_router.translate.xapi.common import prune
-from event_router.translate.xapi.vocabulary import uuid5_text
 
 registry = Registry("caliper")
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from event_router.events import TrackingEvent
 from event_router.translate import samples as s
 from event_router.translate.errors import TranslationError
+from event_router.translate.iri import video_iri
 from event_router.translate.options import Options
+from event_router.translate.payload import Json
 from event_router.translate.samples import Sample
 from event_router.translate.table import (
     Caliper,
@@ -28,8 +30,6 @@ from event_router.translate.table import (
     xblock,
 )
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import Json
-from event_router.translate.xapi.video import video_iri
 
 COMPONENT = xblock("component_usage_id")
 SEQUENCE = xblock("id")

@@ -11,8 +11,9 @@ from __future__ import annotations
 from event_router.events import TrackingEvent
 from event_router.translate import samples as s
 from event_router.translate.errors import TranslationError
-from event_router.translate.iri import iri_safe
+from event_router.translate.iri import block_iri, iri_safe
 from event_router.translate.options import Options
+from event_router.translate.payload import Json, form_block_id, referer_block_id
 from event_router.translate.samples import Sample
 from event_router.translate.table import (
     Caliper,
@@ -26,8 +27,6 @@ from event_router.translate.table import (
     text,
 )
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import Json, block_iri
-from event_router.translate.xapi.problem import form_block_id, referer_block_id
 
 
 def problem(event: TrackingEvent, options: Options, data: Json) -> Target:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from event_router.events import TrackingEvent
 from event_router.translate import samples as s
 from event_router.translate.options import Options
+from event_router.translate.payload import Json
 from event_router.translate.samples import Sample
 from event_router.translate.table import (
     Caliper,
@@ -22,7 +23,6 @@ from event_router.translate.table import (
     result_extensions,
 )
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import Json
 
 _CHAPTER = lms_path("chapter")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from event_router.translate.payload import Json
 from event_router.translate.samples import Sample
 from event_router.translate.table import (
     Caliper,
@@ -21,7 +22,6 @@ from event_router.translate.table import (
     xblock,
 )
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import Json
 
 BLOCK = xblock()
 

@@ -6,7 +6,6 @@ queries and dashboards written against ERB's output keep working.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -18,20 +17,6 @@ TINCAN = "http://id.tincanapi.com"
 
 # ERB's namespace seed for statement ids (uuid5 of uuid5): changing it changes every id.
 _ID_SEED = uuid.UUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
-
-
-def uuid5_text(namespace: uuid.UUID, name: str) -> str:
-    """`str(uuid.uuid5(namespace, name))`, without building UUID objects (hot path)."""
-    prefix = _NAMESPACE_BYTES.get(namespace)
-    if prefix is None:
-        prefix = _NAMESPACE_BYTES.setdefault(namespace, namespace.bytes)
-    h = hashlib.sha1(prefix + name.encode()).hexdigest()
-    # Version 5 in the 13th hex digit; RFC 4122 variant (10xx) in the 17th.
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
-
-
-_NAMESPACE_BYTES: dict[uuid.UUID, bytes] = {}
-_VARIANT = {c: format(int(c, 16) & 0x3 | 0x8, "x") for c in "0123456789abcdef"}
 
 
 def id_namespace(key: str) -> uuid.UUID:
