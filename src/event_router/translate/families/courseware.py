@@ -194,15 +194,20 @@ ROWS = (
         request_page,
     ),
     # Video menus ERB lists but never translated
-    *(
-        Row(
-            f"edx.video.language_menu.{state}",
-            v.INTERACTED,
-            v.VIDEO,
-            _video,
-            result=result_extensions(language=v.EXT_VIDEO_CC_LANGUAGE),
-        )
-        for state in ("shown", "hidden")
+    Row(
+        "edx.video.language_menu.shown",
+        v.INTERACTED,
+        v.VIDEO,
+        _video,
+        result=result_extensions(language=v.EXT_VIDEO_CC_LANGUAGE),
+        caliper=Caliper("MediaEvent", "EnabledClosedCaptioning", "VideoObject"),
+    ),
+    Row(
+        "edx.video.language_menu.hidden",
+        v.INTERACTED,
+        v.VIDEO,
+        _video,
+        result=result_extensions(language=v.EXT_VIDEO_CC_LANGUAGE),
     ),
 )
 
@@ -322,7 +327,7 @@ SAMPLES = {
     "edx.video.language_menu.shown": Sample(
         "browser",
         "video",
-        lambda a: {"id": a.block.rsplit("@", 1)[-1], "code": "html5", "language": "en"},
+        lambda a: {"id": a.block.rsplit("@", 1)[-1], "code": "html5", "duration": 195.0},
     ),
     "edx.video.language_menu.hidden": Sample(
         "browser",
