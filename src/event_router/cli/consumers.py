@@ -85,16 +85,9 @@ def _json_value(text: str) -> Any:
 
 
 def _changes(
-    fields: dict[str, Any],
-    route_fields: dict[str, list[str] | None],
-    *,
-    header: list[str] | None,
-    override: list[str] | None,
-    sink_option: list[str] | None,
-    match: list[str] | None,
-    disabled: bool,
-    events: EventSet | None,
-) -> dict[str, Any]:
+    fields: dict[str, Any], route_fields: dict[str, Many], *, header: Many, override: Many,
+    sink_option: Many, match: Many, disabled: bool, events: EventSet | None,
+) -> dict[str, Any]:  # fmt: skip
     """The configuration the command line sets: `fields` and `route_fields` map configuration
     field names to option values (None means not given); the rest are parsed here."""
     changes: dict[str, Any] = {
