@@ -20,6 +20,7 @@ from event_router.translate.errors import TranslationError
 from event_router.translate.iri import block_iri, iri_safe
 from event_router.translate.options import Options
 from event_router.translate.payload import Json, referer_block_id
+from event_router.translate.payload import identifier as payload_identifier
 from event_router.translate.samples import SAMPLES, Sample
 from event_router.translate.xapi import vocabulary as v
 from event_router.translate.xapi.common import activity, statement
@@ -147,13 +148,8 @@ def text(data: Json, key: str) -> str | None:
 
 
 def identifier(data: Json, key: str) -> str:
-    """A required id: a non-blank string or an integer, else the event is refused."""
-    value = data.get(key)
-    if isinstance(value, str) and value.strip():
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise TranslationError(f"event data has no {key}")
+    """A required id field: a non-blank string or an integer, else the event is refused."""
+    return payload_identifier(data.get(key), f"{key} in its data")
 
 
 def number(data: Json, key: str) -> int | float | None:
