@@ -57,29 +57,40 @@ def samples() -> dict[str, Sample]:
 
 
 def tracking_event(name: str, about: About) -> Json:
-    """A whole tracking-log event for `name` from its sample (as the LMS would log it)."""
+    """A whole tracking-log event for `name` from its sample, with every field the LMS logs."""
     sample = samples()[name]
+    page = f"{about.lms_url}/courses/{about.course_id}/courseware/" + (
+        f"?activate_block_id={quote(about.block, safe='')}" if about.block else ""
+    )
     context: Json = {
         "course_id": about.course_id,
+        "course_user_tags": {},
         "org_id": about.course_id.split(":")[-1].split("+")[0],
         "user_id": about.user_id,
         "path": "/event" if sample.source == "browser" else f"/courses/{about.course_id}/x",
     }
     if about.block and sample.source == "server":
         context["module"] = {"display_name": sample.kind, "usage_key": about.block}
-    return {
+    event: Json = {
         "name": name,
         "event_type": name,
         "event_source": sample.source,
         "event": sample.payload(about),
         "username": about.username,
+        "ip": "10.1.2.3",
+        "agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+        "accept_language": "en-US,en;q=0.9",
         "time": about.time,
         "session": "0123456789abcdef0123456789abcdef",
         "host": about.lms_url.split("://")[-1],
-        "referer": f"{about.lms_url}/courses/{about.course_id}/courseware/"
-        + (f"?activate_block_id={quote(about.block, safe='')}" if about.block else ""),
+        "referer": page,
         "context": context,
     }
+    if sample.source == "browser":
+        event["page"] = page
+    else:  # the problem and ORA xmodules log their server events as page "x_module"
+        event["page"] = "x_module" if sample.kind in ("problem", "openassessment") else None
+    return event
 
 
 # Parts several families' samples share.

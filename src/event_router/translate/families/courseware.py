@@ -303,7 +303,7 @@ SAMPLES = {
         lambda a: {
             "location": a.block,
             "max_count": 1,
-            "previous_count": 0,
+            "previous_count": 1,
             "result": [],
             "added": [],
         },

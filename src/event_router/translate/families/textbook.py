@@ -148,7 +148,7 @@ SAMPLES = {
         "browser",
         "",
         lambda a: {
-            **s.pdf(a),
+            "chapter": s.pdf(a)["chapter"],  # the page is in `old`/`new`
             "name": "textbook.pdf.page.loaded",
             "new": 4,
             "old": 3,
@@ -171,7 +171,7 @@ SAMPLES = {
         "browser",
         "",
         lambda a: {
-            **s.pdf(a),
+            "chapter": s.pdf(a)["chapter"],  # no page: the viewer logs none for a chapter
             "name": "textbook.pdf.chapter.navigated",
             "chapter_title": "Chapter 1",
         },
@@ -204,7 +204,9 @@ SAMPLES = {
         "browser", "", s.pdf_search("textbook.pdf.search.executed")
     ),
     "textbook.pdf.search.navigatednext": Sample(
-        "browser", "", s.pdf_search("textbook.pdf.search.navigatednext")
+        "browser",
+        "",
+        lambda a: {**s.pdf_search("textbook.pdf.search.navigatednext")(a), "findPrevious": False},
     ),
     "textbook.pdf.search.highlight.toggled": Sample(
         "browser", "", s.pdf_search("textbook.pdf.search.highlight.toggled")
