@@ -47,7 +47,7 @@ def fill_store(store: Store, tmp_path: Path) -> None:
         writer.writerow(["", "ann", "xapi", "ann-by-name"])
     store.identities.import_csv(path)
     for seq, raw in enumerate([bus_event(7, None), log_line(None, "ann"), bus_event(8, "bob")]):
-        store.add_dead_letter("lrs", seq + 1, "edx.course.enrollment.activated", raw, "x")
+        store.dead_letters.add("lrs", seq + 1, "edx.course.enrollment.activated", raw, "x")
 
 
 def bodies(journal: SqliteJournal) -> list[tuple[int, bytes]]:
@@ -96,7 +96,7 @@ def test_forget_removes_the_learner_from_every_store_and_says_how_much(
         with store._db.read() as conn:
             rows = conn.execute(sa.select(retired_learners)).all()
         assert not any("ann" in str(row) or row[0] == "7" for row in rows)
-        table = store.identity_table()
+        table = store.identities.table()
         assert set(table.anonymous.values()) == {"bob-xapi", "bob-caliper"}
         assert [letter.event_seq for letter in store.dead_letters.list()] == [3]
         # Forgetting again finds nothing more, and lists nothing twice.

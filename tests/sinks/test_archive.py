@@ -82,7 +82,7 @@ def test_a_torn_last_member_is_cut_before_appending(tmp_path: Path) -> None:
     with path.open("ab") as file:
         file.write(torn)
     (outcome,) = send(LocalArchiveSink(archive(str(tmp_path)), clock=clock), encode(later))
-    assert outcome.ok
+    assert outcome.verdict is Verdict.DELIVERED
     assert lines(path.read_bytes()) == [kept, later]
 
 
@@ -90,7 +90,7 @@ def test_multi_line_items_become_one_line_and_file_urls_work(tmp_path: Path) -> 
     pretty = orjson.dumps(statement(), option=orjson.OPT_INDENT_2)
     consumer = archive(f"file://{tmp_path}")
     (outcome,) = send(consumer, [pretty])  # through build_sink
-    assert outcome.ok
+    assert outcome.verdict is Verdict.DELIVERED
     (path,) = tmp_path.rglob("*.jsonl.gz")
     assert lines(path.read_bytes()) == [orjson.loads(pretty)]
 
@@ -162,7 +162,7 @@ def test_damage_with_batches_after_it_sets_the_file_aside_instead_of_cutting(
     path.write_bytes(bytes(damaged) + gzip.compress(orjson.dumps(second) + b"\n"))
     before = path.read_bytes()
     (outcome,) = send(LocalArchiveSink(archive(str(tmp_path)), clock=clock), encode(later))
-    assert outcome.ok
+    assert outcome.verdict is Verdict.DELIVERED
     (aside,) = path.parent.glob("10.jsonl.gz.damaged-*")
     assert aside.read_bytes() == before  # every byte kept, the whole batch after the damage too
     assert lines(path.read_bytes()) == [later]

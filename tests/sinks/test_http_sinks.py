@@ -80,7 +80,7 @@ def test_wrong_credentials_pause(receiver: Receiver) -> None:
 
 def test_one_connection_is_kept_alive_across_batches(receiver: Receiver) -> None:
     outcomes = send(lrs(receiver), *[encode(statement()) for _ in range(5)])
-    assert all(o.ok for o in outcomes)
+    assert all(o.verdict is Verdict.DELIVERED for o in outcomes)
     assert len({e.client_port for e in receiver.exchanges}) == 1
 
 
@@ -158,7 +158,7 @@ def test_connection_refused_retries_then_the_same_sink_recovers(receiver: Receiv
         return [before, refused, after]
 
     before, refused, after = asyncio.run(run())
-    assert before.ok and after.ok
+    assert before.verdict is Verdict.DELIVERED and after.verdict is Verdict.DELIVERED
     assert (refused.verdict, refused.status) == (Verdict.RETRY, None)
     assert "ConnectError" in refused.detail
     assert receiver.count == 2
@@ -175,7 +175,7 @@ def test_a_poisoned_batch_is_rejected_whole_and_a_known_id_is_a_duplicate(
     )
     assert (rejected.verdict, rejected.status) == (Verdict.REJECTED, 400)
     assert bad["id"] in orjson.loads(rejected.detail)["ids"]
-    assert delivered.ok
+    assert delivered.verdict is Verdict.DELIVERED
     assert (duplicate.verdict, duplicate.status) == (Verdict.DUPLICATE, 409)
     assert receiver.ids == [good["id"]]
 

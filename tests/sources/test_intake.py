@@ -18,11 +18,11 @@ from event_router.sources.intake import IN_PROCESS_BELOW, Intake
 from event_router.sources.tracking_log import TrackingLogSource
 from event_router.translate import translate
 from event_router.translate.options import Options
-from event_router.translate.workers import TranslationPool, Warm, prepare_lines
+from event_router.translate.workers import ProtocolPolicies, TranslationPool, prepare_lines
 from tests.conftest import ERB, erb_fixture_names, erb_options
 
-XAPI: Warm = (("xapi", "anonymous"),)
-BOTH: Warm = (("caliper", "anonymous"), ("xapi", "anonymous"))
+XAPI: ProtocolPolicies = (("xapi", "anonymous"),)
+BOTH: ProtocolPolicies = (("caliper", "anonymous"), ("xapi", "anonymous"))
 PREFIX = b"2023-05-23 13:53:13,461 INFO 20 [tracking] logger.py:41 - "
 
 

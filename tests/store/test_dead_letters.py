@@ -88,28 +88,28 @@ def test_replay_lifecycle(store: Store) -> None:
     assert store.dead_letters.mark_for_replay([first]) == 1
     assert store.dead_letters.mark_for_replay(consumer="lrs") == 2  # second, third
     assert store.dead_letters.mark_for_replay(consumer="lrs") == 0  # already marked
-    assert [d.id for d in store.take_replays("lrs")] == [first, second, third]
-    assert store.take_replays("lrs") != []  # taking does not consume: at-least-once
+    assert [d.id for d in store.dead_letters.take_replays("lrs")] == [first, second, third]
+    assert store.dead_letters.take_replays("lrs") != []  # taking does not consume: at-least-once
     assert store.dead_letters.get(elsewhere).state is State.DEAD
 
-    assert store.mark_replayed(first) == 1
+    assert store.dead_letters.mark_replayed([first]) == 1
     replayed = store.dead_letters.get(first)
     assert replayed.state is State.REPLAYED and replayed.replayed_at is not None
-    store.mark_dead(second, 422, "still bad", reason="rejected on replay")
+    store.dead_letters.mark_dead(second, 422, "still bad", reason="rejected on replay")
     again = store.dead_letters.get(second)
     assert (again.state, again.status, again.answer) == (State.DEAD, 422, "still bad")
     assert again.reason == "rejected on replay"
-    assert [d.id for d in store.take_replays("lrs")] == [third]
+    assert [d.id for d in store.dead_letters.take_replays("lrs")] == [third]
 
     assert store.dead_letters.discard([third, first]) == 1  # a replayed one stays replayed
     assert store.dead_letters.get(third).state is State.DISCARDED
     assert store.dead_letters.mark_for_replay([third]) == 1  # discarded can come back
     assert store.dead_letters.discard(consumer="lrs") == 2
-    assert store.take_replays("lrs") == []
+    assert store.dead_letters.take_replays("lrs") == []
 
 
 def test_engine_shortcut_for_recording(store: Store) -> None:
-    letter_id = store.add_dead_letter(
+    letter_id = store.dead_letters.add(
         consumer="lrs",
         event_seq=3,
         event_name="n",

@@ -27,7 +27,7 @@ def test_import_identities_and_build_the_table(store: Store, tmp_path: Path) -> 
     path = write(tmp_path, "ids.csv", IDENTITIES)
     assert store.identities.import_csv(path) == 3
     assert store.identities.count() == 3
-    table = store.identity_table()
+    table = store.identities.table()
     edx = Learner("3", "edx")
     assert table.anonymous_id(Kind.XAPI, edx) == "32e08e30-f8ae-4ce2-94a8-c2bfe38a70cb"
     assert table.anonymous_id(Kind.XAPI, Learner("3", None)) is not None
@@ -44,7 +44,7 @@ def test_import_upserts_and_accepts_a_bom(store: Store, tmp_path: Path) -> None:
     newer = "user_id,username,kind,anonymous_id\n3,edx,XAPI,11111111-0000-4000-8000-000000000000\n"
     store.identities.import_csv(write(tmp_path, "b.csv", newer, encoding="utf-8-sig"))
     assert store.identities.count() == 3
-    anonymous = store.identity_table().anonymous_id(Kind.XAPI, Learner("3", "edx"))
+    anonymous = store.identities.table().anonymous_id(Kind.XAPI, Learner("3", "edx"))
     assert anonymous == "11111111-0000-4000-8000-000000000000"
 
 
@@ -84,7 +84,7 @@ def test_courses_import_and_catalogue(store: Store, tmp_path: Path) -> None:
     assert store.courses.import_csv(write(tmp_path, "c.csv", text)) == 2
     renamed = "course_id,display_name\ncourse-v1:a+b+c,Renamed\n"
     store.courses.import_csv(write(tmp_path, "d.csv", renamed))
-    catalogue = store.catalogue()
+    catalogue = store.courses.catalogue()
     assert len(catalogue) == store.courses.count() == 2
     assert catalogue.name("course-v1:edX+DemoX+Demo_Course") == "Demonstration Course"
     assert catalogue.name("course-v1:a+b+c") == "Renamed"

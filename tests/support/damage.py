@@ -9,13 +9,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from event_router.events import TrackingEvent, normalise
 from event_router.events.normalise import NormaliseError
 from event_router.translate import Options, TranslationError, translate
-from event_router.translate.caliper.common import envelope
+from event_router.translate.caliper.common import Envelope
 from tests.conftest import erb_event
 from tests.validation import (
     assert_valid_caliper_envelope,
@@ -40,7 +41,8 @@ def assert_valid(protocol: str, outputs: list[dict[str, Any]]) -> None:
         for event in outputs:
             assert_valid_caliper_event(event)
         if outputs:
-            assert_valid_caliper_envelope(envelope(outputs, SENSOR, SENT))
+            wrapped = Envelope(SENSOR, clock=lambda: SENT).wrap([orjson.dumps(o) for o in outputs])
+            assert_valid_caliper_envelope(orjson.loads(wrapped))
 
 
 COURSE = "course-v1:edX+DemoX+Demo_Course"

@@ -14,7 +14,7 @@ import pytest
 from event_router.events import TrackingEvent, normalise
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.translate import Options, TranslationError, translate
-from event_router.translate.xapi.common import prune
+from event_router.translate.payload import prune
 from tests.conftest import erb_options
 from tests.validation import assert_valid_caliper_event, assert_valid_xapi
 

@@ -28,3 +28,27 @@ def test_statement_ids_are_erb_ids_and_stable(options: Options) -> None:
     first = translate(event, "xapi", options)
     assert translate(event, "xapi", options) == first
     assert first[0]["id"] == "203e182c-6a2d-5458-9c61-a271297d459a"  # ERB's golden id
+
+
+def test_one_caliper_envelope_builder() -> None:
+    """The sink and `transform` wrap events with `Envelope`: head once, events spliced as bytes."""
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from event_router.translate.caliper.common import CONTEXT, Envelope
+
+    moment = datetime(2026, 12, 6, 7, 0, 1, 234567, tzinfo=UTC)
+    events = [orjson.dumps({"id": "urn:uuid:1"}), orjson.dumps({"id": "urn:uuid:2"})]
+    plain = orjson.loads(Envelope("urn:s", clock=lambda: moment).wrap(events))
+    assert plain == {
+        "sensor": "urn:s",
+        "sendTime": "2026-12-06T07:00:01.234Z",
+        "dataVersion": CONTEXT,
+        "data": [{"id": "urn:uuid:1"}, {"id": "urn:uuid:2"}],
+    }
+    extra = {"sensor": "urn:other", "data": ["never"], "custom": 1}
+    merged = orjson.loads(Envelope("urn:s", extra, clock=lambda: moment).wrap(events))
+    assert merged["sensor"] == "urn:other" and merged["custom"] == 1
+    assert merged["data"] == plain["data"]
+    assert orjson.loads(Envelope("urn:s").wrap([]))["data"] == []

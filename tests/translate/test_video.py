@@ -311,14 +311,23 @@ def test_every_name_in_both_protocols(name: str, options: Options) -> None:
     assert caliper["object"]["type"] == "VideoObject"
 
 
-@pytest.mark.parametrize(
-    "name", ["edx.video.language_menu.shown", "edx.video.language_menu.hidden"]
-)
-def test_language_menu_has_no_caliper_translation(name: str, options: Options) -> None:
-    """ERB translates neither protocol; xAPI now does (tests/translate/test_coverage.py), Caliper
-    has no media action for a language menu."""
+def test_language_menu_shown_is_caliper_captions_enabled(options: Options) -> None:
+    """ERB translates neither name; `edx.video.language_menu.shown` is the `name` the LMS gives
+    `video_show_cc_menu` (the same menu), which ERB's Caliper side takes as captions enabled."""
+    (caliper,) = _ours(_named("edx.video.language_menu.shown"), "caliper", options)
+    (legacy,) = _ours(_named("video_show_cc_menu"), "caliper", options)
+    assert (caliper["type"], caliper["action"]) == ("MediaEvent", "EnabledClosedCaptioning")
+    assert caliper["object"]["id"] == legacy["object"]["id"] == VIDEO_IRI
+    assert caliper["object"]["type"] == "VideoObject"
+    assert_valid_caliper_event(caliper)
+
+
+def test_language_menu_hidden_has_no_caliper_translation(options: Options) -> None:
+    """Not translated to Caliper yet: ERB takes the legacy name of this event,
+    `video_hide_cc_menu`, as captions disabled, though the LMS logs it when a learner picks a
+    caption language; that choice is left open here."""
     with pytest.raises(TranslationError):
-        translate(normalise(_named(name)), "caliper", options)
+        translate(normalise(_named("edx.video.language_menu.hidden")), "caliper", options)
 
 
 def test_caption_state(options: Options) -> None:

@@ -82,7 +82,7 @@ def test_replay_and_discard_by_ids_and_by_consumer(web: Web) -> None:
     ids = seed(web)
     client = web.admin()
     assert client.post("/api/v1/dead-letters/replay", json={"ids": ids[:2]}).json() == {"marked": 2}
-    assert [d.id for d in web.store.take_replays("a")] == ids[:2]
+    assert [d.id for d in web.store.dead_letters.take_replays("a")] == ids[:2]
     assert client.post("/api/v1/dead-letters/discard", json={"consumer": "b"}).json() == {
         "discarded": 2
     }

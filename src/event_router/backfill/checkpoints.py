@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from event_router.backfill.inputs import digest
 from event_router.home import private_file
+from event_router.reading import digest
 from event_router.walmode import use_wal
 
 _SCHEMA = """

@@ -1,22 +1,20 @@
 """Which files a backfill reads, and reading them as blocks of whole lines.
 
 Paths, directories and globs, locally or at any fsspec URL (`s3://bucket/logs/*.gz`), in the order
-given, each glob sorted by name. Files are read in large blocks cut after a newline (workers split
-them, so the main process never touches single lines), gunzipped when their name ends in `.gz` or
-their content starts with the gzip magic bytes.
+given, each glob sorted by name. Files are opened by `event_router.reading` (gzip by name or
+content) and read in large blocks cut after a newline (workers split them, so the main process
+never touches single lines).
 """
 
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
 
-from event_router.gunzip import open_gzip
+from event_router.reading import open_file, whole_lines, why
 
 _GLOB_CHARACTERS = frozenset("*?[")
 BLOCK = 1 << 20  # bytes per block handed to a worker (about a thousand tracking-log lines)
@@ -95,29 +93,15 @@ def _remote(pattern: str) -> list[Input]:
         raise InputError(f"{pattern}: {type(exc).__name__}: {exc}") from None
 
 
-def _open_raw(item: Input) -> IO[bytes]:
-    if not item.remote:
-        return open(item.name, "rb")  # closed by Reader.close
-    import fsspec
-
-    opened: Any = fsspec.open(item.name, "rb").open()
-    return opened  # type: ignore[no-any-return]
-
-
 class Reader:
     """Blocks of whole lines from one input, with how far into the stored bytes it has read."""
 
     def __init__(self, item: Input) -> None:
         self.item = item
         try:
-            self._raw = _open_raw(item)
-            magic = self._raw.read(2)
-            self._raw.seek(0)
+            self._file = open_file(item.name, remote=item.remote)  # closed by Reader.close
         except Exception as exc:  # OSError locally; anything from a cloud client
-            raise InputError(f"{item.name}: cannot open: {_why(exc)}") from None
-        self._stream: IO[bytes] = self._raw
-        if item.name.endswith(".gz") or magic == b"\x1f\x8b":
-            self._stream = open_gzip(self._raw)  # every member; bad data is a GzipError
+            raise InputError(f"{item.name}: cannot open: {why(exc)}") from None
         self._pending = b""
         self._eof = False
         self.head = b""
@@ -126,7 +110,7 @@ class Reader:
     def position(self) -> int:
         """Stored (possibly compressed) bytes consumed so far, for progress."""
         try:
-            return int(self._raw.tell())
+            return int(self._file.raw.tell())
         except (OSError, ValueError):
             return 0
 
@@ -152,37 +136,24 @@ class Reader:
                 block, self._pending = self._pending, b""
                 yield block
                 continue
-            cut = self._pending.rfind(b"\n") + 1
-            if not cut:  # one line longer than everything held: read on
+            block, rest = whole_lines(self._pending)
+            if not block:  # one line longer than everything held: read on
                 self._fill()
                 continue
-            block, self._pending = self._pending[:cut], self._pending[cut:]
+            self._pending = rest
             yield block
 
     def _fill(self) -> None:
         try:
-            data = self._stream.read(BLOCK)
+            data = self._file.content.read(BLOCK)
         except (OSError, EOFError, ValueError) as exc:
-            raise InputError(f"{self.item.name}: read failed: {_why(exc)}") from None
+            raise InputError(f"{self.item.name}: read failed: {why(exc)}") from None
         except Exception as exc:  # cloud clients raise their own kinds
-            raise InputError(f"{self.item.name}: read failed: {_why(exc)}") from None
+            raise InputError(f"{self.item.name}: read failed: {why(exc)}") from None
         if data:
             self._pending += data
         else:
             self._eof = True
 
     def close(self) -> None:
-        try:
-            self._stream.close()
-        finally:
-            self._raw.close()
-
-
-def digest(head: bytes) -> str:
-    return hashlib.sha1(head).hexdigest()
-
-
-def _why(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
+        self._file.close()

@@ -116,7 +116,7 @@ def _plan(settings: Settings, job: Job) -> tuple[list[Consumer], worker.Plan]:
     try:
         with Store.from_settings(settings) as store:
             known = {c.name: c for c in store.consumers.list()}
-            identities, catalogue = store.identity_table(), store.catalogue()
+            identities, catalogue = store.identities.table(), store.courses.catalogue()
             retired = store.retired.keys()
     except StoreError as exc:
         raise JobError(str(exc), 1) from None

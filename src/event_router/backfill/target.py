@@ -29,7 +29,7 @@ from event_router.store import Store
 from event_router.translate.validate import invalid
 
 # file index → (lines handled from the top, whole file handled)
-Moves = dict[int, tuple[int, bool]]
+FileProgress = dict[int, tuple[int, bool]]
 
 
 class DrySink:
@@ -95,8 +95,8 @@ class Target:
         self._resume: dict[int, int] = {}  # file → lines handled by an earlier run
         self._handled: dict[int, int] = {}
         self._batch: list[Item] = []
-        self._moves: Moves = {}
-        self._pipeline: deque[tuple[asyncio.Task[None], Moves]] = deque()
+        self._moves: FileProgress = {}
+        self._pipeline: deque[tuple[asyncio.Task[None], FileProgress]] = deque()
 
     def begin_file(self, file: int, ref: FileRef, handled: int, done: bool) -> None:
         """A file starts; `handled` lines of it reached the consumer in an earlier run."""
@@ -197,7 +197,7 @@ class Target:
             event = None
         where = f"{self.files[item.file].name}:{item.seq}"
         await asyncio.to_thread(
-            self.store.add_dead_letter,
+            self.store.dead_letters.add,
             consumer=self.name,
             event_seq=0,  # not from the journal: the reason says where it came from
             event_name=item.name,

@@ -85,49 +85,37 @@ def _json_value(text: str) -> Any:
         return text
 
 
-def _changes(options: dict[str, Any]) -> dict[str, Any]:
-    """The configuration fields the command line sets (None means not given)."""
-    changes: dict[str, Any] = {}
-    for field in (
-        "protocol", "sink", "url", "auth", "username", "password", "token", "signing_secret",
-        "batch_size", "linger", "max_in_flight", "timeout", "identity", "sensor_id",
-        "guest_learners", "validate_items", "hook",
-    ):  # fmt: skip
-        if options[field] is not None:
-            value = options[field]
-            changes[field] = value.value if hasattr(value, "value") else value
-    if "validate_items" in changes:
-        changes["validate"] = changes.pop("validate_items")
-    if "hook" in changes:
-        hooks = changes.pop("hook")
-        changes["hooks"] = [] if hooks == [""] else hooks
-    if options["header"] is not None:
-        changes["headers"] = dict(_pairs(options["header"], "--header"))
-    if options["override"] is not None:
-        pairs = _pairs(options["override"], "--override")
+def _changes(
+    fields: dict[str, Any], route_fields: dict[str, Many], *, header: Many, override: Many,
+    sink_option: Many, match: Many, disabled: bool, events: EventSet | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The configuration the command line sets: `fields` and `route_fields` map configuration
+    field names to option values (None means not given); the rest are parsed here."""
+    changes: dict[str, Any] = {
+        field: value.value if hasattr(value, "value") else value
+        for field, value in fields.items()
+        if value is not None
+    }
+    if header is not None:
+        changes["headers"] = dict(_pairs(header, "--header"))
+    if override is not None:
+        pairs = _pairs(override, "--override")
         changes["override_args"] = {key: _json_value(value) for key, value in pairs}
-    if options["sink_option"] is not None:
-        pairs = _pairs(options["sink_option"], "--sink-option")
+    if sink_option is not None:
+        pairs = _pairs(sink_option, "--sink-option")
         changes["sink_options"] = {key: _json_value(value) for key, value in pairs}
-    route: dict[str, Any] = {}
-    for option, field in (
-        ("allow", "allow"), ("deny", "deny"), ("course", "courses"),
-        ("org", "orgs"), ("site", "sites"), ("user", "users"),
-        ("activity_type", "activity_types"),
-    ):  # fmt: skip
-        if options[option] is not None:
-            route[field] = options[option]
-    if options["match"] is not None:
+    route: dict[str, Any] = {k: v for k, v in route_fields.items() if v is not None}
+    if match is not None:
         params: dict[str, list[str]] = {}
-        for path, regex in _pairs(options["match"], "--match"):
+        for path, regex in _pairs(match, "--match"):
             params.setdefault(path, []).append(regex)
         route["match_params"] = {k: v[0] if len(v) == 1 else v for k, v in params.items()}
     if route:
         changes["route"] = route
-    if options["disabled"]:
+    if disabled:
         changes["enabled"] = False
-    if options["events"] is not None:
-        changes["events"] = options["events"].value
+    if events is not None:
+        changes["events"] = events.value
     return changes
 
 
@@ -225,7 +213,22 @@ def _edit(
     ] = None,
     home: Annotated[Path | None, HOME] = None,
 ) -> None:
-    changes = _changes(locals())
+    fields = {
+        "protocol": protocol, "sink": sink, "url": url, "auth": auth, "username": username,
+        "password": password, "token": token, "signing_secret": signing_secret,
+        "batch_size": batch_size, "linger": linger, "max_in_flight": max_in_flight,
+        "timeout": timeout, "identity": identity, "sensor_id": sensor_id,
+        "guest_learners": guest_learners, "validate": validate_items,
+        "hooks": None if hook is None else [] if hook == [""] else hook,
+    }  # fmt: skip
+    route_fields = {
+        "allow": allow, "deny": deny, "courses": course, "orgs": org, "sites": site,
+        "users": user, "activity_types": activity_type,
+    }  # fmt: skip
+    changes = _changes(
+        fields, route_fields, header=header, override=override, sink_option=sink_option,
+        match=match, disabled=disabled, events=events,
+    )  # fmt: skip
     adding = ctx.info_name == "add"
     if not adding and not changes:
         fail("nothing to change: give at least one option", 2)

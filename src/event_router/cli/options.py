@@ -60,8 +60,8 @@ def translation_options(
 
         try:
             with Store.from_settings(config) as store:
-                table = table if identities else store.identity_table()
-                catalogue = catalogue if courses else store.catalogue()
+                table = table if identities else store.identities.table()
+                catalogue = catalogue if courses else store.courses.catalogue()
         except StoreError as exc:
             raise typer.BadParameter(str(exc), param_hint="--home") from None
     identity = IdentityPolicy(config.resolved_secret(), config.lms_url, table, policy)

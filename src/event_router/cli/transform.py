@@ -18,10 +18,10 @@ from event_router.cli.options import HOME, LMS_URL, privacy_screen, settings, tr
 from event_router.events import TrackingEvent
 from event_router.plugins.chain import HookChain, hooked
 from event_router.privacy.screen import Screen
+from event_router.reading import Raw, parse_raw, read_raw
 from event_router.routing.identity import Policy
-from event_router.sources.files import Raw, parse_raw, read_raw
 from event_router.translate import Options, TranslationError, translate
-from event_router.translate.caliper.common import envelope
+from event_router.translate.caliper.common import Envelope
 from event_router.translate.pool import WorkerPool
 
 
@@ -220,6 +220,7 @@ def _translate_chunk(chunk: _Chunk | str) -> _Result | str:
         return chunk
     job = _JOB
     assert job is not None
+    envelope = Envelope(job.sensor) if job.sensor is not None else None
     lines: list[bytes] = []
     errors: list[str] = []
     skipped: Counter[str] = Counter()
@@ -243,9 +244,9 @@ def _translate_chunk(chunk: _Chunk | str) -> _Result | str:
                 results = _hooked(event, job)
             else:
                 results = translate(event, job.protocol, job.options)
-            if job.sensor is not None:
-                results = [envelope(results, job.sensor)]
             written = [orjson.dumps(result) for result in results]
+            if envelope is not None:
+                written = [envelope.wrap(written)]
         except (TranslationError, orjson.JSONEncodeError) as exc:
             reason = getattr(exc, "reason", f"the translation cannot be written as JSON ({exc})")
             skipped[reason] += 1

@@ -21,7 +21,7 @@ from typing import Any
 from event_router.delivery.backoff import backoff, paused
 from event_router.delivery.encoder import Encoder, Skip
 from event_router.delivery.reader import Read, Reader
-from event_router.delivery.sender import DeadLetter, Item, More, Sender
+from event_router.delivery.sender import DeadLetter, FollowingItems, Item, Sender
 from event_router.delivery.stats import State, Stats
 from event_router.journal import JournalUnavailable
 from event_router.sinks.base import Sink
@@ -124,7 +124,7 @@ class Delivery:
             self.stats.state = State.STOPPED
         log.debug("%s stopped at %d", self.consumer.name, self.stats.cursor)
 
-    def _more(self, batch: Batch, ready: asyncio.Queue[Batch]) -> More | None:
+    def _more(self, batch: Batch, ready: asyncio.Queue[Batch]) -> FollowingItems | None:
         """With one batch in flight, a lone item of `batch` with nothing after it to probe with
         (a batch of one, in a quiet moment) may take in the next batch read ahead: its items are
         settled with this batch, and the cursor then moves over both at once."""

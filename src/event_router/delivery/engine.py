@@ -35,7 +35,7 @@ from event_router.sinks.base import SinkError, build_sink
 from event_router.sinks.outcome import Outcome, Verdict
 from event_router.store import Store, StoreError
 from event_router.translate import Options
-from event_router.translate.workers import TranslationPool, Warm
+from event_router.translate.workers import ProtocolPolicies, TranslationPool
 
 log = logging.getLogger(__name__)
 WARM_LAG = 10_000  # events: half the journal's in-memory tail
@@ -85,7 +85,7 @@ class Engine:
         self.pool = TranslationPool(translation_workers) if translation_workers > 0 else None
         self.stats: dict[str, Stats] = {}
         self.privacy = Privacy(Screen(secret_key, drop_fields))
-        self.warm: Warm = ()  # what sources translate ahead (see `sources.intake`)
+        self.warm: ProtocolPolicies = ()  # what sources translate ahead (see `sources.intake`)
         self._running: dict[str, Running] = {}
         self._options: dict[Policy, Options] = {}
         self._tables: tuple[IdentityTable, CourseCatalogue, frozenset[str]] | None = None
@@ -119,7 +119,7 @@ class Engine:
 
     async def sync(self) -> None:
         """Apply consumer changes from the store (and fresh identity/course tables)."""
-        revision = await asyncio.to_thread(self.store.consumers_revision)
+        revision = await asyncio.to_thread(self.store.consumers.revision)
         if revision == self._revision and not self._tables_stale():
             self._reap()
             return
@@ -171,7 +171,7 @@ class Engine:
         task = asyncio.create_task(delivery.run(), name=f"deliver:{consumer.name}")
         self._running[consumer.name] = Running(consumer, delivery, task)
 
-    def _warm_pairs(self) -> Warm:
+    def _warm_pairs(self) -> ProtocolPolicies:
         """(protocol, identity policy) of the deliveries worth translating for at ingest: those
         that take every event and read the journal's in-memory tail (a consumer far behind would
         find those translations gone by the time it gets there)."""
@@ -241,7 +241,7 @@ class Engine:
         """The identity and course tables, if they or the retired list differ from those in use
         (the workers are then restarted with them, their work under way finishing with the old
         ones). A new retired list is the privacy screen's from now on, here and in the workers."""
-        identities, catalogue = self.store.identity_table(), self.store.catalogue()
+        identities, catalogue = self.store.identities.table(), self.store.courses.catalogue()
         retired = self.store.retired.keys()
         self._last_tables = time.monotonic()
         if self._options and self._tables == (identities, catalogue, retired):
@@ -321,7 +321,7 @@ class Engine:
     ) -> None:
         """Keep what the endpoint refused, with the event it came from and the answer."""
         await asyncio.to_thread(
-            self.store.add_dead_letter,
+            self.store.dead_letters.add,
             consumer=consumer,
             event_seq=item.seq,
             event_name=item.name,
@@ -335,17 +335,17 @@ class Engine:
     async def _replays(self) -> None:
         """Re-send the dead letters an operator marked for replay; transient failures wait."""
         for name, running in list(self._running.items()):
-            letters = await asyncio.to_thread(self.store.take_replays, name)
+            letters = await asyncio.to_thread(self.store.dead_letters.take_replays, name)
             for letter in letters:
                 outcome = await running.delivery.sink.send([orjson.dumps(letter.item)])
                 if outcome.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
-                    await asyncio.to_thread(self.store.mark_replayed, letter.id)
+                    await asyncio.to_thread(self.store.dead_letters.mark_replayed, [letter.id])
                     running.delivery.stats.delivered += 1
                 elif outcome.verdict in (Verdict.RETRY, Verdict.PAUSE):
                     break  # the endpoint is not taking anything now: try again next round
                 else:
                     await asyncio.to_thread(
-                        self.store.mark_dead, letter.id, outcome.status, outcome.detail
+                        self.store.dead_letters.mark_dead, letter.id, outcome.status, outcome.detail
                     )
 
 

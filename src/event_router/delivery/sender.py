@@ -48,7 +48,7 @@ DeadLetter = Callable[[Item, Outcome], Awaitable[None]]
 Paused = Callable[[Outcome], Awaitable[None]]
 # The items that come after a batch (the delivery's next batch, merged into this one; none if
 # there is none yet): asked for when a lone item has nothing after it to probe with.
-More = Callable[[], Awaitable[list[Item]]]
+FollowingItems = Callable[[], Awaitable[list[Item]]]
 
 
 @dataclass(slots=True)
@@ -56,7 +56,7 @@ class _Batch:
     """One `deliver` call: its items (parts are lists of positions), and what the endpoint did."""
 
     items: list[Item]
-    more: More | None = None
+    more: FollowingItems | None = None
     done: set[int] = field(default_factory=set)  # positions settled ahead of their turn (probes)
     accepted: int = 0  # sends of this batch's items that the endpoint accepted
 
@@ -85,7 +85,7 @@ class Sender:
         self._paused = paused
         self._accepted = 0  # sends the endpoint accepted, of any batch (others may be in flight)
 
-    async def deliver(self, items: list[Item], more: More | None = None) -> None:
+    async def deliver(self, items: list[Item], more: FollowingItems | None = None) -> None:
         """Settle every item: delivered, duplicate, or dead letter. `more` lets a lone item with
         nothing after it probe with what follows the batch (`_probe`); what it hands over is
         appended to `items` and settled here too.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from event_router.generate.visit import Json, Step, Visit
-from event_router.generate.world import hex_id
+from event_router.translate.samples import hex_id
 
 DISCUSSION_API = "/api/discussion/v1"
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 from event_router.generate.visit import Json, Step, Visit, blocks_of, completion, ident
-from event_router.generate.world import Block, Question, Subsection, hex_id
+from event_router.generate.world import Block, Question, Subsection
+from event_router.translate.samples import hex_id
 
 PASS_CUTOFF = 0.6  # the course grade a learner passes with
 

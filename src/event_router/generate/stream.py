@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from event_router.generate.activities import Progress, Step, Visit, visit_steps
-from event_router.generate.world import World, hex_id
+from event_router.generate.world import World
+from event_router.translate.samples import hex_id
 
 DEFAULT_START = datetime(2024, 3, 1, tzinfo=UTC)
 _PROCESS = 20  # the pid in the LMS logger prefix

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from event_router.generate.world import Block, Course, Learner, Subsection, hex_id
+from event_router.generate.world import Block, Course, Learner, Subsection
+from event_router.translate.samples import hex_id
 
 Json = dict[str, Any]
 

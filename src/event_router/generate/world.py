@@ -7,9 +7,10 @@ subsections, units) holding videos, problems and HTML blocks, and one special ex
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass, field
+
+from event_router.translate.samples import hex_id
 
 ORGS = ("edX", "MITx", "HarvardX", "DelftX", "UQx", "BerkeleyX", "TUMx", "KyotoUx")
 SUBJECTS = (
@@ -54,11 +55,6 @@ QUESTIONS: tuple[tuple[str, str, str, str | list[str]], ...] = (
     ("customresponse", "textline", "Enter a palindrome.", "level"),
 )
 EXAM_KINDS = ("timed", "practice", "proctored")
-
-
-def hex_id(*parts: object) -> str:
-    """A stable 32-hex block id, like the ones Studio assigns."""
-    return hashlib.md5(":".join(map(str, parts)).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Protocol, TypeVar
 
 from event_router.events import TrackingEvent
 
-Ahead = dict[tuple[str, str], list[bytes] | str]
+IngestTranslations = dict[tuple[str, str], list[bytes] | str]
 """One event's translations made at ingest, by (protocol, identity policy): the serialised items,
 or why there are none."""
 
@@ -38,7 +38,7 @@ class Journal(Protocol):
         seen: tuple[str, Sequence[str]] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[Ahead] | None = None,
+        ahead: Sequence[IngestTranslations] | None = None,
     ) -> Future[tuple[int, int]]:
         """Queue events, a source position and idempotency keys for one atomic commit.
 
@@ -53,7 +53,7 @@ class Journal(Protocol):
         events: Sequence[TrackingEvent] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[Ahead] | None = None,
+        ahead: Sequence[IngestTranslations] | None = None,
     ) -> tuple[int, int]:
         """`submit` and wait for the commit; raises `JournalFull` when refused."""
         ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
-from event_router.journal.base import Ahead
+from event_router.journal.base import IngestTranslations
 
 REDACTED = "event_router.redacted"
 """The name of an event whose learner was forgotten: kept in place (seq, time), never delivered."""
@@ -45,7 +45,7 @@ class Entry:
         event: TrackingEvent | None = None,
         body: bytes = b"",
         name: str | None = None,
-        ahead: Ahead | None = None,
+        ahead: IngestTranslations | None = None,
     ) -> None:
         self.seq = seq
         self.ingested_at = ingested_at

@@ -36,7 +36,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
-from event_router.journal.base import Ahead, batches
+from event_router.journal.base import IngestTranslations, batches
 from event_router.journal.entry import Entry, JournalFull
 from event_router.journal.kafka_state import JournalState
 from event_router.kafka.settings import KafkaSettings
@@ -177,7 +177,7 @@ class KafkaJournal:
         seen: tuple[str, Sequence[str]] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[Ahead] | None = None,
+        ahead: Sequence[IngestTranslations] | None = None,
     ) -> Future[tuple[int, int]]:
         """Queue events, a source position and idempotency keys; the future resolves to the
         (first, last) seq once Kafka acknowledged every event, or raises `JournalFull`."""
@@ -197,7 +197,7 @@ class KafkaJournal:
         events: Sequence[TrackingEvent] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[Ahead] | None = None,
+        ahead: Sequence[IngestTranslations] | None = None,
     ) -> tuple[int, int]:
         write = self.submit(bodies, position, None, events, names=names, ahead=ahead)
         return await asyncio.wrap_future(write)

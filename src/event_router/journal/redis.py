@@ -42,7 +42,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
-from event_router.journal.base import Ahead, batches
+from event_router.journal.base import IngestTranslations, batches
 from event_router.journal.entry import Entry, JournalFull
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ class RedisJournal:
         seen: tuple[str, Sequence[str]] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[Ahead] | None = None,
+        ahead: Sequence[IngestTranslations] | None = None,
     ) -> Future[tuple[int, int]]:
         """Queue events (raw JSON bytes), a source position and idempotency keys for one commit.
 
@@ -185,7 +185,7 @@ class RedisJournal:
         events: Sequence[TrackingEvent] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[Ahead] | None = None,
+        ahead: Sequence[IngestTranslations] | None = None,
     ) -> tuple[int, int]:
         write = self.submit(bodies, position, None, events, names=names, ahead=ahead)
         return await asyncio.wrap_future(write)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
 from event_router.home import private_file
-from event_router.journal.base import Ahead, batches
+from event_router.journal.base import IngestTranslations, batches
 from event_router.journal.entry import REDACTED, Entry, JournalFull, redacted_body
 from event_router.journal.housekeeping import Housekeeping, first_since
 from event_router.journal.schema import migrate
@@ -43,7 +43,7 @@ class _Write:
     future: Future[tuple[int, int]]
     seen: tuple[str, Sequence[str]] | None = None
     names: Sequence[str] | None = None
-    ahead: Sequence[Ahead] | None = None
+    ahead: Sequence[IngestTranslations] | None = None
 
 
 def _entries(write: _Write, first: int, now: float) -> list[Entry]:
@@ -109,7 +109,7 @@ class SqliteJournal(Housekeeping):
         seen: tuple[str, Sequence[str]] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[Ahead] | None = None,
+        ahead: Sequence[IngestTranslations] | None = None,
     ) -> Future[tuple[int, int]]:
         """Queue events (raw JSON bytes) and/or a source position and cursor moves for one commit.
 
@@ -132,7 +132,7 @@ class SqliteJournal(Housekeeping):
         events: Sequence[TrackingEvent] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[Ahead] | None = None,
+        ahead: Sequence[IngestTranslations] | None = None,
     ) -> tuple[int, int]:
         write = self.submit(bodies, position, None, events, names=names, ahead=ahead)
         return await asyncio.wrap_future(write)

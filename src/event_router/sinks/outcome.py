@@ -33,10 +33,6 @@ class Outcome:
     retry_after: float | None = None  # seconds the endpoint asked us to wait
     latency: float = 0.0  # seconds spent on the request
 
-    @property
-    def ok(self) -> bool:
-        return self.verdict is Verdict.DELIVERED
-
 
 _REJECTED = frozenset({400, 413, 422})
 _RETRY = frozenset({408, 429})

@@ -22,12 +22,17 @@ from collections.abc import Callable, Sequence
 from event_router.events import TrackingEvent
 from event_router.journal import Journal
 from event_router.privacy.screen import Privacy
-from event_router.translate.workers import Prepared, TranslationPool, Warm, prepare_lines
+from event_router.translate.workers import (
+    Prepared,
+    ProtocolPolicies,
+    TranslationPool,
+    prepare_lines,
+)
 
 IN_PROCESS_BELOW = 32_768  # bytes: a trickle is quicker done here than by a round trip
 
 
-def _no_warm() -> Warm:
+def _no_warm() -> ProtocolPolicies:
     return ()
 
 
@@ -38,7 +43,7 @@ class Intake:
         self,
         journal: Journal,
         pool: TranslationPool | None = None,
-        warm: Callable[[], Warm] = _no_warm,
+        warm: Callable[[], ProtocolPolicies] = _no_warm,
         privacy: Privacy | None = None,
     ) -> None:
         self.journal = journal

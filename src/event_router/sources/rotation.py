@@ -11,12 +11,11 @@ recognised by the two digests of its decompressed bytes.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
-from event_router.gunzip import open_gzip
+from event_router import reading
 
 HEAD = 1024  # bytes that fingerprint a file's start, and the region before an offset
 
@@ -24,15 +23,13 @@ HEAD = 1024  # bytes that fingerprint a file's start, and the region before an o
 def open_log(path: Path) -> tuple[BinaryIO, int]:
     """A log or a rotated copy of it, as its (decompressed) bytes, and the inode opened; the
     caller closes it."""
-    raw = open(path, "rb")  # noqa: SIM115
-    inode = os.fstat(raw.fileno()).st_ino
-    if is_packed(path):  # every member, and trailing garbage is an error (event_router.gunzip)
-        return open_gzip(raw), inode
-    return raw, inode
+    opened = reading.open_file(path, sniff=False)  # by name: the plain log is seeked in
+    inode = os.fstat(opened.raw.fileno()).st_ino
+    return cast(BinaryIO, opened.content), inode
 
 
 def is_packed(path: Path) -> bool:
-    return path.suffix == ".gz"
+    return reading.is_gzip(path.name)
 
 
 def siblings(path: Path) -> list[Path]:
@@ -44,7 +41,7 @@ def siblings(path: Path) -> list[Path]:
 
 
 def digest(data: bytes) -> str:
-    return hashlib.sha1(data).hexdigest()[:16]
+    return reading.digest(data)[:16]
 
 
 def first_line(start: bytes) -> str:

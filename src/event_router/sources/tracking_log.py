@@ -21,8 +21,9 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from event_router.gunzip import GzipError, open_gzip
+from event_router.gunzip import GzipError
 from event_router.journal import Journal, JournalFull
+from event_router.reading import open_file, whole_lines
 from event_router.sources.intake import Intake
 from event_router.sources.rotation import (
     HEAD,
@@ -88,14 +89,12 @@ class TrackingLogSource:
                 handle = None
                 continue
             if chunk:
-                data = pending + chunk
-                cut = data.rfind(b"\n") + 1
-                pending = data[cut:]
-                if cut:
-                    offset += cut
-                    head = head or first_line(data)  # read from the top: data starts there
-                    tail = (tail + data[max(0, cut - HEAD) : cut])[-HEAD:]
-                    await self._append(data[:cut], _position(inode, offset, head, tail))
+                lines, pending = whole_lines(pending + chunk)
+                if lines:
+                    offset += len(lines)
+                    head = head or first_line(lines)  # read from the top: lines start there
+                    tail = (tail + lines[-HEAD:])[-HEAD:]
+                    await self._append(lines, _position(inode, offset, head, tail))
                 continue
             # At the end: rotated, truncated, or just nothing new yet?
             if not await self._drain():
@@ -206,8 +205,11 @@ class TrackingLogSource:
 
     async def _read_gzip(self, stop: asyncio.Event) -> None:
         done = self._saved().get("lines", 0)
-        with open(self.path, "rb") as raw:
-            await self._read_members(open_gzip(raw), done, stop)
+        opened = open_file(self.path)
+        try:
+            await self._read_members(opened.content, done, stop)
+        finally:
+            opened.close()
 
     async def _read_members(self, lines: Iterator[bytes], done: int, stop: asyncio.Event) -> None:
         number = 0

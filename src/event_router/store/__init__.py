@@ -7,14 +7,9 @@ The journal and delivery cursors live elsewhere (they are written far more often
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 from types import TracebackType
-from typing import Any
 
-from event_router.routing.catalogue import CourseCatalogue
-from event_router.routing.consumer import Consumer
-from event_router.routing.identity import IdentityTable
 from event_router.settings import Settings
 from event_router.sinks.destinations import Destinations
 from event_router.store.consumers import Changes, ConsumerRecord, Consumers, ImportResult
@@ -131,54 +126,6 @@ class Store:
         changed = self.consumers.reencrypt(SecretBox(new_key))
         self._db.scrub()
         return changed
-
-    # Shortcuts for the delivery engine, which calls these from a worker thread.
-
-    def consumers_revision(self) -> int:
-        return self.consumers.revision()
-
-    def list_consumers(self) -> list[Consumer]:
-        return self.consumers.list()
-
-    def changes_since(self, revision: int) -> Changes:
-        return self.consumers.changes_since(revision)
-
-    def add_dead_letter(
-        self,
-        consumer: str,
-        event_seq: int,
-        event_name: str,
-        event: Mapping[str, Any] | None,
-        reason: str,
-        *,
-        item: Any = None,
-        status: int | None = None,
-        answer: str | bytes | None = None,
-    ) -> int:
-        return self.dead_letters.add(
-            consumer, event_seq, event_name, event, reason, item=item, status=status, answer=answer
-        )
-
-    def take_replays(self, consumer: str, limit: int = 100) -> list[DeadLetter]:
-        return self.dead_letters.take_replays(consumer, limit)
-
-    def mark_replayed(self, *ids: int) -> int:
-        return self.dead_letters.mark_replayed(ids)
-
-    def mark_dead(
-        self,
-        letter_id: int,
-        status: int | None,
-        answer: str | bytes | None,
-        reason: str | None = None,
-    ) -> None:
-        self.dead_letters.mark_dead(letter_id, status, answer, reason)
-
-    def identity_table(self) -> IdentityTable:
-        return self.identities.table()
-
-    def catalogue(self) -> CourseCatalogue:
-        return self.courses.catalogue()
 
     def close(self) -> None:
         self._db.dispose()

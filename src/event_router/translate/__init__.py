@@ -6,23 +6,23 @@ One registry per protocol maps event names to small functions, one module per ev
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 
 from event_router.events import TrackingEvent
+from event_router.routing.consumer import Protocol
 from event_router.routing.identity import UnknownLearner
 from event_router.translate.errors import TranslationError, Unsupported
 from event_router.translate.options import Options
 from event_router.translate.registry import Registry
 
-Protocol = Literal["xapi", "caliper"]
-PROTOCOLS: tuple[Protocol, ...] = ("xapi", "caliper")
+# The protocols translated here (a consumer's `Protocol`; `edx` passes events through as they are).
+PROTOCOLS: tuple[Protocol, ...] = (Protocol.XAPI, Protocol.CALIPER)
 
 __all__ = [
     "PROTOCOLS",
     "Options",
-    "Protocol",
     "TranslationError",
     "Unsupported",
     "registry",

@@ -9,7 +9,7 @@ way the hand-written families do, so ids, actor, context and timestamps stay ali
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -17,17 +17,14 @@ from event_router.events import TrackingEvent
 from event_router.translate.caliper.common import caliper_event
 from event_router.translate.caliper.common import registry as caliper_registry
 from event_router.translate.errors import TranslationError
-from event_router.translate.iri import iri_safe
+from event_router.translate.iri import block_iri, iri_safe
 from event_router.translate.options import Options
+from event_router.translate.payload import Json, referer_block_id
+from event_router.translate.payload import identifier as payload_identifier
+from event_router.translate.samples import SAMPLES, Sample
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import (
-    Json,
-    activity,
-    block_iri,
-    statement,
-)
+from event_router.translate.xapi.common import activity, statement
 from event_router.translate.xapi.common import registry as xapi_registry
-from event_router.translate.xapi.problem import referer_block_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +116,15 @@ def caliper_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Jso
     return translate
 
 
-def register(rows: Iterable[Row]) -> None:
-    """Register every row's xAPI translation, and its Caliper one where it has one."""
+def register(rows: Iterable[Row], samples: Mapping[str, Sample]) -> None:
+    """Register every row's xAPI translation, and its Caliper one where it has one, and the
+    family's sample events; a row without a sample (or a sample without a row) is a bug."""
+    rows = list(rows)
+    names = {row.name for row in rows}
+    if names != set(samples):
+        missing, extra = sorted(names - set(samples)), sorted(set(samples) - names)
+        raise ValueError(f"rows without a sample: {missing}; samples without a row: {extra}")
+    SAMPLES.update(samples)
     for row in rows:
         xapi_registry.register(row.name)(xapi_translation(row))
         if row.caliper is not None:
@@ -144,13 +148,8 @@ def text(data: Json, key: str) -> str | None:
 
 
 def identifier(data: Json, key: str) -> str:
-    """A required id: a non-blank string or an integer, else the event is refused."""
-    value = data.get(key)
-    if isinstance(value, str) and value.strip():
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise TranslationError(f"event data has no {key}")
+    """A required id field: a non-blank string or an integer, else the event is refused."""
+    return payload_identifier(data.get(key), f"{key} in its data")
 
 
 def number(data: Json, key: str) -> int | float | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from event_router.events import NormaliseError, TrackingEvent, line_json, parse_json
-from event_router.journal import Ahead
+from event_router.journal import IngestTranslations
 from event_router.plugins import figures
 from event_router.plugins.chain import HookChain, hooked
 from event_router.privacy.screen import Screen
@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 Translated = list[bytes] | str  # the serialised items, or why there are none
-Warm = tuple[tuple[str, str], ...]  # the (protocol, identity policy) pairs to translate ahead
+# The (protocol, identity policy) pairs that sources translate ahead, at ingest.
+ProtocolPolicies = tuple[tuple[str, str], ...]
 
 _OPTIONS: dict[str, Options] = {}
 Hooks = tuple[str, tuple[str, ...]] | None  # (consumer, its hooks in order), or None: no hooks
@@ -93,7 +94,7 @@ class Prepared:
     bodies: list[bytes] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     rejects: list[tuple[int, str]] = field(default_factory=list)
-    ahead: list[Ahead] | None = None
+    ahead: list[IngestTranslations] | None = None
     lines: int = 0  # how many lines were read (blank ones included)
     items: int = 0  # how many of them were not blank
     strict: bool = False  # rejections are numbered by item (non-blank line), not by line
@@ -115,7 +116,7 @@ class Prepared:
 def prepare_lines(
     options: dict[str, Options],
     lines: Sequence[bytes],
-    warm: Warm = (),
+    warm: ProtocolPolicies = (),
     *,
     keep: bool = False,
     strict: bool = False,
@@ -155,7 +156,7 @@ def prepare_lines(
             out.events.append(event)
         if out.ahead is None:
             continue
-        made: Ahead = {}
+        made: IngestTranslations = {}
         for pair in warm:  # the same key objects each time: pickled once per chunk
             made[pair] = translated(event, pair[0], options[pair[1]])
         out.ahead.append(made)
@@ -201,7 +202,7 @@ def _work_hooked(
     return translate_bodies(_OPTIONS[policy], protocol, bodies, chain)
 
 
-def _prepare(chunk: bytes, warm: Warm, strict: bool) -> Prepared:
+def _prepare(chunk: bytes, warm: ProtocolPolicies, strict: bool) -> Prepared:
     done = prepare_lines(_OPTIONS, chunk.splitlines(), warm, strict=strict, screen=_SCREEN)
     figures.flush()
     return done
@@ -256,7 +257,9 @@ class TranslationPool:
             return translate_bodies(self._fallback[policy], protocol, bodies, chain)
         return [item for part in parts for item in part]
 
-    async def prepare(self, chunk: bytes, warm: Warm, *, strict: bool = False) -> Prepared:
+    async def prepare(
+        self, chunk: bytes, warm: ProtocolPolicies, *, strict: bool = False
+    ) -> Prepared:
         """`prepare_lines` over the lines of `chunk`, in the workers (split between them)."""
         pieces = _split_lines(chunk, self.workers)
         parts = await self._map(_prepare, [(piece, warm, strict) for piece in pieces])

@@ -61,7 +61,7 @@ class OptionsSource:
             return engine.options(policy)
         if not self._built:
             store = self._context.store
-            identities, catalogue = store.identity_table(), store.catalogue()
+            identities, catalogue = store.identities.table(), store.courses.catalogue()
             for each in Policy:
                 identity = IdentityPolicy(
                     self._context.secret_key, self._context.lms_url, identities, each

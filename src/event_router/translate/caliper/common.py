@@ -8,14 +8,17 @@ the event unique, so a replay repeats the same ids.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from event_router.events import TrackingEvent
+from event_router.translate.iri import uuid5_text
 from event_router.translate.options import Options
+from event_router.translate.payload import prune
 from event_router.translate.registry import Registry
-from event_router.translate.xapi.common import prune
-from event_router.translate.xapi.vocabulary import uuid5_text
 
 registry = Registry("caliper")
 
@@ -106,11 +109,25 @@ def caliper_event(
     )
 
 
-def envelope(events: list[Json], sensor_id: str, sent: datetime | None = None) -> Json:
-    """Wrap events in a Caliper envelope for one request to a Caliper endpoint."""
-    return {
-        "sensor": sensor_id,
-        "sendTime": caliper_time(sent or datetime.now(UTC)),
-        "dataVersion": CONTEXT,
-        "data": events,
-    }
+class Envelope:
+    """The Sensor API envelope (Caliper 1.2 §4.1) for one request: `{"sensor", "sendTime",
+    "dataVersion", **extra, "data": [events]}`, the one builder of the sink and `transform`.
+
+    It is assembled from bytes: the head is serialised once per request and the already
+    serialised events are spliced into `data`, so events are never parsed again. `extra` (a
+    consumer's `override_args`) may replace the envelope's own keys, never the events.
+    """
+
+    def __init__(
+        self,
+        sensor: str,
+        extra: Mapping[str, Any] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._head: Json = {"sensor": sensor, "sendTime": "", "dataVersion": CONTEXT}
+        self._head.update({k: v for k, v in (extra or {}).items() if k != "data"})
+        self._clock = clock
+
+    def wrap(self, events: Sequence[bytes]) -> bytes:
+        head = orjson.dumps({**self._head, "sendTime": caliper_time(self._clock())})
+        return head[:-1] + b',"data":[' + b",".join(events) + b"]}"

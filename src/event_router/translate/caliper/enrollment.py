@@ -8,7 +8,7 @@ from __future__ import annotations
 from event_router.events import TrackingEvent
 from event_router.translate.caliper.common import Json, caliper_event, registry
 from event_router.translate.options import Options
-from event_router.translate.xapi.common import require_course
+from event_router.translate.payload import require_course
 
 _ACTIONS = {
     "edx.course.enrollment.activated": "Activated",

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from event_router.events import TrackingEvent
 from event_router.translate.caliper.common import Json, caliper_event, registry
-from event_router.translate.iri import iri_safe
+from event_router.translate.iri import absolute_url, iri_safe, sequence_iri
 from event_router.translate.options import Options
-from event_router.translate.xapi.common import data_of
-from event_router.translate.xapi.navigation import absolute_url, sequence_iri, target_url, text
-from event_router.translate.xapi.video import absent
+from event_router.translate.payload import absent, data_of, target_url, text
 
 # The Caliper type of what each event navigates to. ERB writes "Webpage" for links, which is no
 # Caliper term: the 1.2 context defines `WebPage`.

@@ -21,8 +21,7 @@ from event_router.translate.caliper.common import Json, caliper_event, registry
 from event_router.translate.errors import TranslationError
 from event_router.translate.iri import iri_safe
 from event_router.translate.options import Options
-from event_router.translate.xapi.grading import number
-from event_router.translate.xapi.problem import form_block_id, referer_block_id
+from event_router.translate.payload import form_block_id, number, referer_block_id
 
 # name → (event type, action, object type, object name)
 _KINDS: dict[str, tuple[str, str, str, str | None]] = {

@@ -11,9 +11,15 @@ from typing import Any
 
 from event_router.events import TrackingEvent
 from event_router.translate.caliper.common import Json, caliper_event, duration, registry
+from event_router.translate.iri import video_iri
 from event_router.translate.options import Options
-from event_router.translate.xapi.common import data_of
-from event_router.translate.xapi.video import absent, require_complete, video_iri, video_seconds
+from event_router.translate.payload import (
+    SEEK_EVENTS,
+    absent,
+    data_of,
+    require_complete,
+    video_seconds,
+)
 
 _ACTIONS = {
     "load_video": "Started",
@@ -38,7 +44,6 @@ _ACTIONS = {
     "edx.video.closed_captions.shown": "EnabledClosedCaptioning",
     "speed_change_video": "ChangedSpeed",
 }
-_SEEKED = frozenset({"seek_video", "edx.video.position.changed"})
 # ERB names the media location with one fixed blank-node id (JSON-LD allows it; Caliper too).
 _LOCATION_ID = "_:MediaLocation"
 
@@ -51,7 +56,7 @@ def _media_time(value: Any) -> str | None:
 
 
 def _target(name: str, data: Json) -> Json:
-    if name in _SEEKED:
+    if name in SEEK_EVENTS:
         # ERB's order: the mobile `currentTime` unless unset or 0, then `old_time`.
         current = data.get("currentTime") or data.get("old_time")
         return {

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from event_router.translate import samples as s
+from event_router.translate.payload import Json
+from event_router.translate.samples import Sample
 from event_router.translate.table import (
     Caliper,
     Row,
@@ -19,7 +22,6 @@ from event_router.translate.table import (
     xblock,
 )
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import Json
 
 ORA = xblock("item_id")
 
@@ -146,4 +148,71 @@ ROWS = (
     ),
 )
 
-register(ROWS)
+
+# Each event as the LMS logs it (the load generator emits these, the tests translate them).
+SAMPLES = {
+    "openassessmentblock.create_submission": Sample(
+        "server",
+        "openassessment",
+        lambda a: {
+            "answer": {"parts": [{"text": "My essay."}]},
+            "attempt_number": 1,
+            "created_at": a.time,
+            "submitted_at": a.time,
+            "submission_uuid": s.SUBMISSION,
+        },
+    ),
+    "openassessmentblock.save_submission": Sample(
+        "server", "openassessment", lambda a: {"saved_response": {"text": "Draft."}}
+    ),
+    "openassessmentblock.get_peer_submission": Sample(
+        "server",
+        "openassessment",
+        lambda a: {
+            "course_id": a.course_id,
+            "item_id": a.block,
+            "requesting_student_id": "7f0e1d2c",
+            "submission_returned_uuid": s.SUBMISSION,
+        },
+    ),
+    "openassessmentblock.get_submission_for_staff_grading": Sample(
+        "server",
+        "openassessment",
+        lambda a: {
+            "item_id": a.block,
+            "submission_returned_uuid": s.SUBMISSION,
+            "requesting_staff_id": "9a8b7c6d",
+            "type": "full-grade",
+        },
+    ),
+    "openassessmentblock.peer_assess": Sample("server", "openassessment", lambda a: s.ASSESSMENT),
+    "openassessmentblock.self_assess": Sample(
+        "server", "openassessment", lambda a: {**s.ASSESSMENT, "score_type": "SE"}
+    ),
+    "openassessmentblock.staff_assess": Sample(
+        "server",
+        "openassessment",
+        lambda a: {**s.ASSESSMENT, "score_type": "ST", "type": "full-grade"},
+    ),
+    "openassessment.student_training_assess_example": Sample(
+        "server",
+        "openassessment",
+        lambda a: {
+            "corrections": {},
+            "options_selected": {"Ideas": "Good"},
+            "submission_uuid": s.SUBMISSION,
+        },
+    ),
+    "openassessmentblock.submit_feedback_on_assessments": Sample(
+        "server",
+        "openassessment",
+        lambda a: {"feedback_text": "Helpful.", "options": [], "submission_uuid": s.SUBMISSION},
+    ),
+    "openassessment.upload_file": Sample(
+        "browser",
+        "openassessment",
+        lambda a: {"fileName": "essay.pdf", "fileSize": 20480, "fileType": "application/pdf"},
+    ),
+}
+
+register(ROWS, SAMPLES)

@@ -8,8 +8,12 @@ Example: "Learner 32e08e30… bookmarked http://lms/xblock/block-v1:…+type@ver
 from __future__ import annotations
 
 from event_router.events import TrackingEvent
+from event_router.translate import samples as s
 from event_router.translate.errors import TranslationError
+from event_router.translate.iri import video_iri
 from event_router.translate.options import Options
+from event_router.translate.payload import Json
+from event_router.translate.samples import Sample
 from event_router.translate.table import (
     Caliper,
     Row,
@@ -26,8 +30,6 @@ from event_router.translate.table import (
     xblock,
 )
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import Json
-from event_router.translate.xapi.video import video_iri
 
 COMPONENT = xblock("component_usage_id")
 SEQUENCE = xblock("id")
@@ -192,15 +194,20 @@ ROWS = (
         request_page,
     ),
     # Video menus ERB lists but never translated
-    *(
-        Row(
-            f"edx.video.language_menu.{state}",
-            v.INTERACTED,
-            v.VIDEO,
-            _video,
-            result=result_extensions(language=v.EXT_VIDEO_CC_LANGUAGE),
-        )
-        for state in ("shown", "hidden")
+    Row(
+        "edx.video.language_menu.shown",
+        v.INTERACTED,
+        v.VIDEO,
+        _video,
+        result=result_extensions(language=v.EXT_VIDEO_CC_LANGUAGE),
+        caliper=Caliper("MediaEvent", "EnabledClosedCaptioning", "VideoObject"),
+    ),
+    Row(
+        "edx.video.language_menu.hidden",
+        v.INTERACTED,
+        v.VIDEO,
+        _video,
+        result=result_extensions(language=v.EXT_VIDEO_CC_LANGUAGE),
     ),
 )
 
@@ -222,5 +229,112 @@ PAGE_VIEW = Row(
     "/", v.VIEWED, v.PAGE, _served_page, caliper=Caliper("ViewEvent", "Viewed", "WebPage")
 )
 
-register(ROWS)
+
+# Each event as the LMS logs it (the load generator emits these, the tests translate them).
+SAMPLES = {
+    "edx.bookmark.added": Sample(
+        "server",
+        "vertical",
+        lambda a: {
+            "bookmark_id": f"{a.username},{a.block}",
+            "component_type": "vertical",
+            "component_usage_id": a.block,
+            "course_id": a.course_id,
+        },
+    ),
+    "edx.bookmark.removed": Sample(
+        "server",
+        "vertical",
+        lambda a: {
+            "bookmark_id": f"{a.username},{a.block}",
+            "component_type": "vertical",
+            "component_usage_id": a.block,
+            "course_id": a.course_id,
+        },
+    ),
+    "edx.bookmark.accessed": Sample(
+        "browser",
+        "vertical",
+        lambda a: {
+            "bookmark_id": f"{a.username},{a.block}",
+            "component_type": "vertical",
+            "component_usage_id": a.block,
+        },
+    ),
+    "edx.bookmark.listed": Sample(
+        "server",
+        "",
+        lambda a: {
+            "bookmarks_count": 2,
+            "course_id": a.course_id,
+            "list_type": "per_course",
+            "page_number": 1,
+            "page_size": 10,
+        },
+    ),
+    "edx.course.student_notes.added": Sample("browser", "vertical", lambda a: s.note(a)),
+    "edx.course.student_notes.edited": Sample(
+        "browser", "vertical", lambda a: s.note(a, old_note_text="Remember", old_tags=[])
+    ),
+    "edx.course.student_notes.deleted": Sample("browser", "vertical", lambda a: s.note(a)),
+    "edx.course.student_notes.viewed": Sample(
+        "browser", "", lambda a: {"notes": [{"note_id": "5f2a1b"}]}
+    ),
+    "edx.course.student_notes.notes_page_viewed": Sample(
+        "browser", "", lambda a: {"view": "Recent Activity"}
+    ),
+    "edx.course.student_notes.used_unit_link": Sample(
+        "browser",
+        "vertical",
+        lambda a: {"component_usage_id": a.block, "note_id": "5f2a1b", "view": "Search Results"},
+    ),
+    "edx.course.student_notes.searched": Sample(
+        "browser", "", lambda a: {"number_of_results": 1, "search_string": "idea"}
+    ),
+    "edx.course.tool.accessed": Sample(
+        "browser",
+        "",
+        lambda a: {"tool_name": a.rng.choice(("edx.bookmarks", "edx.updates", "edx.reviews"))},
+    ),
+    "edx.done.toggled": Sample("server", "done", lambda a: {"done": a.rng.random() < 0.8}),
+    "edx.librarycontentblock.content.assigned": Sample(
+        "server",
+        "library_content",
+        lambda a: {
+            "location": a.block,
+            "max_count": 1,
+            "previous_count": 1,
+            "result": [],
+            "added": [],
+        },
+    ),
+    "edx.librarycontentblock.content.removed": Sample(
+        "server",
+        "library_content",
+        lambda a: {
+            "location": a.block,
+            "max_count": 1,
+            "previous_count": 1,
+            "result": [],
+            "reason": "invalid",
+            "removed": [],
+        },
+    ),
+    "seq_goto": Sample("browser", "sequential", lambda a: {"id": a.block, "new": 2, "old": 1}),
+    "seq_next": Sample("browser", "sequential", lambda a: {"id": a.block, "new": 2, "old": 1}),
+    "seq_prev": Sample("browser", "sequential", lambda a: {"id": a.block, "new": 1, "old": 2}),
+    "page_close": Sample("browser", "", lambda a: "{}"),
+    "edx.video.language_menu.shown": Sample(
+        "browser",
+        "video",
+        lambda a: {"id": a.block.rsplit("@", 1)[-1], "code": "html5", "duration": 195.0},
+    ),
+    "edx.video.language_menu.hidden": Sample(
+        "browser",
+        "video",
+        lambda a: {"id": a.block.rsplit("@", 1)[-1], "code": "html5", "language": "fr"},
+    ),
+}
+
+register(ROWS, SAMPLES)
 register_prefix(PAGE_VIEW)

@@ -9,9 +9,12 @@ a rescore is "evaluated" with the new score. The problem comes from the payload 
 from __future__ import annotations
 
 from event_router.events import TrackingEvent
+from event_router.translate import samples as s
 from event_router.translate.errors import TranslationError
-from event_router.translate.iri import iri_safe
+from event_router.translate.iri import block_iri, iri_safe
 from event_router.translate.options import Options
+from event_router.translate.payload import Json, form_block_id, referer_block_id
+from event_router.translate.samples import Sample
 from event_router.translate.table import (
     Caliper,
     Row,
@@ -24,8 +27,6 @@ from event_router.translate.table import (
     text,
 )
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import Json, block_iri
-from event_router.translate.xapi.problem import form_block_id, referer_block_id
 
 
 def problem(event: TrackingEvent, options: Options, data: Json) -> Target:
@@ -118,4 +119,81 @@ ROWS = (
     ),
 )
 
-register(ROWS)
+
+# Each event as the LMS logs it (the load generator emits these, the tests translate them).
+SAMPLES = {
+    "problem_save": Sample(
+        "browser", "problem", lambda a: f"input_{a.block.rsplit('@', 1)[-1]}_2_1=choice_1"
+    ),
+    "save_problem_success": Sample(
+        "server", "problem", lambda a: {"answers": {}, "problem_id": a.block, "state": s.STATE}
+    ),
+    "save_problem_fail": Sample(
+        "server",
+        "problem",
+        lambda a: {"answers": {}, "failure": "done", "problem_id": a.block, "state": s.STATE},
+    ),
+    "problem_reset": Sample(
+        "browser",
+        "problem",
+        lambda a: {"answers": f"input_{a.block.rsplit('@', 1)[-1]}_2_1=choice_1"},
+    ),
+    "reset_problem": Sample(
+        "server",
+        "problem",
+        lambda a: {"new_state": s.STATE, "old_state": s.STATE, "problem_id": a.block},
+    ),
+    "reset_problem_fail": Sample(
+        "server",
+        "problem",
+        lambda a: {"failure": "not_done", "old_state": s.STATE, "problem_id": a.block},
+    ),
+    "problem_check_fail": Sample(
+        "server",
+        "problem",
+        lambda a: {"answers": {}, "failure": "closed", "problem_id": a.block, "state": s.STATE},
+    ),
+    "problem_rescore": Sample(
+        "server",
+        "problem",
+        lambda a: {
+            "attempts": 1,
+            "correct_map": {"correctness": "correct", "msg": ""},
+            "new_score": 1,
+            "new_total": 1,
+            "orig_score": 0,
+            "orig_total": 1,
+            "problem_id": a.block,
+            "state": s.STATE,
+            "success": "correct",
+        },
+    ),
+    "problem_rescore_fail": Sample(
+        "server",
+        "problem",
+        lambda a: {"failure": "unreset", "problem_id": a.block, "state": s.STATE},
+    ),
+    "problem_graded": Sample(
+        "browser",
+        "problem",
+        lambda a: [f"input_{a.block.rsplit('@', 1)[-1]}_2_1=choice_1", "<div>correct</div>"],
+    ),
+    "problem_show": Sample("browser", "problem", lambda a: {"problem": a.block}),
+    "edx.problem.hint.feedback_displayed": Sample(
+        "server",
+        "problem",
+        lambda a: {
+            "choice_all": ["choice_0"],
+            "correctness": False,
+            "hint_label": "Incorrect",
+            "hints": [{"text": "Not quite."}],
+            "module_id": a.block,
+            "problem_part_id": "p1",
+            "question_type": "multiplechoiceresponse",
+            "student_answer": ["choice_0"],
+            "trigger_type": "single",
+        },
+    ),
+}
+
+register(ROWS, SAMPLES)

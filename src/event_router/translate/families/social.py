@@ -7,7 +7,10 @@ http://lms/certificates/5d6e… (verified)".
 from __future__ import annotations
 
 from event_router.events import TrackingEvent
+from event_router.translate import samples as s
 from event_router.translate.options import Options
+from event_router.translate.payload import Json
+from event_router.translate.samples import Sample
 from event_router.translate.table import (
     Caliper,
     Row,
@@ -22,7 +25,6 @@ from event_router.translate.table import (
     text,
 )
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import Json
 
 
 def _certificate(event: TrackingEvent, options: Options, data: Json) -> Target:
@@ -187,4 +189,60 @@ ROWS = (
     ),
 )
 
-register(ROWS)
+
+# Each event as the LMS logs it (the load generator emits these, the tests translate them).
+SAMPLES = {
+    "edx.certificate.created": Sample(
+        "server", "", lambda a: s.certificate(a, generation_mode="self")
+    ),
+    "edx.certificate.shared": Sample(
+        "server", "", lambda a: s.certificate(a, social_network="linkedin")
+    ),
+    "edx.certificate.evidence_visited": Sample(
+        "server",
+        "",
+        lambda a: s.certificate(
+            a, social_network="linkedin", source_url="https://www.linkedin.com/feed"
+        ),
+    ),
+    "edx.certificate.revoked": Sample("server", "", lambda a: s.certificate(a, source="staff")),
+    "edx.certificate.generation.enabled": Sample(
+        "server", "", lambda a: {"course_id": a.course_id}
+    ),
+    "edx.certificate.generation.disabled": Sample(
+        "server", "", lambda a: {"course_id": a.course_id}
+    ),
+    "edx.team.created": Sample("server", "", lambda a: s.team(a)),
+    "edx.team.deleted": Sample("server", "", lambda a: s.team(a)),
+    "edx.team.changed": Sample(
+        "server", "", lambda a: s.team(a, field="name", new="Owls", old="Larks", truncated=[])
+    ),
+    "edx.team.activity_updated": Sample("server", "", lambda a: s.team(a)),
+    "edx.team.learner_added": Sample(
+        "server",
+        "",
+        lambda a: s.team(a, add_method="joined_from_team_view", user_id=str(a.user_id)),
+    ),
+    "edx.team.learner_removed": Sample(
+        "server", "", lambda a: s.team(a, remove_method="self_removal", user_id=str(a.user_id))
+    ),
+    "edx.team.page_viewed": Sample(
+        "server", "", lambda a: s.team(a, page_name="single-team", topic_id="general")
+    ),
+    "edx.team.searched": Sample(
+        "server",
+        "",
+        lambda a: {"number_of_results": 3, "search_text": "owls", "topic_id": "general"},
+    ),
+    "edx.cohort.created": Sample("server", "", lambda a: {"cohort_id": 3, "name": "Group A"}),
+    "edx.cohort.user_added": Sample(
+        "server", "", lambda a: {"cohort_id": 3, "name": "Group A", "user_id": a.user_id}
+    ),
+    "edx.cohort.user_removed": Sample(
+        "server", "", lambda a: {"cohort_id": 3, "name": "Group A", "user_id": a.user_id}
+    ),
+    "edx.course.enrollment.upgrade_clicked": Sample("browser", "", lambda a: {}),
+    "edx.course.enrollment.upgrade.succeeded": Sample("server", "", lambda a: {}),
+}
+
+register(ROWS, SAMPLES)

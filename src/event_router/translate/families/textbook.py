@@ -7,7 +7,10 @@ The object is the PDF (the payload's `chapter`, an asset path), with `#page=N` f
 from __future__ import annotations
 
 from event_router.events import TrackingEvent
+from event_router.translate import samples as s
 from event_router.translate.options import Options
+from event_router.translate.payload import Json
+from event_router.translate.samples import Sample
 from event_router.translate.table import (
     Caliper,
     Row,
@@ -20,7 +23,6 @@ from event_router.translate.table import (
     result_extensions,
 )
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import Json
 
 _CHAPTER = lms_path("chapter")
 
@@ -139,4 +141,79 @@ ROWS = (
     ),
 )
 
-register(ROWS)
+
+# Each event as the LMS logs it (the load generator emits these, the tests translate them).
+SAMPLES = {
+    "book": Sample(
+        "browser",
+        "",
+        lambda a: {
+            "chapter": s.pdf(a)["chapter"],  # the page is in `old`/`new`
+            "name": "textbook.pdf.page.loaded",
+            "new": 4,
+            "old": 3,
+            "type": "nextpage",
+        },
+    ),
+    "textbook.pdf.page.navigated": Sample(
+        "browser", "", lambda a: {**s.pdf(a), "name": "textbook.pdf.page.navigated"}
+    ),
+    "textbook.pdf.thumbnail.navigated": Sample(
+        "browser",
+        "",
+        lambda a: {
+            **s.pdf(a),
+            "name": "textbook.pdf.thumbnail.navigated",
+            "thumbnail_title": "Page 3",
+        },
+    ),
+    "textbook.pdf.chapter.navigated": Sample(
+        "browser",
+        "",
+        lambda a: {
+            "chapter": s.pdf(a)["chapter"],  # no page: the viewer logs none for a chapter
+            "name": "textbook.pdf.chapter.navigated",
+            "chapter_title": "Chapter 1",
+        },
+    ),
+    "textbook.pdf.page.scrolled": Sample(
+        "browser",
+        "",
+        lambda a: {**s.pdf(a), "name": "textbook.pdf.page.scrolled", "direction": "down"},
+    ),
+    "textbook.pdf.display.scaled": Sample(
+        "browser", "", lambda a: {**s.pdf(a), "name": "textbook.pdf.display.scaled", "amount": 1.5}
+    ),
+    "textbook.pdf.zoom.buttons.changed": Sample(
+        "browser",
+        "",
+        lambda a: {**s.pdf(a), "name": "textbook.pdf.zoom.buttons.changed", "direction": "in"},
+    ),
+    "textbook.pdf.zoom.menu.changed": Sample(
+        "browser",
+        "",
+        lambda a: {**s.pdf(a), "name": "textbook.pdf.zoom.menu.changed", "amount": "1.25"},
+    ),
+    "textbook.pdf.outline.toggled": Sample(
+        "browser", "", lambda a: {**s.pdf(a), "name": "textbook.pdf.outline.toggled"}
+    ),
+    "textbook.pdf.thumbnails.toggled": Sample(
+        "browser", "", lambda a: {**s.pdf(a), "name": "textbook.pdf.thumbnails.toggled"}
+    ),
+    "textbook.pdf.search.executed": Sample(
+        "browser", "", s.pdf_search("textbook.pdf.search.executed")
+    ),
+    "textbook.pdf.search.navigatednext": Sample(
+        "browser",
+        "",
+        lambda a: {**s.pdf_search("textbook.pdf.search.navigatednext")(a), "findPrevious": False},
+    ),
+    "textbook.pdf.search.highlight.toggled": Sample(
+        "browser", "", s.pdf_search("textbook.pdf.search.highlight.toggled")
+    ),
+    "textbook.pdf.searchcasesensitivity.toggled": Sample(
+        "browser", "", s.pdf_search("textbook.pdf.searchcasesensitivity.toggled")
+    ),
+}
+
+register(ROWS, SAMPLES)

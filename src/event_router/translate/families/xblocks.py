@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from event_router.translate.payload import Json
+from event_router.translate.samples import Sample
 from event_router.translate.table import (
     Caliper,
     Row,
@@ -20,7 +22,6 @@ from event_router.translate.table import (
     xblock,
 )
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import Json
 
 BLOCK = xblock()
 
@@ -134,4 +135,55 @@ ROWS = (
     ),
 )
 
-register(ROWS)
+
+# Each event as the LMS logs it (the load generator emits these, the tests translate them).
+SAMPLES = {
+    "edx.drag_and_drop_v2.loaded": Sample("server", "drag-and-drop-v2", lambda a: {}),
+    "edx.drag_and_drop_v2.item.picked_up": Sample(
+        "server", "drag-and-drop-v2", lambda a: {"item_id": 1}
+    ),
+    "edx.drag_and_drop_v2.item.dropped": Sample(
+        "server",
+        "drag-and-drop-v2",
+        lambda a: {
+            "input": 1,
+            "item": "Nucleus",
+            "item_id": 1,
+            "is_correct": a.rng.random() < 0.6,
+            "is_correct_location": True,
+            "location": "Cell",
+            "location_id": 2,
+        },
+    ),
+    "edx.drag_and_drop_v2.feedback.opened": Sample(
+        "server",
+        "drag-and-drop-v2",
+        lambda a: {"content": "Well done", "manually": False, "truncated": False},
+    ),
+    "edx.drag_and_drop_v2.feedback.closed": Sample(
+        "server",
+        "drag-and-drop-v2",
+        lambda a: {"content": "Well done", "manually": True, "truncated": False},
+    ),
+    "xblock.poll.submitted": Sample(
+        "server",
+        "poll",
+        lambda a: {"url_name": "poll", "choice": a.rng.choice(("red", "green", "blue"))},
+    ),
+    "xblock.poll.view_results": Sample("server", "poll", lambda a: {}),
+    "xblock.survey.submitted": Sample(
+        "server",
+        "survey",
+        lambda a: {"url_name": "survey", "choices": {"enjoy": "Y", "learn": "M"}},
+    ),
+    "xblock.survey.view_results": Sample("server", "survey", lambda a: {}),
+    "ubc.peer_instruction.accessed": Sample("server", "ubcpi", lambda a: {}),
+    "ubc.peer_instruction.original_submitted": Sample(
+        "server", "ubcpi", lambda a: {"answer": 1, "rationale": "Because.", "truncated": False}
+    ),
+    "ubc.peer_instruction.revised_submitted": Sample(
+        "server", "ubcpi", lambda a: {"answer": 2, "rationale": "Convinced.", "truncated": False}
+    ),
+}
+
+register(ROWS, SAMPLES)

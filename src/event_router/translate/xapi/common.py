@@ -10,14 +10,14 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from event_router.events import TrackingEvent
-from event_router.translate.errors import TranslationError
+from event_router.translate.iri import uuid5_text
 from event_router.translate.options import Options
+from event_router.translate.payload import Json, prune
 from event_router.translate.registry import Registry
 from event_router.translate.xapi import vocabulary as v
 
 registry = Registry("xapi")
 
-Json = dict[str, Any]
 # Marker: "the default course parent" for `statement(context_activities=...)`.
 COURSE_PARENT: Json = {}
 
@@ -47,7 +47,7 @@ def statement(
     namespace = (
         verb.namespace if child_id is None else v.id_namespace(f"{verb.json_text}-{child_id}")
     )
-    statement_id = v.uuid5_text(namespace, f"{actor.id_text}-{event.timestamp}")
+    statement_id = uuid5_text(namespace, f"{actor.id_text}-{event.timestamp}")
     context_extensions: Json = {v.EXT_TRANSFORMER_VERSION: options.transformer_version}
     session = event.session
     if session:
@@ -157,66 +157,3 @@ def shared(options: Options, key: Hashable, build: Callable[[], Json]) -> Json:
             options.cache.clear()
         options.cache[key] = found
     return found
-
-
-def require_course(event: TrackingEvent) -> str:
-    course_id = event.course_id
-    if course_id is None:
-        raise TranslationError("event has no course_id in its context")
-    return course_id
-
-
-def data_of(event: TrackingEvent) -> Json:
-    """The payload as an object; events whose translation needs fields refuse anything else."""
-    if isinstance(event.data, dict):
-        return event.data
-    raise TranslationError(f"event data is a {type(event.data).__name__}, not an object")
-
-
-def block_iri(options: Options, usage_key: str) -> str:
-    return f"{options.lms_url}/xblock/{usage_key}"
-
-
-def block_usage_key(course_id: str, block_type: str, block_id: str) -> str:
-    """`block-v1:<org+course+run>+type@<type>+block@<id>` for a course key, CCX ones included."""
-    prefix, _, rest = course_id.partition(":")
-    if not rest:
-        raise TranslationError(f"course_id {course_id!r} is not a course key")
-    version = "block-" + prefix.split("-")[-1]
-    if "ccx" in prefix:
-        version = "ccx-" + version
-    return f"{version}:{rest}+type@{block_type}+block@{block_id}"
-
-
-def seconds(value: Any) -> float | None:
-    """A duration in seconds rounded to milliseconds, as ERB reports video times; None if absent."""
-    kind = type(value)
-    if kind is int:
-        return float(value)  # already whole: rounding (slow in CPython) changes nothing
-    if value is None or value == "" or kind is bool:
-        return None
-    try:
-        return round(float(value), 3)
-    except (TypeError, ValueError):
-        raise TranslationError(f"{value!r} is not a number of seconds") from None
-
-
-def prune(value: Json) -> Json:
-    """Drop None, empty strings and empty containers, recursively (xAPI forbids empty values)."""
-    out: Json = {}
-    for key, item in value.items():
-        if item is None:
-            continue
-        kind = type(item)
-        if kind is str:
-            if item:
-                out[key] = item
-        elif kind is dict:
-            if item and (item := prune(item)):
-                out[key] = item
-        elif kind is list:
-            if item:
-                out[key] = [prune(x) if type(x) is dict else x for x in item]
-        else:
-            out[key] = item
-    return out

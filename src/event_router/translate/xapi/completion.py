@@ -11,18 +11,11 @@ from __future__ import annotations
 
 from event_router.events import TrackingEvent
 from event_router.translate.errors import TranslationError
-from event_router.translate.iri import iri_safe
+from event_router.translate.iri import block_iri, iri_safe
 from event_router.translate.options import Options
+from event_router.translate.payload import Json, data_of, number
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import (
-    Json,
-    activity,
-    block_iri,
-    data_of,
-    registry,
-    statement,
-)
-from event_router.translate.xapi.grading import number
+from event_router.translate.xapi.common import activity, registry, statement
 
 
 @registry.register("edx.completion.block_completion.changed")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from event_router.events import TrackingEvent
 from event_router.translate.options import Options
+from event_router.translate.payload import Json, require_course
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import Json, activity, registry, require_course, statement
+from event_router.translate.xapi.common import activity, registry, statement
 
 _VERBS = {
     "edx.course.enrollment.activated": v.REGISTERED,

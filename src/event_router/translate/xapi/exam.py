@@ -18,15 +18,9 @@ from urllib.parse import quote
 from event_router.events import TrackingEvent
 from event_router.translate.errors import TranslationError
 from event_router.translate.options import Options
+from event_router.translate.payload import Json, data_of
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import (
-    Json,
-    activity,
-    course_activity,
-    data_of,
-    registry,
-    statement,
-)
+from event_router.translate.xapi.common import activity, course_activity, registry, statement
 
 _EXAM_TYPES = {
     "timed": v.TIMED_ASSESSMENT,

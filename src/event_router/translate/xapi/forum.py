@@ -19,13 +19,12 @@ from urllib.parse import quote
 from event_router.events import TrackingEvent
 from event_router.translate.errors import TranslationError
 from event_router.translate.options import Options
+from event_router.translate.payload import Json, data_of
 from event_router.translate.xapi import vocabulary as v
 from event_router.translate.xapi.common import (
     COURSE_PARENT,
-    Json,
     activity,
     course_activity,
-    data_of,
     registry,
     statement,
 )

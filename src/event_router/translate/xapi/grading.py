@@ -16,32 +16,16 @@ from typing import Any
 
 from event_router.events import TrackingEvent
 from event_router.translate.errors import TranslationError
-from event_router.translate.iri import iri_safe
+from event_router.translate.iri import block_iri, iri_safe
 from event_router.translate.options import Options
+from event_router.translate.payload import Json, data_of, number, require_course
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import (
-    Json,
-    activity,
-    block_iri,
-    data_of,
-    registry,
-    require_course,
-    statement,
-)
+from event_router.translate.xapi.common import activity, registry, statement
 
 # ERB reports the letter grade under this IRI (an activity-type IRI used as a result extension).
 EXT_LETTER_GRADE = v.GRADE_CLASSIFICATION
 # ERB's letter grade when the LMS sends none (a learner below every grade cutoff).
 _NO_LETTER_GRADE = "Fail"
-
-
-def number(value: Any, field: str) -> float | int | None:
-    """A JSON number from the payload, None when absent; anything else is refused."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TranslationError(f"{field} is not a number")
-    return value
 
 
 def score(raw: float | None, maximum: float | None, scaled: float | None) -> Json:

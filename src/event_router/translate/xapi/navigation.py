@@ -8,23 +8,12 @@ sequence block, with the unit positions as context extensions.
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urljoin
-
 from event_router.events import TrackingEvent
-from event_router.translate.errors import TranslationError
-from event_router.translate.iri import iri_safe
+from event_router.translate.iri import absolute_url, sequence_iri
 from event_router.translate.options import Options
+from event_router.translate.payload import Json, data_of, target_url, text
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import (
-    Json,
-    activity,
-    block_iri,
-    data_of,
-    registry,
-    statement,
-)
-from event_router.translate.xapi.video import identifier
+from event_router.translate.xapi.common import activity, registry, statement
 
 _OUTLINE = ("edx.ui.lms.outline.selected", "edx.ui.lms.sequence.outline.selected")
 # Where a sequence move ends: a fixed phrase, or (None) the tab the learner picked.
@@ -33,27 +22,6 @@ _SEQUENCE_TARGET = {
     "edx.ui.lms.sequence.previous_selected": "previous unit",
     "edx.ui.lms.sequence.tab_selected": None,
 }
-_SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
-
-
-def absolute_url(url: str, options: Options) -> str:
-    """`url` as an absolute IRI (an xAPI activity id must be one): a relative URL is resolved
-    against the LMS, characters an IRI cannot hold are percent-encoded."""
-    scheme, colon, _ = url.partition(":")
-    if not (colon and scheme[:1].isalpha() and _SCHEME_CHARACTERS.issuperset(scheme)):
-        url = urljoin(options.lms_url + "/", url)
-    return iri_safe(url)
-
-
-def target_url(data: Json) -> str:
-    url = data.get("target_url")
-    if not isinstance(url, str) or not url.strip():
-        raise TranslationError("navigation event has no target_url (a non-empty string)")
-    return url
-
-
-def text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 @registry.register("edx.ui.lms.link_clicked")
@@ -73,11 +41,6 @@ def outline_selected(event: TrackingEvent, options: Options) -> list[Json]:
         language="en",
     )
     return [statement(event, options, v.NAVIGATED, module)]
-
-
-def sequence_iri(data: Json, options: Options) -> str:
-    sequence_id = identifier(data.get("id"), "sequence id (data.id)")
-    return iri_safe(block_iri(options, sequence_id))
 
 
 @registry.register(*_SEQUENCE_TARGET)

@@ -25,29 +25,15 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from event_router.events import TrackingEvent
 from event_router.translate.errors import TranslationError
-from event_router.translate.iri import iri_safe
+from event_router.translate.iri import block_iri, iri_safe
 from event_router.translate.options import Options
+from event_router.translate.payload import Json, data_of, form_block_id, number, referer_block_id
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import (
-    Json,
-    activity,
-    block_iri,
-    block_usage_key,
-    course_activity,
-    data_of,
-    registry,
-    statement,
-)
-from event_router.translate.xapi.grading import (
-    number,
-    required,
-    score,
-    weighted_result,
-)
+from event_router.translate.xapi.common import activity, course_activity, registry, statement
+from event_router.translate.xapi.grading import required, score, weighted_result
 
 OTHER = "other"
 # Open edX response types → xAPI interaction types (ERB's table); anything else is "other".
@@ -68,7 +54,6 @@ INTERACTION_TYPES = {
     "symbolicresponse": "fill-in",
     "truefalseresponse": "true-false",
 }
-_BLOCK_QUERY_KEY = "activate_block_id"
 # What a bare usage key starts with (`block-v1:`, `ccx-block-v1:`, old `i4x://` keys).
 _USAGE_KEY_START = re.compile(r"(?:ccx-)?block-v\d+:|i4x://")
 
@@ -79,24 +64,6 @@ _USAGE_KEY_START = re.compile(r"(?:ccx-)?block-v\d+:|i4x://")
 
 def from_browser(event: TrackingEvent) -> bool:
     return event.context.get("event_source") == "browser"
-
-
-def referer_block_id(referer: Any) -> str | None:
-    """The usage key in the referer's `activate_block_id` query parameter, if it has one."""
-    if not isinstance(referer, str) or _BLOCK_QUERY_KEY not in referer:
-        return None
-    values = parse_qs(urlsplit(referer).query).get(_BLOCK_QUERY_KEY)
-    return values[0] if values else None
-
-
-def form_block_id(data: Any, course_id: str | None) -> str | None:
-    """The problem named by a browser form `input_<block id>_<n>_<m>=…` (ERB: the 2nd `_` part)."""
-    if not isinstance(data, str) or course_id is None:
-        return None
-    parts = data.split("_", 2)
-    if len(parts) < 2:
-        return None
-    return block_usage_key(course_id, "problem", parts[1])
 
 
 def xblock_iri(options: Options, usage_key: str, suffix: str = "") -> str:

@@ -9,27 +9,24 @@ position (`time`), the seek span (`time-from`/`time-to`), the caption state or t
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from event_router.events import TrackingEvent
-from event_router.translate.errors import TranslationError
-from event_router.translate.iri import iri_safe
+from event_router.translate.iri import video_iri
 from event_router.translate.options import Options
-from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import (
+from event_router.translate.payload import (
+    COMPLETED_EVENTS,
+    PLAYBACK_EVENTS,
+    SEEK_EVENTS,
     Json,
-    activity,
-    block_iri,
-    block_usage_key,
+    absent,
     data_of,
     prune,
-    registry,
-    require_course,
-    seconds,
-    shared,
-    statement,
+    require_complete,
+    video_seconds,
 )
+from event_router.translate.xapi import vocabulary as v
+from event_router.translate.xapi.common import activity, registry, shared, statement
 
 _VERBS = {
     "load_video": v.INITIALIZED,
@@ -57,33 +54,6 @@ _CAPTIONS_ON = {
     "video_hide_cc_menu": False,
     "edx.video.closed_captions.hidden": False,
 }
-_PLAYBACK = frozenset(
-    {
-        "play_video",
-        "edx.video.played",
-        "pause_video",
-        "edx.video.paused",
-        "stop_video",
-        "edx.video.stopped",
-    }
-)
-_COMPLETED = frozenset({"complete_video", "edx.video.completed"})
-_SEEKED = frozenset({"seek_video", "edx.video.position.changed"})
-
-
-def absent(value: Any) -> bool:
-    """ERB's notion of a missing field: None or an empty value, but not the number 0."""
-    return value is None or (not value and value != 0)
-
-
-def video_seconds(value: Any) -> float | None:
-    """A video time in seconds (3 decimals, as ERB reports them), None when absent."""
-    if absent(value):
-        return None
-    number = seconds(value)
-    if number is not None and not math.isfinite(number):
-        raise TranslationError(f"{value!r} is not a finite number of seconds")
-    return number
 
 
 def position(data: Json) -> float | None:
@@ -125,24 +95,8 @@ def _speed(value: Any) -> str | None:
     return f"{value}x"
 
 
-def identifier(value: Any, what: str) -> str:
-    """An id from the payload: a non-blank string or an integer, else the event is refused."""
-    if isinstance(value, str) and value.strip():
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise TranslationError(f"event has no {what}")
-
-
-def video_iri(event: TrackingEvent, options: Options, data: Json) -> str:
-    """The video block the event is about, from the course key (CCX too) and the video's id."""
-    course_id = require_course(event)
-    video_id = identifier(data.get("id"), "video id (data.id)")
-    return iri_safe(block_iri(options, block_usage_key(course_id, "video", video_id)))
-
-
 def _result(name: str, data: Json) -> Json | None:
-    if name in _PLAYBACK:
+    if name in PLAYBACK_EVENTS:
         return {"extensions": {v.EXT_VIDEO_TIME: position(data)}}
     if name in _CAPTIONS_ON:
         return {
@@ -151,14 +105,14 @@ def _result(name: str, data: Json) -> Json | None:
                 v.EXT_VIDEO_CC_ENABLED: _CAPTIONS_ON[name],
             }
         }
-    if name in _COMPLETED:
+    if name in COMPLETED_EVENTS:
         length = video_seconds(data.get("duration"))
         return {
             "extensions": {v.EXT_VIDEO_TIME: length},
             "completion": True,
             "duration": None if length is None else xapi_duration(length),
         }
-    if name in _SEEKED:
+    if name in SEEK_EVENTS:
         return {
             "extensions": {
                 v.EXT_VIDEO_TIME_FROM: video_seconds(data.get("old_time")),
@@ -173,30 +127,6 @@ def _result(name: str, data: Json) -> Json | None:
             }
         }
     return None  # loaded: no result
-
-
-# The events watched segments are computed from (Aspects: played, paused, stopped, seeked,
-# completed), which also take the video's length from the statement.
-_SEGMENTS = _PLAYBACK | _COMPLETED | _SEEKED
-
-
-def require_complete(name: str, data: Json) -> None:
-    """Refuse a playback event that lacks what downstream figures are computed from.
-
-    Analytics (Aspects' video segments) take the video's length from the playback statements:
-    one without it makes every segment of that video 0 s long. A seek needs both ends to make a
-    segment. Loads, caption toggles and speed changes feed no such figure and are kept.
-    """
-    if name not in _SEGMENTS:
-        return
-    if absent(data.get("duration")):
-        raise TranslationError("event data has no video duration: the video would count as 0 s")
-    if name in _SEEKED:
-        start = data.get("old_time")
-        if absent(start):  # the mobile app names the start of a seek `currentTime`
-            start = data.get("currentTime", data.get("current_time"))
-        if absent(start) or absent(data.get("new_time")):
-            raise TranslationError("seek without its start or its target time (old_time, new_time)")
 
 
 @registry.register(*_VERBS, *_CAPTIONS_ON)

@@ -6,7 +6,6 @@ queries and dashboards written against ERB's output keep working.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -18,20 +17,6 @@ TINCAN = "http://id.tincanapi.com"
 
 # ERB's namespace seed for statement ids (uuid5 of uuid5): changing it changes every id.
 _ID_SEED = uuid.UUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
-
-
-def uuid5_text(namespace: uuid.UUID, name: str) -> str:
-    """`str(uuid.uuid5(namespace, name))`, without building UUID objects (hot path)."""
-    prefix = _NAMESPACE_BYTES.get(namespace)
-    if prefix is None:
-        prefix = _NAMESPACE_BYTES.setdefault(namespace, namespace.bytes)
-    h = hashlib.sha1(prefix + name.encode()).hexdigest()
-    # Version 5 in the 13th hex digit; RFC 4122 variant (10xx) in the 17th.
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
-
-
-_NAMESPACE_BYTES: dict[uuid.UUID, bytes] = {}
-_VARIANT = {c: format(int(c, 16) & 0x3 | 0x8, "x") for c in "0123456789abcdef"}
 
 
 def id_namespace(key: str) -> uuid.UUID:
@@ -106,26 +91,21 @@ EXT_SESSION_ID = f"{W3ID}/openedx/extensions/session-id"
 EXT_MODE = f"{W3ID}/acrossx/extensions/type"
 EXT_TOTAL_ITEMS = f"{W3ID}/acrossx/extensions/total-items"
 EXT_TIME_LIMIT = f"{W3ID}/acrossx/extensions/time-limit"
-EXT_POSITION = f"{TINCAN}/extension/position"
 EXT_ATTEMPT_ID = f"{TINCAN}/extension/attempt-id"
 EXT_STARTING_POSITION = f"{TINCAN}/extension/starting-position"
 EXT_ENDING_POSITION = f"{TINCAN}/extension/ending-point"
 EXT_DURATION = f"{TINCAN}/extension/duration"
-EXT_GRADE = "http://www.tincanapi.co.uk/extensions/result/classification"
 EXT_PROGRESS = f"{W3ID}/cmi5/result/extensions/progress"
 EXT_ATTEMPT_STARTED = f"{W3ID}/openedx/extension/attempt-started"
 EXT_ATTEMPT_COMPLETED = f"{W3ID}/openedx/extension/attempt-completed"
-EXT_CODE = f"{W3ID}/openedx/extension/code"
 EXT_VIDEO_LENGTH = f"{W3ID}/video/extensions/length"
 EXT_VIDEO_CC_LANGUAGE = f"{W3ID}/video/extensions/cc-subtitle-lang"
-EXT_VIDEO_COMPLETION_THRESHOLD = f"{W3ID}/video/extensions/completion-threshold"
 EXT_VIDEO_TIME = f"{W3ID}/video/extensions/time"
 EXT_VIDEO_TIME_FROM = f"{W3ID}/video/extensions/time-from"
 EXT_VIDEO_TIME_TO = f"{W3ID}/video/extensions/time-to"
 EXT_VIDEO_SPEED_FROM = f"{W3ID}/openedx/extension/speed-from"
 EXT_VIDEO_SPEED_TO = f"{W3ID}/openedx/extension/speed-to"
 EXT_VIDEO_CC_ENABLED = f"{W3ID}/video/extensions/cc-enabled"
-EXT_VIDEO_PROGRESS = f"{W3ID}/video/extensions/progress"
 
 # Verbs and types of the families translated as tables (translate/families), from the ADL,
 # Activity Streams 1.0, tincan and acrossx vocabularies; Open edX's own under w3id.org/xapi/openedx.
@@ -145,7 +125,6 @@ RECEIVED = Verb(f"{AS}/receive", "received")
 REMOVED = Verb(f"{AS}/remove", "removed")
 RETRACTED = Verb(f"{AS}/retract", "retracted")
 SAVED = Verb(f"{AS}/save", "saved")
-SCORED = Verb(f"{ADL}/verbs/scored", "scored")
 SEARCHED = Verb(f"{AS}/search", "searched")
 SELECTED = Verb(f"{TINCAN}/verb/selected", "selected")
 SHARED = Verb(f"{ADL}/verbs/shared", "shared")
@@ -156,7 +135,6 @@ EXITED = Verb(f"{ADL}/verbs/exited", "exited")
 RESPONDED = Verb(f"{ADL}/verbs/responded", "responded")
 
 ASSESSMENT = f"{ADL}/activities/assessment"
-FILE = f"{ADL}/activities/file"
 PAGE = f"{AS}/page"
 GROUP = f"{AS}/group"
 NOTE = f"{AS}/note"
@@ -176,7 +154,6 @@ EXT_SCORE_TYPE = f"{W3ID}/openedx/extension/score-type"
 EXT_POINTS_POSSIBLE = f"{W3ID}/openedx/extension/points-possible"
 EXT_FILE = f"{W3ID}/openedx/extension/file"
 EXT_FEEDBACK = f"{W3ID}/openedx/extension/feedback"
-EXT_TEAM = f"{W3ID}/openedx/extension/team-id"
 EXT_TOPIC = f"{W3ID}/openedx/extension/topic-id"
 EXT_FIELD = f"{W3ID}/openedx/extension/field"
 EXT_OLD_VALUE = f"{W3ID}/openedx/extension/old-value"
@@ -184,7 +161,6 @@ EXT_NEW_VALUE = f"{W3ID}/openedx/extension/new-value"
 EXT_METHOD = f"{W3ID}/openedx/extension/method"
 EXT_PAGE_NAME = f"{W3ID}/openedx/extension/page-name"
 EXT_RESULTS = f"{W3ID}/openedx/extension/number-of-results"
-EXT_MEMBER = f"{W3ID}/openedx/extension/member-id"
 EXT_SOCIAL_NETWORK = f"{W3ID}/openedx/extension/social-network"
 EXT_SOURCE = f"{W3ID}/openedx/extension/source"
 EXT_ENABLED = f"{W3ID}/openedx/extension/enabled"
@@ -200,7 +176,6 @@ EXT_CORRECTNESS = f"{W3ID}/openedx/extension/correctness"
 EXT_RATIONALE = f"{W3ID}/openedx/extension/rationale"
 EXT_HIGHLIGHTED = f"{W3ID}/openedx/extension/highlighted-content"
 EXT_MODE_GENERATION = f"{W3ID}/openedx/extension/generation-mode"
-EXT_TOOL = f"{W3ID}/openedx/extension/tool-name"
 EXT_TITLE = f"{W3ID}/openedx/extension/title"
 EXT_TRIGGER = f"{W3ID}/openedx/extension/trigger-type"
 EXT_NAVIGATION = f"{W3ID}/openedx/extension/navigation-type"
