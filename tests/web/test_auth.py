@@ -23,6 +23,7 @@ CONSUMER = {"name": "lrs", "protocol": "xapi", "url": "http://127.0.0.1:9/xapi/s
 # (method, path, JSON body, needs admin): every endpoint of the admin API.
 ENDPOINTS: list[tuple[str, str, Any, bool]] = [
     ("GET", "/api/v1/status", None, False),
+    ("GET", "/api/v1/history", None, False),
     ("GET", "/api/v1/me", None, False),
     ("GET", "/api/v1/consumers", None, False),
     ("POST", "/api/v1/consumers", {**CONSUMER, "name": "other"}, True),

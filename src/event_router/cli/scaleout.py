@@ -81,6 +81,7 @@ async def serve_group(
         retention=config.retention_hours * 3600,
         translation_workers=config.translation_workers,
         drop_fields=config.drop_paths(),
+        process=readers.member,
     )
     # A Redis journal keeps no translations ahead.
     intake = Intake(journal, engine.pool, privacy=engine.privacy)

@@ -111,3 +111,27 @@ retired_learners = sa.Table(
     sa.Column("key_hash", sa.String(64), primary_key=True),
     sa.Column("retired_at", Timestamp, nullable=False),
 )
+
+# Delivery figures over time (migration 0006): one row per scope (a consumer's name, or `_router`),
+# bucket start (`ts`, epoch seconds) and router process; `step` is 60 (a minute) or 900 (fifteen
+# minutes, once older than a day). See store/history.py.
+history = sa.Table(
+    "history",
+    metadata,
+    sa.Column("scope", sa.String(63), primary_key=True),
+    sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("process", sa.String(128), primary_key=True),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("events", sa.BigInteger, nullable=False),
+    sa.Column("delivered", sa.BigInteger, nullable=False),
+    sa.Column("ingested", sa.BigInteger, nullable=False),
+    sa.Column("retries", sa.BigInteger, nullable=False),
+    sa.Column("errors", sa.BigInteger, nullable=False),
+    sa.Column("dead_letters", sa.BigInteger, nullable=False),
+    sa.Column("untranslatable", sa.BigInteger, nullable=False),
+    sa.Column("lag", sa.BigInteger, nullable=True),
+    sa.Column("p50_ms", sa.Float, nullable=True),
+    sa.Column("p99_ms", sa.Float, nullable=True),
+    sa.Column("samples", sa.BigInteger, nullable=False),
+    sa.Index("history_step_ts", "step", "ts"),
+)

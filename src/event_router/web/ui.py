@@ -28,6 +28,7 @@ from event_router.web.auth import (
     check_form_csrf,
 )
 from event_router.web.context import web
+from event_router.web.history_panel import panel
 from event_router.web.playground import SAMPLE, parse_event, summary, try_event
 from event_router.web.status import rejected_lines
 
@@ -150,6 +151,7 @@ async def dashboard(request: Request, principal: UiUser) -> Response:
         status=status,
         consumers=status["consumers"],
         rejected_lines=rejected_lines(status["source_counts"]),
+        history=await panel(request),
         active="dashboard",
     )
 
