@@ -84,6 +84,7 @@ dead_letters = sa.Table(
         "state IN ('dead', 'replay', 'replayed', 'discarded')", name="dead_letters_state"
     ),
     sa.Index("dead_letters_consumer_state", "consumer", "state", "id"),
+    sa.Index("dead_letters_event_seq", "event_seq"),  # migration 0006: the event inspector
 )
 
 # Created by migration 0003; here rather than beside its user because both `users` (which ends a

@@ -11,6 +11,7 @@ from event_router.web import (
     api_consumers,
     api_dead_letters,
     api_history,
+    api_inspector,
     api_learners,
     api_playground,
     api_users,
@@ -18,6 +19,7 @@ from event_router.web import (
     ui,
     ui_consumers,
     ui_dead_letters,
+    ui_inspector,
     ui_login,
 )
 from event_router.web.auth import CsrfTokens
@@ -49,6 +51,7 @@ def install(
         api_consumers,
         api_dead_letters,
         api_history,
+        api_inspector,
         api_learners,
         api_playground,
         api_users,
@@ -56,5 +59,5 @@ def install(
     ):
         app.include_router(api.router)
     ui.install(app)
-    for pages in (ui, ui_login, ui_consumers, ui_dead_letters):
+    for pages in (ui, ui_login, ui_consumers, ui_dead_letters, ui_inspector):
         app.include_router(pages.router)

@@ -8,6 +8,7 @@ the dashboard and the playground; sign-in, consumers and dead letters have modul
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,9 @@ def duration(milliseconds: float | None) -> str:
 
 
 templates.env.filters["size"] = _size
+templates.env.filters["utc"] = lambda moment: time.strftime(
+    "%Y-%m-%d %H:%M:%S", time.gmtime(float(moment))
+)
 templates.env.filters["duration"] = duration
 router = APIRouter(include_in_schema=False)
 

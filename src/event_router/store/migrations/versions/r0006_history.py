@@ -1,4 +1,5 @@
-"""History: per-minute delivery figures per consumer and for the router, per router process.
+"""History: per-minute delivery figures per consumer and for the router, per router process;
+and dead letters found by their event (the event inspector asks what became of one event).
 
 Revision ID: 0006
 Revises: 0004
@@ -36,8 +37,10 @@ def upgrade() -> None:
         sa.Column("samples", sa.BigInteger, nullable=False),
     )
     op.create_index("history_step_ts", "history", ["step", "ts"])
+    op.create_index("dead_letters_event_seq", "dead_letters", ["event_seq"])
 
 
 def downgrade() -> None:
+    op.drop_index("dead_letters_event_seq", table_name="dead_letters")
     op.drop_index("history_step_ts", table_name="history")
     op.drop_table("history")
