@@ -118,19 +118,22 @@ def draw(chart: Chart, points: Sequence[dict[str, Any]], since: int, until: int)
     legend = []
     for index, (field, label, series) in enumerate(lines):
         path: list[str] = []
+        dots: list[str] = []  # points with no neighbour: a line cannot show them
         last: int | None = None
-        alone = False
         for ts, value in series:
             move = last is None or ts - last > 2 * step
-            if move and alone:  # the previous point had no neighbour: a dash across its bucket
-                path[-1] = path[-1] + f" h{round(step / span * plot_w, 1) or 1}"
-            path.append(f"{'M' if move else 'L'}{x(ts)} {y(value)}")
-            alone, last = move, ts
-        if alone:
-            path[-1] = path[-1] + f" h{round(step / span * plot_w, 1) or 1}"
+            path.append(f"{'M' if move else 'L'}{x(ts + step / 2)} {y(value)}")
+            last = ts
+        for i, (ts, value) in enumerate(series):
+            before = i > 0 and ts - series[i - 1][0] <= 2 * step
+            after = i + 1 < len(series) and series[i + 1][0] - ts <= 2 * step
+            if not (before or after):
+                dots.append(
+                    f'<circle class="dot s{index}" cx="{x(ts + step / 2)}" cy="{y(value)}" r="3"/>'
+                )
         parts.append(
             f'<path class="line s{index}" data-series="{field}" data-points="{len(series)}" '
-            f'd="{" ".join(path) or "M0 0"}"><title>{escape(label)}</title></path>'
+            f'd="{" ".join(path) or "M0 0"}"><title>{escape(label)}</title></path>' + "".join(dots)
         )
         newest = _label(round(series[-1][1], 2)) if series else "\u2013"
         legend.append(

@@ -115,15 +115,16 @@ def _outcome(
     own = letters.get(consumer.name, [])
     if own:  # what was sent, as the endpoint refused it
         result["items"] = [letter.item for letter in own]
+    outcome, reason = _delivery(context, consumer, record, result, found, own, cursors)
+    if outcome == "not sent":
+        result["items"] = []  # it got nothing (a consumer added later would have had these)
     result["statement_ids"] = [
         item["id"] for item in result["items"] if isinstance(item, dict) and "id" in item
     ]
     result["dead_letters"] = [
         {"id": letter.id, "state": letter.state.value, "status": letter.status} for letter in own
     ]
-    result["outcome"], result["reason"] = _delivery(
-        context, consumer, record, result, found, own, cursors
-    )
+    result["outcome"], result["reason"] = outcome, reason
     return result
 
 
