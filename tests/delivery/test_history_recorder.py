@@ -18,14 +18,16 @@ def test_rows_hold_each_minutes_differences(tmp_path: Path) -> None:
         recorder = Recorder(store, "local")
         lrs = Stats.carried_over({"delivered": 1000, "retries": 7})  # an earlier run's totals
         stats = {"lrs": lrs}
-        assert recorder.take(stats, {"lrs": 0}, 500, T0 + 1) is None  # the first minute starts
+        assert (
+            recorder.take(stats, lambda: {"lrs": 0}, 500, T0 + 1) is None
+        )  # the first minute starts
         lrs.delivered += 30
         lrs.events += 25
         lrs.retries += 2
         lrs.error("503 Service Unavailable")
         lrs.latencies.record(T0 + 30, [T0 + 29.99] * 20 + [T0 + 29.0] * 10)
-        assert recorder.take(stats, {"lrs": 4}, 540, T0 + 59) is None  # same minute
-        rows = recorder.take(stats, {"lrs": 4}, 540, T0 + 61)
+        assert recorder.take(stats, lambda: {"lrs": 4}, 540, T0 + 59) is None  # same minute
+        rows = recorder.take(stats, lambda: {"lrs": 4}, 540, T0 + 61)
         assert rows is not None
         point = rows["lrs"]
         assert point.ts == T0
@@ -38,7 +40,7 @@ def test_rows_hold_each_minutes_differences(tmp_path: Path) -> None:
         # The next minute counts only what came after; a new consumer is measured from now.
         lrs.delivered += 5
         stats["new"] = Stats.carried_over({"delivered": 99})
-        rows = recorder.take(stats, {"lrs": 0, "new": None}, 540, T0 + 125)
+        rows = recorder.take(stats, lambda: {"lrs": 0, "new": None}, 540, T0 + 125)
         assert rows is not None
         assert rows["lrs"].delivered == 5 and rows["lrs"].samples == 0
         assert rows["lrs"].p50_ms is None

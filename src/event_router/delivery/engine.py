@@ -222,7 +222,7 @@ class Engine:
         """Once a minute, the minute's figures to the control plane (on a thread); the process
         holding the lease also downsamples and prunes everyone's."""
         now, accepted = time.time(), self.readers.accepted
-        rows = self.history.take(self.stats, lags(self.snapshot()), accepted, now)
+        rows = self.history.take(self.stats, lambda: lags(self.snapshot()), accepted, now)
         if rows is not None:
             await asyncio.to_thread(self.history.write, rows, leased)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,10 +63,15 @@ class Recorder:
         self._head: int | None = None
 
     def take(
-        self, stats: dict[str, Stats], lags: dict[str, int | None], head: int, now: float
+        self,
+        stats: dict[str, Stats],
+        lags: Callable[[], dict[str, int | None]],
+        head: int,
+        now: float,
     ) -> dict[str, Point] | None:
         """The rows of the minute that ended, once `now` is in a later one (None before): per
-        consumer, and for the router (`ingested`: journal head moved; the rest summed)."""
+        consumer, and for the router (`ingested`: journal head moved; the rest summed). `lags`
+        is asked only then."""
         minute = int(now) // MINUTE * MINUTE
         if self._minute is None or minute == self._minute:
             if self._minute is None:
@@ -75,6 +81,7 @@ class Recorder:
                     self._marks[name] = _Mark(_counts(figures), figures.latencies.observed)
             return None
         ts, self._minute = self._minute, minute
+        lag = lags()
         rows: dict[str, Point] = {}
         every: list[float] = []
         for name, figures in stats.items():
@@ -91,7 +98,7 @@ class Recorder:
             every += values
             p50, p99 = _percentiles(values)
             rows[name] = Point(
-                ts, lag=lags.get(name), p50_ms=p50, p99_ms=p99, samples=len(values), **delta
+                ts, lag=lag.get(name), p50_ms=p50, p99_ms=p99, samples=len(values), **delta
             )
             self._marks[name] = _Mark(now_counts, latencies.observed)
         for gone in [n for n in self._marks if n not in stats]:
