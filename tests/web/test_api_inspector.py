@@ -66,6 +66,7 @@ def test_search_by_learner_course_and_name_newest_first(web: Web) -> None:
     )
     assert bad.status_code == 400
     assert client.get("/api/v1/journal/events?before=x").status_code == 400
+    assert client.get("/api/v1/journal/events?before=5-0").status_code == 400  # a Redis id
     assert web.client().get("/api/v1/journal/events").status_code == 401
 
 
@@ -125,6 +126,7 @@ def test_the_pages(web: Web) -> None:
     page = session.client.get("/events", params={"course": COURSE}).text
     assert f'href="/events/{seqs[2]}"' in page and f'href="/events/{seqs[1]}"' not in page
     assert session.client.get("/events?since=yesterday").status_code == 400
+    assert session.client.get("/events?before=5-0").status_code == 400
     detail = session.client.get(f"/events/{seqs[2]}").text
     assert 'data-consumer="videos"' in detail and "route: not in allow list" in detail
     assert 'data-field="statement-id"' in detail

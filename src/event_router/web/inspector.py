@@ -22,6 +22,7 @@ from event_router.privacy.screen import Screen, retired_key
 from event_router.routing.consumer import Consumer
 from event_router.store import ConsumerRecord, DeadLetter, State
 from event_router.web.context import WebContext
+from event_router.web.errors import ApiError
 from event_router.web.playground import OptionsSource, verdict
 
 
@@ -39,7 +40,11 @@ def forgotten(context: WebContext, learner: str, active: Screen) -> bool:
 
 
 def find(context: WebContext, query: Query, limit: int) -> tuple[Page, Screen]:
-    """A page of matching events with the privacy screen applied to each."""
+    """A page of matching events with the privacy screen applied to each; ApiError (400) for
+    a `before` that is not a position of this journal."""
+    sqlite = isinstance(context.journal, SqliteJournal)
+    if query.before is not None and sqlite != query.before.isdigit():
+        raise ApiError(400, f"before: {query.before} is not a position in this journal")
     active = screen(context)
     if query.learner is not None and forgotten(context, query.learner, active):
         return Page([], None, 0), active

@@ -47,10 +47,10 @@ async def events_page(request: Request, principal: UiUser) -> Response:
                 form["learner"], form["course"], form["name"],
                 _time(form["since"]), _time(form["until"]), params.get("before") or None,
             )  # fmt: skip
+            page, _ = await run_in_threadpool(find, web(request), query, PAGE)
         except ApiError as exc:
             context["error"] = exc.message
         else:
-            page, _ = await run_in_threadpool(find, web(request), query, PAGE)
             context["events"] = [summary(found) for found in page.found]
             context["examined"] = page.examined
             if page.next is not None:
