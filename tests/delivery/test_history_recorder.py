@@ -50,3 +50,15 @@ def test_rows_hold_each_minutes_differences(tmp_path: Path) -> None:
         recorder.write(rows, housekeep=False)
         found = store.history.series(["lrs", ROUTER], T0, T0 + 300)
         assert [p.delivered for p in found["lrs"]] == [5]
+
+
+def test_a_watched_consumer_counts_from_when_its_figures_were_made(tmp_path: Path) -> None:
+    with Store.open(f"sqlite:///{tmp_path / 'c.db'}") as store:
+        recorder = Recorder(store, "local")
+        lrs = Stats.carried_over({"delivered": 40})
+        recorder.watch("lrs", lrs, 100, T0 + 2)  # as the engine makes them, before delivering
+        lrs.delivered += 6  # delivered before the engine's first tick
+        assert recorder.take({"lrs": lrs}, lambda: {"lrs": 0}, 106, T0 + 3) is None
+        rows = recorder.take({"lrs": lrs}, lambda: {"lrs": 0}, 106, T0 + 60)
+        assert rows is not None
+        assert rows["lrs"].delivered == 6 and rows[ROUTER].ingested == 6

@@ -139,6 +139,7 @@ class Engine:
         for name, consumer in wanted.items():
             stats = self.stats.get(name) or self.readers.stats_for(name, self._created[name])
             self.stats[name] = stats
+            self.history.watch(name, stats, self.readers.accepted, time.time())
             if not consumer.enabled:
                 stats.state = State.DISABLED
             elif name not in self._running:
@@ -192,6 +193,7 @@ class Engine:
 
     async def shutdown(self) -> None:
         await self._stop_all()
+        await self._record_history(False, final=True)  # the minute under way, so far
         await self.readers.close(self._status(), self.stats, self._privacy_figures())
         if self.pool is not None:
             self.pool.close()
@@ -218,10 +220,11 @@ class Engine:
     def _privacy_figures(self) -> dict[str, int]:
         return {"retired_events_dropped": self.privacy.dropped}
 
-    async def _record_history(self, leased: bool) -> None:
+    async def _record_history(self, leased: bool, *, final: bool = False) -> None:
         """Once a minute, the minute's figures to the control plane (on a thread); the process
-        holding the lease also downsamples and prunes everyone's."""
-        now, accepted = time.time(), self.readers.accepted
+        holding the lease also downsamples and prunes everyone's. `final`: the minute under way
+        is written now (a process started again within it adds to that row)."""
+        now, accepted = time.time() + (60 if final else 0), self.readers.accepted
         rows = self.history.take(self.stats, lambda: lags(self.snapshot()), accepted, now)
         if rows is not None:
             await asyncio.to_thread(self.history.write, rows, leased)

@@ -62,6 +62,15 @@ class Recorder:
         self._marks: dict[str, _Mark] = {}
         self._head: int | None = None
 
+    def watch(self, name: str, stats: Stats, head: int, now: float) -> None:
+        """Measure a consumer from now on (the engine calls it as it creates the consumer's
+        figures, before its delivery starts, so nothing delivered is missed): what its
+        counters hold now is an earlier run's, not this minute's."""
+        if self._minute is None:
+            self._minute, self._head = int(now) // MINUTE * MINUTE, head
+        if name not in self._marks:
+            self._marks[name] = _Mark(_counts(stats), stats.latencies.observed)
+
     def take(
         self,
         stats: dict[str, Stats],
