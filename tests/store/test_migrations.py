@@ -26,6 +26,7 @@ TABLES = {
     "users",
     "api_tokens",
     "web_sessions",
+    "history",
 }
 
 

@@ -34,6 +34,7 @@ class Scene:
     router: Router
     receiver: Receiver
     letter: int  # a dead letter's id
+    event: str  # the journal position of the event it was made from
 
 
 def consumers(router: Router) -> dict[str, Any]:
@@ -49,6 +50,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory, receiver_server: Receiver) -
     router = Router(tmp_path_factory.mktemp("screens") / "home")
     with router.store() as store:
         store.users.add("operator", PASSWORD, "admin")
+        store.users.add("watcher", PASSWORD, "viewer")
     lrs = {
         "protocol": "xapi",
         "url": receiver.url + "/xapi/statements",
@@ -91,15 +93,24 @@ def scene(tmp_path_factory: pytest.TempPathFactory, receiver_server: Receiver) -
         wait_until(lambda: consumers(router)["locked"]["state"] == "paused", message="paused")
         wait_until(lambda: consumers(router)["lrs"]["delivered"] == 27, message="lrs caught up")
         letters = router.api("GET", "/api/v1/dead-letters?consumer=lrs").json()["items"]
-        yield Scene(router, receiver, letters[0]["id"])
+        # The running router writes history once a minute: charts with real figures.
+        wait_until(lambda: recorded(router), "a minute of history", timeout=90)
+        yield Scene(router, receiver, letters[0]["id"], str(letters[0]["event_seq"]))
     receiver.reset()
 
 
-def signed_in(browser: Browser, scene: Scene, width: int) -> tuple[BrowserContext, Page]:
+def recorded(router: Router) -> bool:
+    body = router.api("GET", "/api/v1/history?consumer=lrs").json()
+    return any(point["delivered"] for point in body["consumers"]["lrs"])
+
+
+def signed_in(
+    browser: Browser, scene: Scene, width: int, user: str = "operator"
+) -> tuple[BrowserContext, Page]:
     context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    sign_in(page, scene.router, "operator")
+    sign_in(page, scene.router, user)
     return context, page
 
 
@@ -153,6 +164,10 @@ def test_every_page_fits_390_px_with_sign_out_on_screen_and_is_photographed(
         "dead-letters": ("/dead-letters", "Dead letters"),
         "dead-letter": (f"/dead-letters/{scene.letter}", f"Dead letter {scene.letter}"),
         "playground": ("/playground", "Translation playground"),
+        "history": ("/?history=1h", "Dashboard"),
+        "consumer-history": ("/consumers/lrs/edit?history=1h", "Consumer lrs"),
+        "events": ("/events?learner=3", "Event inspector"),
+        "event": (f"/events/{scene.event}", f"Event {scene.event}"),
         "not-found": ("/consumers/nope/edit", "Not found"),
     }
     for width, height in WIDTHS.items():
@@ -173,10 +188,46 @@ def test_every_page_fits_390_px_with_sign_out_on_screen_and_is_photographed(
                 expect(page.locator('article[data-consumer="lrs"]')).to_be_visible()
             if name in ("dashboard", "consumer-paused"):
                 expect(page.locator("#updated")).to_have_text(re.compile("^updated"))
+            if name == "event":
+                expect(page.locator('article[data-consumer="lrs"]')).to_be_visible()
             assert page_width(page) <= width, f"{name} is {page_width(page)} px wide at {width}"
             expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport()
+            if name.endswith("history"):  # the charts, further down the page
+                expect(page.locator("#history svg.chart").first).to_be_visible()
+                page.locator("#history").scroll_into_view_if_needed()
+                expect(page.locator("#history h2")).to_be_in_viewport()
             page.screenshot(path=str(page_shots / f"{name}-{width}.png"))
         context.close()
+
+
+def test_a_viewer_finds_a_learners_event_and_sees_what_each_consumer_got(
+    scene: Scene, browser: Browser
+) -> None:
+    context, page = signed_in(browser, scene, 390, user="watcher")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.get_by_role("link", name="Events").click()
+    form = page.locator("#event-search")
+    form.get_by_label("Learner").fill("3")
+    form.get_by_label("Event name").fill("play_video")
+    form.get_by_role("button", name="Search").click()
+    rows = page.locator("#events tbody tr")
+    expect(rows).to_have_count(28)  # every event the scene sent was learner 3's play_video
+    expect(page.locator("#older")).to_have_count(0)  # the whole journal was looked at
+    positions = [int(p) for p in rows.evaluate_all("rs => rs.map(r => r.dataset.position)")]
+    assert positions == sorted(positions, reverse=True)  # newest first
+    page.locator(f'tr[data-position="{scene.event}"] a').click()
+    expect(page.get_by_role("heading", level=1, name=f"Event {scene.event}")).to_be_visible()
+    lrs = page.locator('article[data-consumer="lrs"]')
+    expect(lrs.locator('[data-field="outcome"]')).to_have_text("dead letter")
+    expect(lrs.get_by_role("link", name=re.compile(f"Dead letter {scene.letter}"))).to_be_visible()
+    expect(lrs.locator('[data-field="statement-id"]')).to_have_count(1)
+    locked = page.locator('article[data-consumer="locked"]')
+    expect(locked.locator('[data-field="outcome"]')).to_have_text("not sent")
+    expect(locked.locator('[data-field="reason"]')).to_contain_text("added after")
+    assert page_width(page) <= 390
+    assert all(url.startswith(scene.router.url) for url in requested), requested
+    context.close()
 
 
 def test_the_skip_link_comes_first_and_moves_focus_to_the_content(

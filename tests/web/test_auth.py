@@ -23,6 +23,9 @@ CONSUMER = {"name": "lrs", "protocol": "xapi", "url": "http://127.0.0.1:9/xapi/s
 # (method, path, JSON body, needs admin): every endpoint of the admin API.
 ENDPOINTS: list[tuple[str, str, Any, bool]] = [
     ("GET", "/api/v1/status", None, False),
+    ("GET", "/api/v1/history", None, False),
+    ("GET", "/api/v1/journal/events", None, False),
+    ("GET", "/api/v1/journal/events/1", None, False),
     ("GET", "/api/v1/me", None, False),
     ("GET", "/api/v1/consumers", None, False),
     ("POST", "/api/v1/consumers", {**CONSUMER, "name": "other"}, True),
@@ -49,6 +52,8 @@ def seed(web: Web) -> None:
 
     web.store.consumers.add(Consumer(**CONSUMER))
     web.store.dead_letters.add("lrs", 1, "play_video", {"name": "play_video"}, "rejected")
+    event = b'{"name": "play_video", "timestamp": "2024-01-01T00:00:00Z"}'
+    web.journal.submit([event]).result(timeout=10)  # seq 1, for the event inspector
 
 
 @pytest.mark.parametrize(("method", "path", "body", "admin"), ENDPOINTS, ids=IDS)

@@ -99,16 +99,15 @@ async def serve_group(
         raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_DATABASE_URL") from None
     journal: RedisJournal | KafkaJournal
     readers: Readers
+    member = member_name(config)
     try:
         if is_kafka(config):
             journal = open_kafka_journal(config)
             # A dead process's partitions move after EVENT_ROUTER_KAFKA_SESSION_TIMEOUT.
-            readers = PartitionReaders(journal, member=member_name(config))
+            readers = PartitionReaders(journal, member=member)
         else:
             journal = RedisJournal(config.journal_url, config.journal_prefix)
-            readers = GroupReaders(
-                journal, member=member_name(config), claim_idle=config.claim_idle
-            )
+            readers = GroupReaders(journal, member=member, claim_idle=config.claim_idle)
     except (JournalFull, typer.BadParameter) as exc:
         store.close()
         if isinstance(exc, typer.BadParameter):
@@ -122,6 +121,7 @@ async def serve_group(
         retention=config.retention_hours * 3600,
         translation_workers=config.translation_workers,
         drop_fields=config.drop_paths(),
+        process=member,
     )
     # A Redis or Kafka journal keeps no translations ahead.
     intake = Intake(journal, engine.pool, privacy=engine.privacy)

@@ -114,6 +114,10 @@ class CursorReaders:
             return
         log.info("%s rewound by an operator: delivering again from seq %s", consumer, seq)
 
+    @property
+    def accepted(self) -> int:
+        return self.journal.head
+
     def lag(self, consumer: str, stats: Stats, running: bool) -> int | None:
         # A running delivery's cursor is known, 0 included (nothing delivered yet on a new
         # journal: its whole backlog is lag); a consumer not running has none to show.

@@ -23,6 +23,7 @@ import orjson
 
 from event_router.delivery.consumer import Delivery
 from event_router.delivery.encoder import Encoder, TranslationCache
+from event_router.delivery.history import Recorder, lags
 from event_router.delivery.reader import Reader, Readers
 from event_router.delivery.sender import DeadLetter, Item
 from event_router.delivery.stats import State, Stats
@@ -74,6 +75,7 @@ class Engine:
         poll_interval: float = 1.0,
         translation_workers: int = 0,
         drop_fields: tuple[tuple[str, ...], ...] = (),
+        process: str = "local",
     ) -> None:
         self.readers = readers
         self.store = store
@@ -86,6 +88,8 @@ class Engine:
         self.stats: dict[str, Stats] = {}
         self.privacy = Privacy(Screen(secret_key, drop_fields))
         self.warm: ProtocolPolicies = ()  # what sources translate ahead (see `sources.intake`)
+        # Figures over time, one row a minute per consumer; `process` names this process's rows.
+        self.history = Recorder(store, process)
         self._running: dict[str, Running] = {}
         self._options: dict[Policy, Options] = {}
         self._tables: tuple[IdentityTable, CourseCatalogue, frozenset[str]] | None = None
@@ -105,11 +109,13 @@ class Engine:
                     await self.sync()
                     self.warm = self._warm_pairs()
                     await self.readers.observe(self.stats, self._privacy_figures())
-                    if await self.readers.lease():
+                    leased = await self.readers.lease()
+                    if leased:
                         await self._replays()
                         await self.readers.housekeep(
                             self._status(), self._enabled(), self.retention
                         )
+                    await self._record_history(leased)
                 except (OSError, StoreError) as exc:
                     log.warning("journal or control plane unavailable: %s", exc)
                 with contextlib.suppress(TimeoutError):
@@ -134,6 +140,7 @@ class Engine:
         for name, consumer in wanted.items():
             stats = self.stats.get(name) or self.readers.stats_for(name, self._created[name])
             self.stats[name] = stats
+            self.history.watch(name, stats, self.readers.accepted, time.time())
             if not consumer.enabled:
                 stats.state = State.DISABLED
             elif name not in self._running:
@@ -189,6 +196,7 @@ class Engine:
 
     async def shutdown(self) -> None:
         await self._stop_all()
+        await self._record_history(False, final=True)  # the minute under way, so far
         await self.readers.close(self._status(), self.stats, self._privacy_figures())
         if self.pool is not None:
             self.pool.close()
@@ -214,6 +222,15 @@ class Engine:
 
     def _privacy_figures(self) -> dict[str, int]:
         return {"retired_events_dropped": self.privacy.dropped}
+
+    async def _record_history(self, leased: bool, *, final: bool = False) -> None:
+        """Once a minute, the minute's figures to the control plane (on a thread); the process
+        holding the lease also downsamples and prunes everyone's. `final`: the minute under way
+        is written now (a process started again within it adds to that row)."""
+        now, accepted = time.time() + (60 if final else 0), self.readers.accepted
+        rows = self.history.take(self.stats, lambda: lags(self.snapshot()), accepted, now)
+        if rows is not None:
+            await asyncio.to_thread(self.history.write, rows, leased)
 
     def _enabled(self) -> list[str]:
         """Every enabled consumer, running or not (one paused because its sink cannot be built

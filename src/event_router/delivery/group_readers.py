@@ -91,6 +91,10 @@ class GroupReaders:
     async def rewind(self, consumer: str) -> None:
         pass
 
+    @property
+    def accepted(self) -> int:
+        return self.journal.head
+
     def lag(self, consumer: str, stats: Stats, running: bool) -> int | None:
         group = self.groups.get(consumer)
         lag = group.get("lag") if group else None

@@ -79,6 +79,10 @@ class PartitionReaders:
         log.info("delivering to %s as member %s of its group", consumer, self.member)
         return reader
 
+    @property
+    def accepted(self) -> int:
+        return self.journal.head
+
     def stats_for(self, consumer: str, created: float) -> Stats:
         return Stats()
 

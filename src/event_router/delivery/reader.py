@@ -74,6 +74,11 @@ class Readers(Protocol):
         """How this process reads, for the start banner and log lines."""
         ...
 
+    @property
+    def accepted(self) -> int:
+        """Events ever accepted into the journal, as this process last saw (for history)."""
+        ...
+
     async def reader(self, consumer: str, created: float) -> Reader:
         """A reader for `consumer`; a new consumer (created at `created`, epoch seconds)
         receives what was accepted after it was created."""

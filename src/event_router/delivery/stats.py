@@ -66,6 +66,7 @@ class Stats:
     dead_letters: int = 0
     duplicates: int = 0  # of `delivered`: answered 409, the endpoint already had that id
     retries: int = 0
+    errors: int = 0  # failures recorded with `error` (each failed attempt, a pause, ...)
     in_flight: int = 0
     cursor: int = 0
     last_error: str | None = None
@@ -88,6 +89,7 @@ class Stats:
 
     def error(self, message: str) -> None:
         self.last_error = message[:500]
+        self.errors += 1
         self.last_error_at = time.time()
 
     def skip(self, reason: str, *, translation_failed: bool) -> None:

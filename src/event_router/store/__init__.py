@@ -24,6 +24,7 @@ from event_router.store.errors import (
     UnknownConsumer,
     UnknownDeadLetter,
 )
+from event_router.store.history import History
 from event_router.store.identities import Courses, Identities
 from event_router.store.retired import RetiredLearners
 from event_router.store.sessions import Active, SessionInfo, Sessions
@@ -86,6 +87,7 @@ class Store:
         self.users = Users(db)
         self.sessions = Sessions(db)
         self.retired = RetiredLearners(db)
+        self.history = History(db)
 
     @classmethod
     def open(

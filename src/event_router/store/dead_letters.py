@@ -141,6 +141,12 @@ class DeadLetters:
         with self._db.read() as conn:
             return [_letter(row) for row in conn.execute(query)]
 
+    def of_event(self, event_seq: int) -> builtins.list[DeadLetter]:
+        """Every consumer's letters made from one journal event (the event inspector)."""
+        query = sa.select(dead_letters).where(dead_letters.c.event_seq == event_seq)
+        with self._db.read() as conn:
+            return [_letter(row) for row in conn.execute(query.order_by(dead_letters.c.id))]
+
     def count(self, consumer: str | None = None, state: State | str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(dead_letters)
         with self._db.read() as conn:

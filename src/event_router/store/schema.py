@@ -84,6 +84,7 @@ dead_letters = sa.Table(
         "state IN ('dead', 'replay', 'replayed', 'discarded')", name="dead_letters_state"
     ),
     sa.Index("dead_letters_consumer_state", "consumer", "state", "id"),
+    sa.Index("dead_letters_event_seq", "event_seq"),  # migration 0006: the event inspector
 )
 
 # Created by migration 0003; here rather than beside its user because both `users` (which ends a
@@ -122,4 +123,29 @@ journal_state = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("at", sa.Float, nullable=False),
     sa.Index("journal_state_kind_at", "kind", "at"),
+)
+
+
+# Delivery figures over time (migration 0006): one row per scope (a consumer's name, or `_router`),
+# bucket start (`ts`, epoch seconds) and router process; `step` is 60 (a minute) or 900 (fifteen
+# minutes, once older than a day). See store/history.py.
+history = sa.Table(
+    "history",
+    metadata,
+    sa.Column("scope", sa.String(63), primary_key=True),
+    sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("process", sa.String(128), primary_key=True),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("events", sa.BigInteger, nullable=False),
+    sa.Column("delivered", sa.BigInteger, nullable=False),
+    sa.Column("ingested", sa.BigInteger, nullable=False),
+    sa.Column("retries", sa.BigInteger, nullable=False),
+    sa.Column("errors", sa.BigInteger, nullable=False),
+    sa.Column("dead_letters", sa.BigInteger, nullable=False),
+    sa.Column("untranslatable", sa.BigInteger, nullable=False),
+    sa.Column("lag", sa.BigInteger, nullable=True),
+    sa.Column("p50_ms", sa.Float, nullable=True),
+    sa.Column("p99_ms", sa.Float, nullable=True),
+    sa.Column("samples", sa.BigInteger, nullable=False),
+    sa.Index("history_step_ts", "step", "ts"),
 )

@@ -10,6 +10,8 @@ from event_router.store import Store
 from event_router.web import (
     api_consumers,
     api_dead_letters,
+    api_history,
+    api_inspector,
     api_learners,
     api_playground,
     api_users,
@@ -17,6 +19,7 @@ from event_router.web import (
     ui,
     ui_consumers,
     ui_dead_letters,
+    ui_inspector,
     ui_login,
 )
 from event_router.web.auth import CsrfTokens
@@ -44,8 +47,17 @@ def install(
         hashing=HashingGate(),
         exporter=metrics.Exporter(),
     )
-    for api in (api_consumers, api_dead_letters, api_learners, api_playground, api_users, metrics):
+    for api in (
+        api_consumers,
+        api_dead_letters,
+        api_history,
+        api_inspector,
+        api_learners,
+        api_playground,
+        api_users,
+        metrics,
+    ):
         app.include_router(api.router)
     ui.install(app)
-    for pages in (ui, ui_login, ui_consumers, ui_dead_letters):
+    for pages in (ui, ui_login, ui_consumers, ui_dead_letters, ui_inspector):
         app.include_router(pages.router)

@@ -82,10 +82,12 @@ def try_event(
         consumers = [c for c in consumers if c.name in only]
     options = OptionsSource(context)
     entry = Entry(seq=0, ingested_at=time.time(), event=event)
-    return [_one(consumer, entry, options) for consumer in consumers]
+    return [verdict(consumer, entry, options) for consumer in consumers]
 
 
-def _one(consumer: Consumer, entry: Entry, options: OptionsSource) -> dict[str, Any]:
+def verdict(consumer: Consumer, entry: Entry, options: OptionsSource) -> dict[str, Any]:
+    """What `consumer` makes of the entry: route decision and rule, items or translation error
+    (the playground, and the event inspector for an event in the journal)."""
     decision = consumer.route.decide(entry.event)
     result: dict[str, Any] = {
         "consumer": consumer.name,

@@ -8,6 +8,7 @@ the dashboard and the playground; sign-in, consumers and dead letters have modul
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from event_router.web.auth import (
     check_form_csrf,
 )
 from event_router.web.context import web
+from event_router.web.history_panel import panel
 from event_router.web.playground import SAMPLE, parse_event, summary, try_event
 from event_router.web.status import rejected_lines
 
@@ -61,6 +63,9 @@ def duration(milliseconds: float | None) -> str:
 
 
 templates.env.filters["size"] = _size
+templates.env.filters["utc"] = lambda moment: time.strftime(
+    "%Y-%m-%d %H:%M:%S", time.gmtime(float(moment))
+)
 templates.env.filters["duration"] = duration
 router = APIRouter(include_in_schema=False)
 
@@ -150,6 +155,7 @@ async def dashboard(request: Request, principal: UiUser) -> Response:
         status=status,
         consumers=status["consumers"],
         rejected_lines=rejected_lines(status["source_counts"]),
+        history=await panel(request),
         active="dashboard",
     )
 

@@ -22,6 +22,7 @@ from event_router.store.consumers import validate
 from event_router.web import consumer_form
 from event_router.web.auth import Principal, UiAdmin, UiUser, check_form_csrf
 from event_router.web.context import web
+from event_router.web.history_panel import Panel, panel
 from event_router.web.ui import PageNotFound, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -42,6 +43,7 @@ def _page(
     record: ConsumerRecord | None,
     status_code: int = 200,
     live: dict[str, Any] | None = None,
+    history: Panel | None = None,
 ) -> Response:
     return render(
         request,
@@ -53,6 +55,7 @@ def _page(
         creating=record is None,
         choices=CHOICES,
         live=live,
+        history=history,
         active="consumers",
     )
 
@@ -94,7 +97,8 @@ async def edit_consumer(request: Request, principal: UiUser, name: str) -> Respo
     # Its live figures (state, last error, counters), as the dashboard row shows them: a paused
     # consumer's page says why it is paused.
     status = await request.app.state.status_payload()
-    return _page(request, principal, form, record, live=status["consumers"].get(name))
+    live = status["consumers"].get(name)
+    return _page(request, principal, form, record, live=live, history=await panel(request, name))
 
 
 @router.post("/consumers/{name}/edit")
