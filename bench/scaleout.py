@@ -9,6 +9,7 @@ last statement received. Each process translates in its own main thread
 (EVENT_ROUTER_TRANSLATION_WORKERS=0), so N processes use up to N cores.
 
     .venv/bin/python bench/scaleout.py [--count 50000] [--processes 1 2] [--chunk 1000]
+        [--full-context]    # realistic ~1.2 kB events instead of ~450-byte ones
 
 Results go to bench/results/scaleout.json and a table on stdout.
 """
@@ -200,9 +201,19 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=1000, help="events per POST")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--max-in-flight", type=int, default=2)
+    parser.add_argument(
+        "--full-context",
+        action="store_true",
+        help="realistic ~1.2 kB events (bench/kafka_journal.py's), not the e2e benchmark's",
+    )
     args = parser.parse_args()
+    make = None
+    if args.full_context:
+        from kafka_journal import full_line
+
+        make = full_line
     rows = [
-        measure(n, args.count, args.chunk, args.batch_size, args.max_in_flight)
+        measure(n, args.count, args.chunk, args.batch_size, args.max_in_flight, None, make)
         for n in args.processes
     ]
     result = {"runs": rows, "cpus": os.cpu_count(), "redis_persistence": _persistence()}
