@@ -8,8 +8,8 @@ import asyncio
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -179,7 +179,12 @@ def test_a_retried_batch_is_never_overtaken_by_a_later_one_of_its_partition(
 
 
 def test_rewind_sends_again_and_status_shows_the_cluster(
-    journal: KafkaJournal, store: Store, receiver: Receiver, kafka_bus: KafkaBus, control_plane: str
+    journal: KafkaJournal,
+    store: Store,
+    receiver: Receiver,
+    kafka_bus: KafkaBus,
+    control_plane: str,
+    tmp_path: Path,
 ) -> None:
     store.consumers.add(
         Consumer(name="lrs", protocol="xapi", url=receiver.url + "/xapi/statements", linger=0.01)
@@ -190,7 +195,7 @@ def test_rewind_sends_again_and_status_shows_the_cluster(
     env = {
         "EVENT_ROUTER_JOURNAL": f"kafka://{kafka_bus.bootstrap}/{kafka_bus.prefix}",
         "EVENT_ROUTER_DATABASE_URL": control_plane,
-        "EVENT_ROUTER_HOME": str(uuid.uuid4()),
+        "EVENT_ROUTER_HOME": str(tmp_path / "home"),
         "PATH": "",
     }
 
