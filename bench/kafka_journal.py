@@ -154,11 +154,12 @@ def main() -> None:
               "partitions": PARTITIONS, "load_before": os.getloadavg()}  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "kafka_journal.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    print(f"{'processes':>9}  {'bytes/event':>11}  {'ingest ev/s':>11}  {'end-to-end ev/s':>15}")
+    print(f"{'processes':>9}  {'bytes/event':>11}  {'ingest ev/s':>11}  {'end-to-end ev/s':>15}"
+          f"  {'ev per router CPU-s':>19}")  # fmt: skip
     for row in rows:
         print(
             f"{row['processes']:>9}  {row['event_bytes']:>11}  {row['ingest_events_per_s']:>11}  "
-            f"{row['events_per_s']:>15}"
+            f"{row['events_per_s']:>15}  {row['events_per_router_cpu_s']:>19}"
         )
 
 

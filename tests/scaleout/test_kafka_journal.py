@@ -8,8 +8,8 @@ import asyncio
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,6 +19,7 @@ from event_router.delivery.engine import Engine
 from event_router.delivery.partition_readers import PartitionReaders, group_name
 from event_router.journal.kafka import KafkaJournal
 from event_router.journal.kafka_state import JournalState
+from event_router.privacy.forget import Learner, forget_in_journal
 from event_router.routing.consumer import Consumer
 from event_router.store import Store
 from tests.peers.kafka import KafkaBus
@@ -178,7 +179,12 @@ def test_a_retried_batch_is_never_overtaken_by_a_later_one_of_its_partition(
 
 
 def test_rewind_sends_again_and_status_shows_the_cluster(
-    journal: KafkaJournal, store: Store, receiver: Receiver, kafka_bus: KafkaBus, control_plane: str
+    journal: KafkaJournal,
+    store: Store,
+    receiver: Receiver,
+    kafka_bus: KafkaBus,
+    control_plane: str,
+    tmp_path: Path,
 ) -> None:
     store.consumers.add(
         Consumer(name="lrs", protocol="xapi", url=receiver.url + "/xapi/statements", linger=0.01)
@@ -189,7 +195,7 @@ def test_rewind_sends_again_and_status_shows_the_cluster(
     env = {
         "EVENT_ROUTER_JOURNAL": f"kafka://{kafka_bus.bootstrap}/{kafka_bus.prefix}",
         "EVENT_ROUTER_DATABASE_URL": control_plane,
-        "EVENT_ROUTER_HOME": str(uuid.uuid4()),
+        "EVENT_ROUTER_HOME": str(tmp_path / "home"),
         "PATH": "",
     }
 
@@ -216,3 +222,14 @@ def test_rewind_sends_again_and_status_shows_the_cluster(
     group = group_name(kafka_bus.prefix, "lrs")
     committed = kafka_bus.committed(journal.topic, group, 4)
     assert sum(max(0, c) for c in committed) == 40
+
+
+def test_forgetting_a_learner_says_the_kafka_log_keeps_their_events(
+    journal: KafkaJournal, kafka_bus: KafkaBus
+) -> None:
+    """A Kafka log cannot be rewritten: the answer says so instead of claiming a redaction,
+    and the journaled events are indeed still there."""
+    journal.submit([event(i, learner=9) for i in range(3)]).result(30)
+    done = forget_in_journal(journal, Learner.of("9", None))
+    assert done == {"kind": "kafka", "events": 0, "action": "kept until Kafka's retention"}
+    assert len(kafka_bus.read(journal.topic, 3)) == 3

@@ -25,11 +25,12 @@ from typing import Any
 
 import orjson
 import pytest
+import sqlalchemy as sa
 
 from tests.peers.kafka import KafkaBus
 from tests.peers.ralph import Ralph
 from tests.peers.router import Router
-from tests.scaleout.test_scaleout import SECRET, expected_ids, wait_until
+from tests.scaleout.test_scaleout import SECRET, expected_ids, member, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -59,6 +60,21 @@ def events(base: int) -> list[dict[str, Any]]:
         }
         for i in range(COUNT)
     ]
+
+
+def partitions_of(control_plane: str, router: Router) -> list[int]:
+    """The journal partitions the router process last reported delivering for `lrs`."""
+    engine = sa.create_engine(control_plane)
+    try:
+        with engine.connect() as conn:
+            value = conn.exec_driver_sql(
+                "SELECT value FROM journal_state WHERE kind = 'status' AND name = %(name)s",
+                {"name": member(router)},
+            ).scalar()
+    finally:
+        engine.dispose()
+    snapshot = orjson.loads(value) if value else {}
+    return list(snapshot.get("consumers", {}).get("lrs", {}).get("partitions", []))
 
 
 def stored(ralph: Ralph) -> list[bytes]:
@@ -117,7 +133,8 @@ def test_three_processes_on_the_kafka_journal_keep_order_through_two_kills(
             wait_until(
                 lambda t=threshold: len(stored(ralph)) - before >= t, 400, f"{threshold} stored"
             )
-            victim.kill()  # SIGKILL, mid-stream
+            wait_until(lambda: partitions_of(control_plane, victim), 60, "the victim has no work")
+            victim.kill()  # SIGKILL, mid-stream, while it delivers some partitions
             kills += 1
             assert len(stored(ralph)) - before < COUNT, "everything was stored before the kill"
             victim.start()
