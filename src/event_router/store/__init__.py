@@ -12,11 +12,13 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
+from event_router.actor import acting_as, set_actor
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.routing.consumer import Consumer
 from event_router.routing.identity import IdentityTable
 from event_router.settings import Settings
 from event_router.sinks.destinations import Destinations
+from event_router.store.audit import AuditLog, Entry
 from event_router.store.consumers import Changes, ConsumerRecord, Consumers, ImportResult
 from event_router.store.database import Database, database_url, safe_url, store_exists
 from event_router.store.dead_letters import DeadLetter, DeadLetters, State
@@ -46,11 +48,13 @@ from event_router.store.users import (
 __all__ = [
     "Active",
     "ApiToken",
+    "AuditLog",
     "Changes",
     "ConsumerRecord",
     "DeadLetter",
     "DuplicateConsumer",
     "DuplicateUser",
+    "Entry",
     "ImportResult",
     "InvalidConfig",
     "InvalidUser",
@@ -68,7 +72,9 @@ __all__ = [
     "UnknownUser",
     "User",
     "Users",
+    "acting_as",
     "database_url",
+    "set_actor",
     "store_exists",
 ]
 
@@ -91,6 +97,7 @@ class Store:
         self.users = Users(db)
         self.sessions = Sessions(db)
         self.retired = RetiredLearners(db)
+        self.audit = AuditLog(db)
 
     @classmethod
     def open(

@@ -21,6 +21,7 @@ from event_router.routing.consumer import Consumer
 from event_router.sinks import requirements
 from event_router.sinks.destinations import Destinations
 from event_router.store import config_yaml
+from event_router.store.audit import record as audit
 from event_router.store.database import Database, as_utc, utcnow
 from event_router.store.destination import (
     CLEARED,
@@ -134,7 +135,9 @@ class Consumers:
             revision = self._db.bump(conn)
             if self._row(conn, consumer.name) is not None:
                 raise DuplicateConsumer(consumer.name)
-            return self._insert(conn, consumer, revision)
+            added = self._insert(conn, consumer, revision)
+            audit(conn, "consumer.add", consumer.name, protocol=consumer.protocol.value)
+            return added
 
     def get(self, name: str) -> Consumer:
         return self.record(name).consumer
@@ -164,8 +167,11 @@ class Consumers:
         with self._db.read() as conn:
             return [Summary(str(row.name), bool(row.enabled)) for row in conn.execute(query)]
 
-    def update(self, name: str, changes: Mapping[str, Any]) -> Consumer:
-        """Change some fields. `route` merges field by field; other fields are replaced whole."""
+    def update(
+        self, name: str, changes: Mapping[str, Any], *, action: str = "consumer.update"
+    ) -> Consumer:
+        """Change some fields. `route` merges field by field; other fields are replaced whole.
+        The audit log records `action` with the names of the fields that changed."""
         if "name" in changes and changes["name"] != name:
             raise InvalidConfig(["name: a consumer cannot be renamed; add a new one"])
         with self._db.write() as conn:
@@ -183,10 +189,12 @@ class Consumers:
             dropped = drop_unsupplied(merged, current, changes)
             consumer = self.check(_validate_moved(merged, dropped))
             self._replace(conn, row, consumer, revision)
+            audit(conn, action, name, fields=changed_fields(current, consumer))
             return consumer
 
     def set_enabled(self, name: str, enabled: bool) -> Consumer:
-        return self.update(name, {"enabled": enabled})
+        action = "consumer.enable" if enabled else "consumer.disable"
+        return self.update(name, {"enabled": enabled}, action=action)
 
     def remove(self, name: str) -> None:
         """Remove a consumer and its dead letters; a running router stops delivering to it."""
@@ -201,6 +209,7 @@ class Consumers:
                     name=name, revision=revision, removed_at=utcnow()
                 )
             )
+            audit(conn, "consumer.remove", name)
 
     def revision(self) -> int:
         """The newest control revision: a router starts here after loading every consumer."""
@@ -271,6 +280,8 @@ class Consumers:
                     updated.append(name)
             if errors:
                 raise InvalidConfig(errors, "nothing imported; fix these and try again")
+            if added or updated:
+                audit(conn, "config.import", "consumers", added=added, updated=updated)
         return ImportResult(added, updated, unchanged)
 
     def seal_plaintext(self) -> int:
@@ -379,6 +390,19 @@ def _validate_moved(data: Mapping[str, Any], dropped: list[str], prefix: str = "
         where = f"{prefix}: " if prefix else ""
         note = where + CLEARED.format(names=", ".join(dropped))
         raise InvalidConfig([*exc.errors, note]) from None
+
+
+def changed_fields(before: Mapping[str, Any], after: Consumer) -> list[str]:
+    """The names (never the values) of the fields that differ; `route.allow` for route rules."""
+    now = after.model_dump(mode="json")
+    names = []
+    for key in sorted(set(before) | set(now)):
+        if key == "route":
+            old, new = before.get("route") or {}, now.get("route") or {}
+            names += [f"route.{k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        elif before.get(key) != now.get(key):
+            names.append(key)
+    return names
 
 
 def _config(consumer: Consumer) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from event_router.delivery.view import DeliveryView
 from event_router.journal import Journal
 from event_router.store import Store
 from event_router.web import (
+    api_audit,
     api_consumers,
     api_dead_letters,
     api_learners,
@@ -44,7 +45,15 @@ def install(
         hashing=HashingGate(),
         exporter=metrics.Exporter(),
     )
-    for api in (api_consumers, api_dead_letters, api_learners, api_playground, api_users, metrics):
+    for api in (
+        api_audit,
+        api_consumers,
+        api_dead_letters,
+        api_learners,
+        api_playground,
+        api_users,
+        metrics,
+    ):
         app.include_router(api.router)
     ui.install(app)
     for pages in (ui, ui_login, ui_consumers, ui_dead_letters):
