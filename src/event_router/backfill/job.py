@@ -15,6 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import (
@@ -25,6 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from event_router.backfill import progress as progress_file
 from event_router.backfill import worker
 from event_router.backfill.checkpoints import Busy, Checkpoints
 from event_router.backfill.inputs import Input, InputError, expand
@@ -96,6 +98,7 @@ def run_job(settings: Settings, job: Job, console: Console, *, progress: bool) -
                         console,
                         progress,
                         job,
+                        settings.home,
                     )
                 )
         finally:
@@ -157,6 +160,7 @@ async def _run(
     console: Console,
     progress: bool,
     job: Job,
+    home: Path,
 ) -> Report:
     stop = asyncio.Event()
     _handle_signals(stop, console)
@@ -194,9 +198,11 @@ async def _run(
             bucket=bucket,
         )
         runner.report.dry_run, runner.report.rate_limit = job.dry_run, job.rate
-        if not progress:
-            return await runner.run(stop)
-        return await _with_progress(runner, stop, console)
+        work = asyncio.create_task(
+            runner.run(stop) if not progress else _with_progress(runner, stop, console)
+        )
+        await progress_file.record_while(home, runner, work)  # what the admin UI shows
+        return await work
     finally:
         for sink in sinks:
             with contextlib.suppress(Exception):
