@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from event_router.actor import current_actor
+from event_router.routing.consumer import Consumer
 from event_router.store.database import Database, as_utc, utcnow
 from event_router.store.schema import audit_log
 
@@ -69,6 +70,19 @@ def record(conn: Connection, action: str, target: str, **detail: Any) -> None:
             detail=_clean(detail) or None,
         )
     )
+
+
+def changed_fields(before: Mapping[str, Any], after: Consumer) -> builtins.list[str]:
+    """The names (never the values) of the fields that differ; `route.allow` for route rules."""
+    now = after.model_dump(mode="json")
+    names = []
+    for key in sorted(set(before) | set(now)):
+        if key == "route":
+            old, new = before.get("route") or {}, now.get("route") or {}
+            names += [f"route.{k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        elif before.get(key) != now.get(key):
+            names.append(key)
+    return names
 
 
 class AuditLog:

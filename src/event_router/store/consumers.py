@@ -8,6 +8,7 @@ second: `changes_since(last_seen)`.
 from __future__ import annotations
 
 import builtins
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from event_router.routing.consumer import Consumer
 from event_router.sinks import requirements
 from event_router.sinks.destinations import Destinations
 from event_router.store import config_yaml
+from event_router.store.audit import changed_fields
 from event_router.store.audit import record as audit
 from event_router.store.database import Database, as_utc, utcnow
 from event_router.store.destination import (
@@ -95,6 +97,11 @@ class ImportResult:
     added: list[str]
     updated: list[str]
     unchanged: list[str]
+    fields: dict[str, list[str]] = field(default_factory=dict)  # updated name -> changed fields
+
+
+class _DryRun(Exception):
+    """Raised inside an import's transaction to roll it back: a preview changes nothing."""
 
 
 def validate(data: Mapping[str, Any], prefix: str = "") -> Consumer:
@@ -243,28 +250,32 @@ class Consumers:
         """Every consumer as YAML for `import_yaml`; secrets left out unless asked for."""
         return config_yaml.render(self.list(), with_secrets)
 
-    def import_yaml(self, text: str) -> ImportResult:
-        """Add or replace the consumers in a YAML document, all or nothing.
+    def import_yaml(self, text: str, *, dry_run: bool = False) -> ImportResult:
+        """Add or replace the consumers in a YAML document, all or nothing; with `dry_run`, only
+        say what would change (the same checks, rolled back).
 
         A secret the document leaves out keeps its stored value, so an export without secrets can
         be edited and imported back. Consumers not in the document are left alone.
         """
-        documents = config_yaml.parse(text)
-        added: builtins.list[str] = []
-        updated: builtins.list[str] = []
-        unchanged: builtins.list[str] = []
+        result = ImportResult([], [], [])
+        with contextlib.suppress(_DryRun):
+            self._import(config_yaml.parse(text), result, dry_run)
+        return result
+
+    def _import(
+        self, documents: builtins.list[tuple[str, dict[str, Any]]], done: ImportResult, dry: bool
+    ) -> None:
         errors: builtins.list[str] = []
         with self._db.write() as conn:
             revision = self._db.bump(conn)
             for name, data in documents:
                 row = self._row(conn, name, lock=True)
+                stored = self._data(row, unreadable_as_none=True) if row is not None else {}
                 dropped: builtins.list[str] = []
-                if row is not None:
-                    stored = self._data(row, unreadable_as_none=True)
-                    if moved(stored.get("url"), data.get("url")):
-                        dropped = drop_unsupplied(dict(stored), stored, data)
-                    else:
-                        config_yaml.keep_secrets(data, stored)
+                if row is not None and moved(stored.get("url"), data.get("url")):
+                    dropped = drop_unsupplied(dict(stored), stored, data)
+                elif row is not None:
+                    config_yaml.keep_secrets(data, stored)
                 try:
                     consumer = self.check(_validate_moved(data, dropped, prefix=name), prefix=name)
                 except InvalidConfig as exc:
@@ -272,17 +283,19 @@ class Consumers:
                     continue
                 if row is None:
                     self._insert(conn, consumer, revision)
-                    added.append(name)
+                    done.added.append(name)
                 elif self._record(row).consumer == consumer:
-                    unchanged.append(name)
+                    done.unchanged.append(name)
                 else:
+                    done.fields[name] = changed_fields(stored, consumer)
                     self._replace(conn, row, consumer, revision)
-                    updated.append(name)
+                    done.updated.append(name)
             if errors:
                 raise InvalidConfig(errors, "nothing imported; fix these and try again")
-            if added or updated:
-                audit(conn, "config.import", "consumers", added=added, updated=updated)
-        return ImportResult(added, updated, unchanged)
+            if dry:
+                raise _DryRun  # a preview: roll it all back
+            if done.added or done.updated:
+                audit(conn, "config.import", "consumers", added=done.added, updated=done.updated)
 
     def seal_plaintext(self) -> int:
         """Encrypt the secrets of rows written before encryption; the number of rows changed.
@@ -390,19 +403,6 @@ def _validate_moved(data: Mapping[str, Any], dropped: list[str], prefix: str = "
         where = f"{prefix}: " if prefix else ""
         note = where + CLEARED.format(names=", ".join(dropped))
         raise InvalidConfig([*exc.errors, note]) from None
-
-
-def changed_fields(before: Mapping[str, Any], after: Consumer) -> list[str]:
-    """The names (never the values) of the fields that differ; `route.allow` for route rules."""
-    now = after.model_dump(mode="json")
-    names = []
-    for key in sorted(set(before) | set(now)):
-        if key == "route":
-            old, new = before.get("route") or {}, now.get("route") or {}
-            names += [f"route.{k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
-        elif before.get(key) != now.get(key):
-            names.append(key)
-    return names
 
 
 def _config(consumer: Consumer) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from event_router.delivery.view import DeliveryView
@@ -16,6 +18,8 @@ from event_router.web import (
     api_users,
     metrics,
     ui,
+    ui_admin,
+    ui_config,
     ui_consumers,
     ui_dead_letters,
     ui_login,
@@ -33,6 +37,7 @@ def install(
     *,
     secret_key: str,
     lms_url: str,
+    home: Path | None = None,
 ) -> None:
     app.state.web = WebContext(
         journal=journal,
@@ -44,6 +49,7 @@ def install(
         throttle=LoginThrottle(),
         hashing=HashingGate(),
         exporter=metrics.Exporter(),
+        home=home,
     )
     for api in (
         api_audit,
@@ -56,5 +62,5 @@ def install(
     ):
         app.include_router(api.router)
     ui.install(app)
-    for pages in (ui, ui_login, ui_consumers, ui_dead_letters):
+    for pages in (ui, ui_login, ui_consumers, ui_dead_letters, ui_admin, ui_config):
         app.include_router(pages.router)

@@ -8,6 +8,7 @@ the dashboard and the playground; sign-in, consumers and dead letters have modul
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,15 @@ def duration(milliseconds: float | None) -> str:
     return f"{milliseconds / 60_000:.1f} min"
 
 
+def _epoch(value: float | None) -> str:
+    """Epoch seconds as a UTC time for people."""
+    if value is None:
+        return "\u2013"
+    return datetime.fromtimestamp(float(value), UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 templates.env.filters["size"] = _size
+templates.env.filters["epoch"] = _epoch
 templates.env.filters["duration"] = duration
 router = APIRouter(include_in_schema=False)
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from event_router.delivery.rewind import RewindError, rewind, since_time
 from event_router.routing.consumer import AuthKind, Protocol
 from event_router.routing.identity import Policy
 from event_router.routing.presets import EventSet
@@ -88,13 +89,34 @@ async def saved(request: Request, principal: Principal, url: str) -> Response:
 
 
 @router.get("/consumers/{name}/edit")
-async def edit_consumer(request: Request, principal: UiUser, name: str) -> Response:
+async def edit_consumer(
+    request: Request, principal: UiUser, name: str, rewind_error: str | None = None
+) -> Response:
     record = await run_in_threadpool(_record, request, name)
     form = consumer_form.from_public(record.public())
+    form.rewind_error = rewind_error
     # Its live figures (state, last error, counters), as the dashboard row shows them: a paused
     # consumer's page says why it is paused.
     status = await request.app.state.status_payload()
-    return _page(request, principal, form, record, live=status["consumers"].get(name))
+    code = 400 if rewind_error else 200
+    return _page(request, principal, form, record, code, live=status["consumers"].get(name))
+
+
+@router.post("/consumers/{name}/rewind")
+async def rewind_consumer(request: Request, principal: UiAdmin, name: str) -> Response:
+    """Send the consumer again what the journal holds since a time (delivery/rewind.py)."""
+    submitted = await request.form()
+    check_form_csrf(principal, submitted)
+    context = web(request)
+    try:
+        moment = since_time(str(submitted.get("since", "") or ""))
+        done = await run_in_threadpool(rewind, context.store, context.journal, name, moment)
+    except UnknownConsumer:
+        raise PageNotFound(f"no consumer named {name!r}") from None
+    except (ValueError, RewindError) as exc:
+        return await edit_consumer(request, principal, name, rewind_error=str(exc))
+    await flash(request, principal, done.message + (f" Note: {done.note}" if done.note else ""))
+    return redirect(f"/consumers/{name}/edit")
 
 
 @router.post("/consumers/{name}/edit")

@@ -21,6 +21,14 @@
     });
   }
 
+  // A page showing something under way (a backfill) reloads itself while it runs.
+  const refresh = document.querySelector("[data-refresh]");
+  if (refresh) {
+    window.setTimeout(function () {
+      window.location.reload();
+    }, Number(refresh.getAttribute("data-refresh")) || 2000);
+  }
+
   function number(value) {
     return value === null || value === undefined ? "–" : Number(value).toLocaleString("en");
   }
