@@ -40,3 +40,27 @@ def test_viewers_and_strangers_cannot_read_it(web: Web) -> None:
     assert web.viewer().get("/api/v1/audit").status_code == 403
     assert web.client().get("/api/v1/audit").status_code == 401
     assert VIEWER  # (the viewer token belongs to this user)
+
+
+def test_forgetting_a_learner_is_logged_without_who_the_learner_was(web: Web) -> None:
+    answer = web.admin().post(
+        "/api/v1/learners/forget", json={"user_id": 4242, "username": "learner-ann"}
+    )
+    assert answer.status_code == 200
+    (entry,) = web.admin().get("/api/v1/audit", params={"action": "learner"}).json()["items"]
+    assert entry["actor"] == ADMIN and entry["via"] == "api" and entry["target"] == "a learner"
+    assert "4242" not in str(entry) and "learner-ann" not in str(entry)
+
+
+def test_dead_letter_replays_from_the_ui_are_logged(web: Web) -> None:
+    admin = web.admin()
+    admin.post("/api/v1/consumers", json={**WEBHOOK, "auth": "bearer"})
+    letter = web.store.add_dead_letter("hook", 1, "play_video", {"name": "play_video"}, "400")
+    session = web.login()
+    answer = session.client.post(
+        "/dead-letters/replay", data={"csrf_token": session.csrf, "id": str(letter)}
+    )
+    assert answer.status_code == 303
+    (entry,) = admin.get("/api/v1/audit", params={"action": "dead_letters"}).json()["items"]
+    assert (entry["actor"], entry["via"], entry["target"]) == (ADMIN, "ui", "dead letters")
+    assert entry["detail"] == {"ids": [letter], "count": 1}
