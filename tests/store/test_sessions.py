@@ -124,6 +124,7 @@ def test_upgrading_a_database_with_case_clashes_names_them_and_changes_nothing(
         store.users.add("alice", "alice-password")
     engine = sa.create_engine(url)
     with engine.begin() as conn:  # back to 0002, where names differing in case were allowed
+        conn.exec_driver_sql("DROP TABLE audit_log")  # 0007
         conn.exec_driver_sql("DROP TABLE retired_learners")  # 0004
         conn.exec_driver_sql("DROP TABLE web_sessions")
         conn.exec_driver_sql("DROP INDEX uq_users_username_ci")

@@ -71,7 +71,7 @@ def test_a_new_token_is_shown_once_and_works_until_revoked(web: Web) -> None:
         },
     )
     assert page.status_code == 201
-    token = re.search(r"<code>(ert_[^<]+)</code>", page.text)
+    token = re.search(r"<code id=\"token-secret\">(ert_[^<]+)</code>", page.text)
     assert token is not None
     secret = token.group(1)
     bearer = web.client()
