@@ -107,7 +107,7 @@ def _describe(operation: dict[str, Any], route: APIRoute, ingest_token: bool) ->
     if route.path == "/api/v1/events":
         _ingest(operation, ingest_token)
         codes |= {413, 507} | ({401} if ingest_token else set())
-    if route.path == "/api/v1/consumers" and "POST" in route.methods:
+    if route.path in ("/api/v1/consumers", "/api/v1/users") and "POST" in route.methods:
         codes.add(409)
     if route.path == "/api/v1/consumers/{name}/rewind":
         codes.add(409)
