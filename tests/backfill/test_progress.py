@@ -48,6 +48,9 @@ def test_progress_is_written_while_running_and_at_the_end(
     assert done["percent"] == 100.0 and done["delivered"] > 0 and done["files_done"] == 1
     mode = stat.S_IMODE(progress.progress_path(home.path).stat().st_mode)
     assert mode == 0o600
+    with home.store() as store:  # who re-sent history is in the audit log
+        (entry,) = store.audit.list(action="backfill")[0]
+    assert entry.via == "cli" and entry.target == "lrs" and entry.detail["files"] == 1
 
 
 def test_a_killed_backfill_reads_as_stopped(

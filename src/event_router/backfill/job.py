@@ -86,6 +86,9 @@ def run_job(settings: Settings, job: Job, console: Console, *, progress: bool) -
             if job.restart:
                 checkpoints.forget([c.name for c in consumers], [i.name for i in inputs])
             with Store.from_settings(settings) as store:
+                if not job.dry_run:  # who re-sent history, to whom, from how many files
+                    names = ", ".join(c.name for c in consumers)
+                    store.audit.record("backfill", names, files=len(inputs), restart=job.restart)
                 return asyncio.run(
                     _run(
                         consumers,

@@ -335,6 +335,8 @@ class Consumers:
                     .values(config=new.seal_config(opened))
                 )
                 changed += 1
+            if changed:  # which key, never the key: its id is a fingerprint
+                audit(conn, "secret_key.rotate", "consumers", rows=changed)
         return changed
 
     def _data(self, row: Row[Any], unreadable_as_none: bool = False) -> dict[str, Any]:
