@@ -58,6 +58,8 @@ def test_rotate_re_encrypts_and_replaces_the_key_file(cli: Invoke, home: Path) -
     assert cli("consumers", "list").exit_code == 0  # the new key reads what was re-encrypted
     with Store.from_settings(Settings()) as store:
         assert store.consumers.get("lrs").token == "tok-secret"
+        (entry,) = store.audit.list(action="secret_key")[0]  # logged, without any key
+        assert entry.via == "cli" and entry.detail == {"rows": 1}
 
 
 def test_a_home_used_with_an_env_key_makes_no_key_of_its_own(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ EVENT_ROUTER_SCREENSHOTS (`docs/screenshots` for the committed ones).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from event_router.backfill import progress
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
 from tests.support.browser import PASSWORD, sign_in
@@ -27,6 +29,18 @@ from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(240)
 WIDTHS = {1280: 800, 390: 844}  # viewport width: height (a laptop, a phone)
+FOCUS = {"consumer-new": "#route-preview", "admin-config": "#import-plan"}
+CHANGED = """- name: lrs
+  protocol: xapi
+  url: {url}/xapi/statements
+  auth: basic
+  username: user
+  batch_size: 25
+- name: archive
+  protocol: xapi
+  sink: archive
+  url: exports
+"""
 
 
 @dataclass
@@ -93,6 +107,31 @@ def scene(tmp_path_factory: pytest.TempPathFactory, receiver_server: Receiver) -
         wait_until(lambda: consumers(router)["locked"]["state"] == "paused", message="paused")
         wait_until(lambda: consumers(router)["lrs"]["delivered"] == 27, message="lrs caught up")
         letters = router.api("GET", "/api/v1/dead-letters?consumer=lrs").json()["items"]
+        # Something for the admin pages: a token, an audit trail, a backfill that was stopped.
+        with router.store() as store:
+            store.users.add("viewer", PASSWORD, "viewer")
+            store.users.create_token("operator", "grafana", "viewer")
+        router.api("PATCH", "/api/v1/consumers/analytics", json={"batch_size": 50})
+        now = time.time()
+        progress.write(
+            router.home,
+            {
+                "state": "interrupted",
+                "pid": 0,
+                "started_at": now - 95,
+                "updated_at": now - 5,
+                "dry_run": False,
+                "consumers": ["lrs"],
+                "files": 4,
+                "files_done": 2,
+                "bytes_done": 62_000_000,
+                "bytes_total": 100_000_000,
+                "read": 412_345,
+                "delivered": 398_002,
+                "errors": 17,
+                "retrying": False,
+            },
+        )
         # The running router writes history once a minute: charts with real figures.
         wait_until(lambda: recorded(router), "a minute of history", timeout=90)
         yield Scene(router, receiver, letters[0]["id"], str(letters[0]["event_seq"]))
@@ -169,6 +208,10 @@ def test_every_page_fits_390_px_with_sign_out_on_screen_and_is_photographed(
         "events": ("/events?learner=3", "Event inspector"),
         "event": (f"/events/{scene.event}", f"Event {scene.event}"),
         "not-found": ("/consumers/nope/edit", "Not found"),
+        "admin-users": ("/admin/users", "Users and tokens"),
+        "admin-audit": ("/admin/audit", "Audit log"),
+        "admin-config": ("/admin/config", "Configuration"),
+        "admin-backfill": ("/admin/backfill", "Backfill"),
     }
     for width, height in WIDTHS.items():
         anonymous = browser.new_context(viewport={"width": width, "height": height})
@@ -186,16 +229,27 @@ def test_every_page_fits_390_px_with_sign_out_on_screen_and_is_photographed(
             if name == "playground":
                 page.get_by_role("button", name="Try it").click()
                 expect(page.locator('article[data-consumer="lrs"]')).to_be_visible()
+            if name == "admin-config":  # what an import would change, before it is applied
+                page.get_by_label("YAML document").fill(CHANGED.format(url=scene.receiver.url))
+                page.get_by_role("button", name="Show what would change").click()
+                expect(page.locator("#import-plan")).to_contain_text("changed: lrs")
+            if name == "consumer-new":  # the route preview and its hint
+                page.get_by_label("Allow events").fill("edx\\.video\\..*")
+                page.get_by_role("button", name="Preview on recent events").click()
+                expect(page.locator("#route-preview-result .hint")).to_contain_text("play_video")
             if name in ("dashboard", "consumer-paused"):
                 expect(page.locator("#updated")).to_have_text(re.compile("^updated"))
             if name == "event":
                 expect(page.locator('article[data-consumer="lrs"]')).to_be_visible()
             assert page_width(page) <= width, f"{name} is {page_width(page)} px wide at {width}"
-            expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport()
+            page.evaluate("window.scrollTo(0, 0)")
+            expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_in_viewport()
             if name.endswith("history"):  # the charts, further down the page
                 expect(page.locator("#history svg.chart").first).to_be_visible()
                 page.locator("#history").scroll_into_view_if_needed()
                 expect(page.locator("#history h2")).to_be_in_viewport()
+            if name in FOCUS:  # the part of the page the shot is about
+                page.locator(FOCUS[name]).scroll_into_view_if_needed()
             page.screenshot(path=str(page_shots / f"{name}-{width}.png"))
         context.close()
 

@@ -137,6 +137,7 @@ def make_web(
         lms_url=LMS,
         session_idle=session_idle,
         ingest_open=ingest_open,
+        home=home,
     )
     return Web(app, store, journal, engine, template.admin_token, template.viewer_token, home)
 

@@ -65,7 +65,8 @@ def test_validation_messages_sit_beside_their_fields_and_input_is_kept(web: Web)
     assert response.status_code == 400
     page = response.text
     assert "The consumer was not saved." in page
-    assert set(messages(page)) == {
+    assert set(messages(page)) == {  # every problem at once: the form's and the model's
+        "use 1-63 lowercase letters, digits, '.', '_' or '-'",
         "must be a whole number",
         "write one header per line as Name: value (not 'no colon here')",
         'must be a JSON object, e.g. {"version": "1.0.3"}',

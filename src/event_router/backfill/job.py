@@ -15,6 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import (
@@ -25,6 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from event_router.backfill import progress as progress_file
 from event_router.backfill import worker
 from event_router.backfill.checkpoints import Busy, Checkpoints
 from event_router.backfill.inputs import Input, InputError, expand
@@ -85,6 +87,9 @@ def run_job(settings: Settings, job: Job, console: Console, *, progress: bool) -
             if job.restart:
                 checkpoints.forget([c.name for c in consumers], [i.name for i in inputs])
             with Store.from_settings(settings) as store:
+                if not job.dry_run:  # who re-sent history, to whom, from how many files
+                    names = ", ".join(c.name for c in consumers)
+                    store.audit.record("backfill", names, files=len(inputs), restart=job.restart)
                 return asyncio.run(
                     _run(
                         consumers,
@@ -97,6 +102,7 @@ def run_job(settings: Settings, job: Job, console: Console, *, progress: bool) -
                         console,
                         progress,
                         job,
+                        settings.home,
                     )
                 )
         finally:
@@ -161,6 +167,7 @@ async def _run(
     console: Console,
     progress: bool,
     job: Job,
+    home: Path,
 ) -> Report:
     stop = asyncio.Event()
     _handle_signals(stop, console)
@@ -198,9 +205,11 @@ async def _run(
             bucket=bucket,
         )
         runner.report.dry_run, runner.report.rate_limit = job.dry_run, job.rate
-        if not progress:
-            return await runner.run(stop)
-        return await _with_progress(runner, stop, console)
+        work = asyncio.create_task(
+            runner.run(stop) if not progress else _with_progress(runner, stop, console)
+        )
+        await progress_file.record_while(home, runner, work)  # what the admin UI shows
+        return await work
     finally:
         for sink in sinks:
             with contextlib.suppress(Exception):

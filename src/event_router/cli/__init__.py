@@ -31,6 +31,9 @@ def _root(
     ),
 ) -> None:
     """Open edX Event Router."""
+    from event_router.actor import cli_actor, set_actor
+
+    set_actor(cli_actor(), "cli")  # what this command changes is logged as done from the shell
 
 
 # Command → module that registers it. Only the module of the command being run is imported, so
@@ -50,6 +53,7 @@ _COMMANDS = {
     "learners": "learners",
     "secret-key": "secret_key",
     "plugins": "plugins",
+    "audit": "audit",
 }
 
 

@@ -61,6 +61,7 @@ async def serve_parts(
         intake=intake,
         session_idle=timedelta(minutes=config.session_idle_minutes),
         ingest_open=config.ingest_open,
+        home=config.home,
     )
     if config.ingest_token is None and config.ingest_open:
         log.warning(

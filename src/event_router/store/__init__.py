@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from types import TracebackType
 
+from event_router.actor import acting_as, set_actor
 from event_router.settings import Settings
 from event_router.sinks.destinations import Destinations
+from event_router.store.audit import AuditLog, Entry
 from event_router.store.consumers import Changes, ConsumerRecord, Consumers, ImportResult
 from event_router.store.database import Database, database_url, safe_url, store_exists
 from event_router.store.dead_letters import DeadLetter, DeadLetters, State
@@ -42,11 +44,13 @@ from event_router.store.users import (
 __all__ = [
     "Active",
     "ApiToken",
+    "AuditLog",
     "Changes",
     "ConsumerRecord",
     "DeadLetter",
     "DuplicateConsumer",
     "DuplicateUser",
+    "Entry",
     "ImportResult",
     "InvalidConfig",
     "InvalidUser",
@@ -64,7 +68,9 @@ __all__ = [
     "UnknownUser",
     "User",
     "Users",
+    "acting_as",
     "database_url",
+    "set_actor",
     "store_exists",
 ]
 
@@ -88,6 +94,7 @@ class Store:
         self.sessions = Sessions(db)
         self.retired = RetiredLearners(db)
         self.history = History(db)
+        self.audit = AuditLog(db)
 
     @classmethod
     def open(

@@ -8,6 +8,7 @@ second: `changes_since(last_seen)`.
 from __future__ import annotations
 
 import builtins
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,8 @@ from event_router.routing.consumer import Consumer
 from event_router.sinks import requirements
 from event_router.sinks.destinations import Destinations
 from event_router.store import config_yaml
+from event_router.store.audit import changed_fields
+from event_router.store.audit import record as audit
 from event_router.store.database import Database, as_utc, utcnow
 from event_router.store.destination import (
     CLEARED,
@@ -94,6 +97,11 @@ class ImportResult:
     added: list[str]
     updated: list[str]
     unchanged: list[str]
+    fields: dict[str, list[str]] = field(default_factory=dict)  # updated name -> changed fields
+
+
+class _DryRun(Exception):
+    """Raised inside an import's transaction to roll it back: a preview changes nothing."""
 
 
 def validate(data: Mapping[str, Any], prefix: str = "") -> Consumer:
@@ -134,7 +142,9 @@ class Consumers:
             revision = self._db.bump(conn)
             if self._row(conn, consumer.name) is not None:
                 raise DuplicateConsumer(consumer.name)
-            return self._insert(conn, consumer, revision)
+            added = self._insert(conn, consumer, revision)
+            audit(conn, "consumer.add", consumer.name, protocol=consumer.protocol.value)
+            return added
 
     def get(self, name: str) -> Consumer:
         return self.record(name).consumer
@@ -164,8 +174,11 @@ class Consumers:
         with self._db.read() as conn:
             return [Summary(str(row.name), bool(row.enabled)) for row in conn.execute(query)]
 
-    def update(self, name: str, changes: Mapping[str, Any]) -> Consumer:
-        """Change some fields. `route` merges field by field; other fields are replaced whole."""
+    def update(
+        self, name: str, changes: Mapping[str, Any], *, action: str = "consumer.update"
+    ) -> Consumer:
+        """Change some fields. `route` merges field by field; other fields are replaced whole.
+        The audit log records `action` with the names of the fields that changed."""
         if "name" in changes and changes["name"] != name:
             raise InvalidConfig(["name: a consumer cannot be renamed; add a new one"])
         with self._db.write() as conn:
@@ -183,10 +196,12 @@ class Consumers:
             dropped = drop_unsupplied(merged, current, changes)
             consumer = self.check(_validate_moved(merged, dropped))
             self._replace(conn, row, consumer, revision)
+            audit(conn, action, name, fields=changed_fields(current, consumer))
             return consumer
 
     def set_enabled(self, name: str, enabled: bool) -> Consumer:
-        return self.update(name, {"enabled": enabled})
+        action = "consumer.enable" if enabled else "consumer.disable"
+        return self.update(name, {"enabled": enabled}, action=action)
 
     def remove(self, name: str) -> None:
         """Remove a consumer and its dead letters; a running router stops delivering to it."""
@@ -201,6 +216,7 @@ class Consumers:
                     name=name, revision=revision, removed_at=utcnow()
                 )
             )
+            audit(conn, "consumer.remove", name)
 
     def revision(self) -> int:
         """The newest control revision: a router starts here after loading every consumer."""
@@ -234,28 +250,32 @@ class Consumers:
         """Every consumer as YAML for `import_yaml`; secrets left out unless asked for."""
         return config_yaml.render(self.list(), with_secrets)
 
-    def import_yaml(self, text: str) -> ImportResult:
-        """Add or replace the consumers in a YAML document, all or nothing.
+    def import_yaml(self, text: str, *, dry_run: bool = False) -> ImportResult:
+        """Add or replace the consumers in a YAML document, all or nothing; with `dry_run`, only
+        say what would change (the same checks, rolled back).
 
         A secret the document leaves out keeps its stored value, so an export without secrets can
         be edited and imported back. Consumers not in the document are left alone.
         """
-        documents = config_yaml.parse(text)
-        added: builtins.list[str] = []
-        updated: builtins.list[str] = []
-        unchanged: builtins.list[str] = []
+        result = ImportResult([], [], [])
+        with contextlib.suppress(_DryRun):
+            self._import(config_yaml.parse(text), result, dry_run)
+        return result
+
+    def _import(
+        self, documents: builtins.list[tuple[str, dict[str, Any]]], done: ImportResult, dry: bool
+    ) -> None:
         errors: builtins.list[str] = []
         with self._db.write() as conn:
             revision = self._db.bump(conn)
             for name, data in documents:
                 row = self._row(conn, name, lock=True)
+                stored = self._data(row, unreadable_as_none=True) if row is not None else {}
                 dropped: builtins.list[str] = []
-                if row is not None:
-                    stored = self._data(row, unreadable_as_none=True)
-                    if moved(stored.get("url"), data.get("url")):
-                        dropped = drop_unsupplied(dict(stored), stored, data)
-                    else:
-                        config_yaml.keep_secrets(data, stored)
+                if row is not None and moved(stored.get("url"), data.get("url")):
+                    dropped = drop_unsupplied(dict(stored), stored, data)
+                elif row is not None:
+                    config_yaml.keep_secrets(data, stored)
                 try:
                     consumer = self.check(_validate_moved(data, dropped, prefix=name), prefix=name)
                 except InvalidConfig as exc:
@@ -263,15 +283,19 @@ class Consumers:
                     continue
                 if row is None:
                     self._insert(conn, consumer, revision)
-                    added.append(name)
+                    done.added.append(name)
                 elif self._record(row).consumer == consumer:
-                    unchanged.append(name)
+                    done.unchanged.append(name)
                 else:
+                    done.fields[name] = changed_fields(stored, consumer)
                     self._replace(conn, row, consumer, revision)
-                    updated.append(name)
+                    done.updated.append(name)
             if errors:
                 raise InvalidConfig(errors, "nothing imported; fix these and try again")
-        return ImportResult(added, updated, unchanged)
+            if dry:
+                raise _DryRun  # a preview: roll it all back
+            if done.added or done.updated:
+                audit(conn, "config.import", "consumers", added=done.added, updated=done.updated)
 
     def seal_plaintext(self) -> int:
         """Encrypt the secrets of rows written before encryption; the number of rows changed.
@@ -311,6 +335,8 @@ class Consumers:
                     .values(config=new.seal_config(opened))
                 )
                 changed += 1
+            if changed:  # which key, never the key: its id is a fingerprint
+                audit(conn, "secret_key.rotate", "consumers", rows=changed)
         return changed
 
     def _data(self, row: Row[Any], unreadable_as_none: bool = False) -> dict[str, Any]:

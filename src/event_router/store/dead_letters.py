@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
+from event_router.store.audit import record as audit
 from event_router.store.database import Database, as_utc, utcnow
 from event_router.store.errors import UnknownConsumer, UnknownDeadLetter
 from event_router.store.schema import consumers, dead_letters
@@ -227,7 +228,11 @@ class DeadLetters:
                 if missing:
                     raise UnknownDeadLetter(missing[0])
             update = sa.update(dead_letters).where(*where).values(state=target.value)
-            return conn.execute(update).rowcount
+            moved = int(conn.execute(update).rowcount)
+            action = "dead_letters.replay" if target is State.REPLAY else "dead_letters.discard"
+            what = consumer if consumer is not None else "dead letters"
+            audit(conn, action, what, ids=list(ids) if ids else None, count=moved)
+            return moved
 
 
 def _filters(consumer: str | None, state: State | str | None) -> list[sa.ColumnElement[bool]]:

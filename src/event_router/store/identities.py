@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from event_router.routing.catalogue import CatalogueError, CourseCatalogue
 from event_router.routing.identity import IdentityError, IdentityTable, Kind
+from event_router.store.audit import record as audit
 from event_router.store.database import Database
 from event_router.store.schema import courses, identities
 
@@ -89,6 +90,7 @@ def _import(db: Database, table: sa.Table, keys: list[str], rows: Iterator[dict[
                 chunk.clear()
         if chunk:
             _upsert(conn, table, keys, list(chunk.values()))
+        audit(conn, f"{table.name}.import", table.name, rows=count)
     return count
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from event_router.store.audit import record as audit
 from event_router.store.database import Database, utcnow
 from event_router.store.schema import dead_letters, identities, retired_learners
 
@@ -86,4 +87,6 @@ class RetiredLearners:
                     insert.on_conflict_do_nothing(index_elements=["key_hash"]),
                     [{"key_hash": key, "retired_at": now} for key in new],
                 )
+            # Who was forgotten is not logged: that would keep what forgetting removes.
+            audit(conn, "learner.forget", "a learner", identities=gone, dead_letters=letters)
         return {"identities": gone, "dead_letters": letters, "retired_keys": len(new)}

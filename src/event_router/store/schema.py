@@ -149,3 +149,18 @@ history = sa.Table(
     sa.Column("samples", sa.BigInteger, nullable=False),
     sa.Index("history_step_ts", "step", "ts"),
 )
+
+
+# Who changed what (migration 0007): written by store/audit.py in the transaction of the change.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("via", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(255), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=True),
+    sa.Index("audit_log_at", "at"),
+)

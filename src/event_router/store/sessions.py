@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from event_router.store.audit import record as audit
 from event_router.store.database import Database, as_utc, utcnow
 from event_router.store.schema import web_sessions
 from event_router.store.users import (
@@ -143,6 +144,7 @@ class Sessions:
             if user_id is None:
                 raise UnknownUser(username)
             deleted = conn.execute(sa.delete(web_sessions).where(web_sessions.c.user_id == user_id))
+            audit(conn, "user.revoke_sessions", username, count=int(deleted.rowcount))
             return int(deleted.rowcount)
 
     def list(self, username: str | None = None) -> builtins.list[SessionInfo]:

@@ -23,6 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Row
 
+from event_router.store.audit import record as audit
 from event_router.store.database import Database, as_utc, utcnow
 from event_router.store.errors import StoreError
 from event_router.store.schema import BigId, Timestamp, metadata, web_sessions
@@ -194,6 +195,7 @@ class Users:
             except sa.exc.IntegrityError:
                 raise DuplicateUser(username) from None
             row = _user_row(conn, username)
+            audit(conn, "user.add", username, role=role_of(role).value)
         assert row is not None
         return user_from_row(row)
 
@@ -221,15 +223,16 @@ class Users:
         with self._db.write() as conn:
             if not conn.execute(sa.delete(users).where(user_match(username))).rowcount:
                 raise UnknownUser(username)
+            audit(conn, "user.remove", username)
 
     def set_password(self, username: str, password: str) -> None:
         """Change a password; every session of the user ends (tokens stay valid)."""
         hashed = self._hasher.hash(check_password(password))
-        self._update(username, end_sessions=True, password_hash=hashed)
+        self._update(username, "user.password", end_sessions=True, password_hash=hashed)
 
     def set_role(self, username: str, role: Role | str) -> None:
         """Change a role; every session of the user ends (tokens never exceed the new role)."""
-        self._update(username, end_sessions=True, role=role_of(role).value)
+        self._update(username, "user.role", end_sessions=True, role=role_of(role).value)
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The user if the password is theirs, else None (same work whether or not they exist:
@@ -244,7 +247,7 @@ class Users:
         if row is None:
             return None
         if self._hasher.check_needs_rehash(stored):
-            self._update(row.username, password_hash=self._hasher.hash(password))
+            self._update(row.username, None, password_hash=self._hasher.hash(password))
             return self.get(row.username)
         return user_from_row(row)
 
@@ -253,7 +256,10 @@ class Users:
             self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
         return self._dummy
 
-    def _update(self, username: str, *, end_sessions: bool = False, **values: Any) -> None:
+    def _update(
+        self, username: str, action: str | None, *, end_sessions: bool = False, **values: Any
+    ) -> None:
+        """Change the user's row; an operator's change (`action`) is logged, a re-hash is not."""
         with self._db.write() as conn:
             row = _user_row(conn, username)
             if row is None:
@@ -263,6 +269,8 @@ class Users:
             )
             if end_sessions:
                 conn.execute(sa.delete(web_sessions).where(web_sessions.c.user_id == row.id))
+            if action is not None:
+                audit(conn, action, row.username, role=values.get("role"))
 
     # -- API tokens --
 
@@ -296,6 +304,8 @@ class Users:
                 )
                 .returning(api_tokens.c.id)
             ).scalar_one()
+            what = {"user": username, "name": name, "role": granted.value}  # never the token
+            audit(conn, "token.create", f"token {token_id}", **what)
         record = ApiToken(int(token_id), username, name, granted, prefix, now, None)
         return record, token
 
@@ -311,6 +321,7 @@ class Users:
             deleted = conn.execute(sa.delete(api_tokens).where(api_tokens.c.id == token_id))
             if not deleted.rowcount:
                 raise UnknownToken(token_id)
+            audit(conn, "token.revoke", f"token {token_id}")
 
     def authenticate_token(self, token: str) -> tuple[User, Role] | None:
         """(user, the role the token acts with) for a valid token, else None."""

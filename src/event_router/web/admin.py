@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from event_router.delivery.view import DeliveryView
 from event_router.journal import Journal
 from event_router.store import Store
 from event_router.web import (
+    api_audit,
     api_consumers,
     api_dead_letters,
     api_history,
@@ -17,6 +20,8 @@ from event_router.web import (
     api_users,
     metrics,
     ui,
+    ui_admin,
+    ui_config,
     ui_consumers,
     ui_dead_letters,
     ui_inspector,
@@ -35,6 +40,7 @@ def install(
     *,
     secret_key: str,
     lms_url: str,
+    home: Path | None = None,
 ) -> None:
     app.state.web = WebContext(
         journal=journal,
@@ -46,8 +52,10 @@ def install(
         throttle=LoginThrottle(),
         hashing=HashingGate(),
         exporter=metrics.Exporter(),
+        home=home,
     )
     for api in (
+        api_audit,
         api_consumers,
         api_dead_letters,
         api_history,
@@ -59,5 +67,7 @@ def install(
     ):
         app.include_router(api.router)
     ui.install(app)
-    for pages in (ui, ui_login, ui_consumers, ui_dead_letters, ui_inspector):
+    for pages in (
+        ui, ui_login, ui_consumers, ui_dead_letters, ui_inspector, ui_admin, ui_config,
+    ):  # fmt: skip
         app.include_router(pages.router)

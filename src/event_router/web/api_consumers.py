@@ -9,12 +9,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from event_router.delivery.rewind import RewindError, rewind, since_time
 from event_router.store.consumers import validate
 from event_router.web.auth import Admin, Viewer
 from event_router.web.connection_check import check_connection
 from event_router.web.context import web
+from event_router.web.errors import ApiError
 from event_router.web.playground import OptionsSource
 from event_router.web.secrets_mask import keep_masked
 
@@ -109,3 +112,32 @@ async def test_consumer(request: Request, principal: Admin, name: str) -> dict[s
     options = await run_in_threadpool(OptionsSource(context), consumer.identity)
     destinations = context.store.consumers.destinations
     return await check_connection(consumer, options, context.secret_key, destinations)
+
+
+class RewindRequest(BaseModel):
+    """When to rewind to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    since: str = Field(
+        max_length=64, description="2h, 30m, 90s, 7d ago, or an ISO 8601 time (UTC if no offset)."
+    )
+
+
+@router.post("/{name}/rewind")
+async def rewind_consumer(
+    request: Request, principal: Admin, name: str, body: RewindRequest
+) -> dict[str, Any]:
+    """Send the consumer again every event the journal holds since a time (ids are
+    deterministic: what the endpoint has is a duplicate it ignores). 400 for a time that is not
+    one, 409 when the journal cannot rewind it (scale-out: no router delivered to it yet)."""
+    context = web(request)
+    try:
+        moment = since_time(body.since)
+    except ValueError as exc:
+        raise ApiError(400, str(exc), errors=[f"since: {exc}"]) from None
+    try:
+        done = await run_in_threadpool(rewind, context.store, context.journal, name, moment)
+    except RewindError as exc:
+        raise ApiError(409, str(exc)) from None
+    return {"message": done.message, "events": done.events, "note": done.note}

@@ -9,12 +9,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from event_router.events import NormaliseError
+from event_router.routing.consumer import Protocol
+from event_router.routing.route import Route
 from event_router.web.auth import Viewer
 from event_router.web.context import web
 from event_router.web.errors import ApiError
 from event_router.web.playground import SAMPLE, event_from_json, summary, try_event
+from event_router.web.route_preview import known_names, preview
 
 router = APIRouter(tags=["playground"])
 
@@ -38,3 +43,29 @@ def playground(
         for name in consumer:
             context.store.consumers.get(name)  # 404 for an unknown name
     return {"event": summary(parsed), "results": try_event(context, parsed, consumer)}
+
+
+class RoutePreview(BaseModel):
+    """A route being written, and the protocol of its consumer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    protocol: Protocol = Protocol.XAPI
+    route: Route = Field(default_factory=Route)
+
+
+@router.post("/api/v1/playground/route")
+async def route_preview(request: Request, principal: Viewer, body: RoutePreview) -> dict[str, Any]:
+    """Which of the journal's last 1,000 events the route would let through (per event name,
+    with the deciding rule), and `hints` for allow / deny patterns that match no known event
+    name. Nothing is saved."""
+    journal = web(request).journal
+    return await run_in_threadpool(preview, body.route, body.protocol.value, journal)
+
+
+@router.get("/api/v1/playground/event-names")
+def event_names(
+    principal: Viewer, protocol: Annotated[Protocol, Query()] = Protocol.XAPI
+) -> dict[str, Any]:
+    """The event names the translation registry knows for a protocol (edx: both registries')."""
+    return {"protocol": protocol.value, "names": list(known_names(protocol.value))}

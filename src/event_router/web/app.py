@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -30,11 +31,13 @@ def create_app(
     intake: Intake | None = None,
     session_idle: timedelta | None = None,
     ingest_open: bool = False,
+    home: Path | None = None,
 ) -> FastAPI:
     """The app. With a `store` (and the `secret_key` sessions and anonymous ids derive from) it
     also serves the admin API, UI and /metrics, and /api/v1/status needs a signed-in user;
     `session_idle` ends web sessions unused that long (default: the store's, 30 minutes).
-    Ingest takes events only with `ingest_token`, or without one if `ingest_open` says so."""
+    Ingest takes events only with `ingest_token`, or without one if `ingest_open` says so.
+    `home` is where the UI finds a CLI backfill's progress."""
     app = FastAPI(
         title="Open edX Event Router",
         version=__version__,
@@ -101,5 +104,7 @@ def create_app(
             raise ValueError("the admin API needs the secret key (CSRF tokens derive from it)")
         if session_idle is not None:
             store.sessions.idle = session_idle
-        admin.install(app, journal, engine, store, secret_key=secret_key, lms_url=lms_url)
+        admin.install(
+            app, journal, engine, store, secret_key=secret_key, lms_url=lms_url, home=home
+        )
     return app

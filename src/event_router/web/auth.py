@@ -22,8 +22,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from event_router.store import Role, User
+from event_router.store import Role, User, set_actor
 from event_router.store.sessions import LIFETIME
 from event_router.web.context import web
 from event_router.web.errors import ApiError
@@ -111,9 +112,15 @@ def csrf_ok(principal: Principal, supplied: str | None) -> bool:
 # -- the API: 401 / 403 as JSON --
 
 
-def api_viewer(request: Request) -> Principal:
+def act_for(principal: Principal) -> None:
+    """What this request changes is logged as done by `principal` (store/audit.py): set here,
+    in the request's own task, so the endpoint (and the worker threads it calls) see it."""
+    set_actor(principal.user.username, "ui" if principal.via == "session" else "api")
+
+
+async def api_viewer(request: Request) -> Principal:
     """Any signed-in user or valid token; with a session, changes need the CSRF header."""
-    principal = authenticate(request)
+    principal = await run_in_threadpool(authenticate, request)
     if principal is None:
         raise ApiError(
             401,
@@ -124,6 +131,7 @@ def api_viewer(request: Request) -> Principal:
         principal, request.headers.get(CSRF_HEADER)
     ):
         raise ApiError(403, f"missing or wrong {CSRF_HEADER} header (required with a session)")
+    act_for(principal)
     return principal
 
 
@@ -152,11 +160,12 @@ class Forbidden(Exception):
     """A viewer asked a UI page to change something (answered with a 403 page)."""
 
 
-def ui_user(request: Request) -> Principal:
-    principal = authenticate(request, take_flash=True)
+async def ui_user(request: Request) -> Principal:
+    principal = await run_in_threadpool(authenticate, request, take_flash=True)
     if principal is None or principal.via != "session":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
+    act_for(principal)
     return principal
 
 

@@ -42,6 +42,7 @@ class Form:
     errors: dict[str, str] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
     secrets_set: dict[str, bool] = field(default_factory=dict)
+    rewind_error: str | None = None  # the consumer page's rewind box, when its time was refused
 
     def add_errors(self, lines: list[str]) -> None:
         """Place `path: message` lines beside their field; the rest go on top."""

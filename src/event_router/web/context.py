@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -31,6 +32,7 @@ class WebContext:
     throttle: LoginThrottle
     hashing: HashingGate
     exporter: Exporter
+    home: Path | None = None  # where a CLI backfill writes its progress (None: not known)
 
 
 def web(request: Request) -> WebContext:

@@ -45,7 +45,7 @@ _REASONS = {
     401: "Not authenticated.",
     403: "Authenticated, but not allowed (a viewer changing something).",
     404: "No such consumer, dead letter or path.",
-    409: "The name is taken.",
+    409: "Conflict: the name is taken, or the journal cannot rewind this consumer yet.",
     413: "The body is too large.",
     507: "The journal cannot take events (disk full): nothing was accepted.",
     503: "Not available now (the journal is full or closed, the database unreachable).",
@@ -107,7 +107,9 @@ def _describe(operation: dict[str, Any], route: APIRoute, ingest_token: bool) ->
     if route.path == "/api/v1/events":
         _ingest(operation, ingest_token)
         codes |= {413, 507} | ({401} if ingest_token else set())
-    if route.path == "/api/v1/consumers" and "POST" in route.methods:
+    if route.path in ("/api/v1/consumers", "/api/v1/users") and "POST" in route.methods:
+        codes.add(409)
+    if route.path == "/api/v1/consumers/{name}/rewind":
         codes.add(409)
     for code in sorted(codes):
         responses.setdefault(str(code), _error(_REASONS[code]))

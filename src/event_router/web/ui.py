@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +63,18 @@ def duration(milliseconds: float | None) -> str:
     return f"{milliseconds / 60_000:.1f} min"
 
 
+def _epoch(value: float | None) -> str:
+    """Epoch seconds as a UTC time for people."""
+    if value is None:
+        return "\u2013"
+    return datetime.fromtimestamp(float(value), UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 templates.env.filters["size"] = _size
 templates.env.filters["utc"] = lambda moment: time.strftime(
     "%Y-%m-%d %H:%M:%S", time.gmtime(float(moment))
 )
+templates.env.filters["epoch"] = _epoch
 templates.env.filters["duration"] = duration
 router = APIRouter(include_in_schema=False)
 

@@ -10,19 +10,29 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from event_router.routing.consumer import AuthKind, Protocol
+from event_router.delivery.rewind import RewindError, rewind, since_time
+from event_router.routing.consumer import AuthKind, Consumer, Protocol
 from event_router.routing.identity import Policy
 from event_router.routing.presets import EventSet
 from event_router.sinks.registry import sink_types
-from event_router.store import ConsumerRecord, DuplicateConsumer, InvalidConfig, UnknownConsumer
+from event_router.store import (
+    ConsumerRecord,
+    DuplicateConsumer,
+    InvalidConfig,
+    Store,
+    UnknownConsumer,
+)
 from event_router.store.consumers import validate
 from event_router.web import consumer_form
 from event_router.web.auth import Principal, UiAdmin, UiUser, check_form_csrf
+from event_router.web.connection_check import check_connection
 from event_router.web.context import web
 from event_router.web.history_panel import Panel, panel
+from event_router.web.playground import OptionsSource
+from event_router.web.route_preview import known_names
 from event_router.web.ui import PageNotFound, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -54,6 +64,7 @@ def _page(
         record=record,
         creating=record is None,
         choices=CHOICES,
+        event_names=known_names("edx"),
         live=live,
         history=history,
         active="consumers",
@@ -70,11 +81,11 @@ async def create_consumer(request: Request, principal: UiAdmin) -> Response:
     submitted = await request.form()
     check_form_csrf(principal, submitted)
     form, config = consumer_form.parse(submitted, None)
-    if form.errors:
-        return _page(request, principal, form, None, 400)
     store = web(request).store
+    consumer = await run_in_threadpool(_checked, store, form, config)
+    if consumer is None:
+        return _page(request, principal, form, None, 400)
     try:
-        consumer = validate(config)
         await run_in_threadpool(store.consumers.add, consumer)
     except InvalidConfig as exc:
         form.add_errors(exc.errors)
@@ -85,20 +96,54 @@ async def create_consumer(request: Request, principal: UiAdmin) -> Response:
     return await saved(request, principal, f"/consumers/{consumer.name}/edit")
 
 
+def _checked(store: Store, form: consumer_form.Form, config: dict[str, Any]) -> Consumer | None:
+    """The consumer the form asks for, or None with every problem placed in `form`: what the
+    form itself could not read (a number that is not one), what the model refuses and what the
+    sink needs, all at once, so the operator fixes them in one go."""
+    try:
+        consumer = store.consumers.check(validate(config))
+    except InvalidConfig as exc:
+        form.add_errors(exc.errors)
+        return None
+    return None if form.errors or form.general else consumer
+
+
 async def saved(request: Request, principal: Principal, url: str) -> Response:
     await flash(request, principal, "Saved. The router applies changes within a few seconds.")
     return redirect(url)
 
 
 @router.get("/consumers/{name}/edit")
-async def edit_consumer(request: Request, principal: UiUser, name: str) -> Response:
+async def edit_consumer(
+    request: Request, principal: UiUser, name: str, rewind_error: str | None = None
+) -> Response:
     record = await run_in_threadpool(_record, request, name)
     form = consumer_form.from_public(record.public())
+    form.rewind_error = rewind_error
     # Its live figures (state, last error, counters), as the dashboard row shows them: a paused
     # consumer's page says why it is paused.
     status = await request.app.state.status_payload()
+    code = 400 if rewind_error else 200
     live = status["consumers"].get(name)
-    return _page(request, principal, form, record, live=live, history=await panel(request, name))
+    history = await panel(request, name)
+    return _page(request, principal, form, record, code, live=live, history=history)
+
+
+@router.post("/consumers/{name}/rewind")
+async def rewind_consumer(request: Request, principal: UiAdmin, name: str) -> Response:
+    """Send the consumer again what the journal holds since a time (delivery/rewind.py)."""
+    submitted = await request.form()
+    check_form_csrf(principal, submitted)
+    context = web(request)
+    try:
+        moment = since_time(str(submitted.get("since", "") or ""))
+        done = await run_in_threadpool(rewind, context.store, context.journal, name, moment)
+    except UnknownConsumer:
+        raise PageNotFound(f"no consumer named {name!r}") from None
+    except (ValueError, RewindError) as exc:
+        return await edit_consumer(request, principal, name, rewind_error=str(exc))
+    await flash(request, principal, done.message + (f" Note: {done.note}" if done.note else ""))
+    return redirect(f"/consumers/{name}/edit")
 
 
 @router.post("/consumers/{name}/edit")
@@ -110,15 +155,40 @@ async def save_consumer(request: Request, principal: UiAdmin, name: str) -> Resp
     stored = record.consumer.model_dump(mode="json")
     form, config = consumer_form.parse(submitted, stored)
     form.values["name"] = config["name"] = name
-    if form.errors:
+    if await run_in_threadpool(_checked, store, form, config) is None:
         return _page(request, principal, form, record, 400)
     try:
-        validate(config)
         await run_in_threadpool(store.consumers.update, name, config)
     except InvalidConfig as exc:
         form.add_errors(exc.errors)
         return _page(request, principal, form, record, 400)
     return await saved(request, principal, f"/consumers/{name}/edit")
+
+
+@router.post("/consumers/check")
+async def check_form(request: Request, principal: UiAdmin) -> Response:
+    """ "Test connection" with the values in the form, saved or not: a secret left blank is the
+    stored one (field `existing` names the consumer being edited), unless the URL moved to
+    another host. JSON: the check's answer, or 400 with `errors` by field."""
+    submitted = await request.form()
+    check_form_csrf(principal, submitted)  # the form's own csrf_token field
+    context = web(request)
+    existing = str(submitted.get("existing", "") or "")
+    stored = None
+    if existing:
+        stored = (await run_in_threadpool(_record, request, existing)).consumer
+    form, config = consumer_form.parse(
+        submitted, stored.model_dump(mode="json") if stored else None
+    )
+    config["name"] = existing or config.get("name") or "connection-test"
+    consumer = await run_in_threadpool(_checked, context.store, form, config)
+    if consumer is None:
+        errors = {"errors": form.errors, "general": form.general}
+        return JSONResponse(errors, status_code=400, headers={"Cache-Control": "no-store"})
+    options = await run_in_threadpool(OptionsSource(context), consumer.identity)
+    destinations = context.store.consumers.destinations
+    answer = await check_connection(consumer, options, context.secret_key, destinations)
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/consumers/{name}/enable")

@@ -21,6 +21,14 @@
     });
   }
 
+  // A page showing something under way (a backfill) reloads itself while it runs.
+  const refresh = document.querySelector("[data-refresh]");
+  if (refresh) {
+    window.setTimeout(function () {
+      window.location.reload();
+    }, Number(refresh.getAttribute("data-refresh")) || 2000);
+  }
+
   function number(value) {
     return value === null || value === undefined ? "–" : Number(value).toLocaleString("en");
   }
@@ -177,42 +185,217 @@
   const live = document.getElementById("live");
   if (live) startLive(live);
 
-  // -- test connection ---------------------------------------------------------------------------
+  // -- the consumer form: fields by protocol, transport and auth; event picker; route preview ----
+
+  const consumerForm = document.querySelector("form.consumer-form");
+
+  function fieldValue(name) {
+    const element = consumerForm.elements.namedItem(name);
+    return element ? element.value : "";
+  }
+
+  // The transport used when none is chosen (routing/consumer.py says the same).
+  function effectiveSink() {
+    const chosen = fieldValue("sink");
+    if (chosen) return chosen;
+    return { xapi: "lrs", caliper: "caliper" }[fieldValue("protocol")] || "webhook";
+  }
+
+  function applyVisibility() {
+    const sink = effectiveSink();
+    const authApplies = sink !== "archive";
+    const state = {
+      protocol: fieldValue("protocol"),
+      sink: sink,
+      auth: authApplies ? fieldValue("auth") : "none",
+    };
+    consumerForm.querySelectorAll("[data-show-when]").forEach(function (element) {
+      let rule = {};
+      try {
+        rule = JSON.parse(element.getAttribute("data-show-when"));
+      } catch (error) {
+        return;
+      }
+      const applies = Object.keys(rule).every((key) => rule[key].indexOf(state[key]) >= 0);
+      // A field with a problem stays visible: its message must be seen.
+      element.hidden = !applies && !element.classList.contains("invalid");
+    });
+  }
+
+  // Mark problems at their fields (aria-invalid and a message beside each), as the server does.
+  function markErrors(errors) {
+    consumerForm.querySelectorAll(".message.js").forEach((node) => node.remove());
+    Object.keys(errors).forEach(function (name) {
+      const input = document.getElementById("f-" + name);
+      if (!input) return;
+      const wrapper = input.closest(".field");
+      wrapper.classList.add("invalid");
+      wrapper.hidden = false;
+      let message = document.getElementById("e-" + name);
+      if (!message) {
+        message = document.createElement("p");
+        message.className = "message js";
+        message.id = "e-" + name;
+        input.insertAdjacentElement("afterend", message);
+      }
+      message.textContent = errors[name];
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", message.id);
+    });
+  }
+
+  function lines(name) {
+    return fieldValue(name)
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line);
+  }
+
+  async function previewRoute() {
+    const box = document.getElementById("route-preview");
+    const out = document.getElementById("route-preview-result");
+    const params = {};
+    lines("match_params").forEach(function (line) {
+      const at = line.indexOf("=");
+      if (at > 0) params[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+    });
+    const body = {
+      protocol: fieldValue("protocol"),
+      route: {
+        allow: lines("allow"),
+        deny: lines("deny"),
+        courses: lines("courses"),
+        orgs: lines("orgs"),
+        sites: lines("sites"),
+        users: lines("users"),
+        match_params: params,
+      },
+    };
+    out.textContent = "Looking at recent events…";
+    try {
+      const response = await fetch(box.getAttribute("data-url"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf, Accept: "application/json", "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const data = await response.json();
+      out.textContent = "";
+      if (!response.ok) {
+        const bad = document.createElement("p");
+        bad.className = "message";
+        bad.textContent = (data.errors || [data.error]).join("; ");
+        out.append(bad);
+        return;
+      }
+      const head = document.createElement("p");
+      head.id = "route-preview-summary";
+      head.textContent = data.scanned
+        ? data.matched + " of the last " + data.scanned + " journal events match this route."
+        : "The journal holds no recent events to try the route on.";
+      out.append(head);
+      (data.hints || []).forEach(function (hint) {
+        const p = document.createElement("p");
+        p.className = "alert bad hint";
+        p.textContent = hint;
+        out.append(p);
+      });
+      if (data.note) {
+        const note = document.createElement("p");
+        note.className = "help";
+        note.textContent = data.note;
+        out.append(note);
+      }
+      if (data.names && data.names.length) {
+        const list = document.createElement("ul");
+        data.names.slice(0, 20).forEach(function (row) {
+          const item = document.createElement("li");
+          item.textContent =
+            (row.matched ? "✓ " : "✗ ") + row.name + ": " + row.matched + " of " + row.events +
+            " (" + row.rule + ")";
+          list.append(item);
+        });
+        out.append(list);
+      }
+    } catch (error) {
+      out.textContent = "The router did not answer: " + error.message;
+    }
+  }
+
+  if (consumerForm) {
+    applyVisibility();
+    ["protocol", "sink", "auth"].forEach(function (name) {
+      const element = consumerForm.elements.namedItem(name);
+      if (element) element.addEventListener("change", applyVisibility);
+    });
+    const pick = document.getElementById("f-event-pick");
+    consumerForm.querySelectorAll("[data-add-to]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        const name = pick.value.trim();
+        if (!name) return;
+        const target = document.getElementById("f-" + button.getAttribute("data-add-to"));
+        target.value = (target.value.trim() ? target.value.trim() + "\n" : "") + name;
+        pick.value = "";
+        previewRoute();
+      });
+    });
+    const previewButton = document.getElementById("preview-route");
+    if (previewButton) previewButton.addEventListener("click", previewRoute);
+    let pending = null;
+    consumerForm.querySelectorAll("[data-route]").forEach(function (area) {
+      area.addEventListener("input", function () {
+        window.clearTimeout(pending);
+        pending = window.setTimeout(previewRoute, 600);
+      });
+    });
+  }
+
+  // -- test connection: the values in the form, saved or not ----------------------------------
 
   const test = document.getElementById("test-connection");
-  if (test) {
+  if (test && consumerForm) {
     const out = document.getElementById("test-result");
     test.addEventListener("click", async function () {
       test.disabled = true;
       out.className = "result";
       out.textContent = "Testing…";
+      const data = new FormData(consumerForm);
+      data.set("existing", test.getAttribute("data-existing") || "");
       try {
         const response = await fetch(test.getAttribute("data-url"), {
           method: "POST",
           credentials: "same-origin",
           headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
+          body: data,
         });
-        const data = await response.json();
+        const answer = await response.json();
         out.textContent = "";
         if (!response.ok) {
           out.className = "result bad";
-          out.textContent = data.error || "HTTP " + response.status;
+          if (answer.errors) {
+            markErrors(answer.errors);
+            const problems = Object.keys(answer.errors).map((k) => k + ": " + answer.errors[k]);
+            out.textContent =
+              "Not tested: fix the marked fields first. " + problems.concat(answer.general || []).join("; ");
+          } else {
+            out.textContent = answer.error || "HTTP " + response.status;
+          }
           return;
         }
-        out.className = "result " + (data.ok ? "good" : "bad");
+        out.className = "result " + (answer.ok ? "good" : "bad");
         const head = document.createElement("strong");
-        head.textContent = (data.ok ? "✓ " : "✗ ") + data.verdict;
+        head.textContent = (answer.ok ? "✓ " : "✗ ") + answer.verdict;
         const facts = document.createElement("div");
-        const status = data.status === null ? "no answer" : "HTTP " + data.status;
-        const latency = data.latency_ms === null ? "" : " · " + data.latency_ms + " ms";
+        const status = answer.status === null ? "no answer" : "HTTP " + answer.status;
+        const latency = answer.latency_ms === null ? "" : " · " + answer.latency_ms + " ms";
         facts.textContent = status + latency;
         const request = document.createElement("div");
         request.className = "sub";
-        request.textContent = data.request;
+        request.textContent = answer.request;
         out.append(head, facts, request);
-        if (data.body) {
+        if (answer.body) {
           const body = document.createElement("pre");
-          body.textContent = data.body;
+          body.textContent = answer.body;
           out.append(body);
         }
       } catch (error) {

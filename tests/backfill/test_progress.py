@@ -1,0 +1,68 @@
+"""A backfill writes its progress where the admin UI reads it: running, then its end state."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import time
+from pathlib import Path
+
+from event_router.backfill import progress
+from tests.backfill.conftest import Home, write_log
+from tests.backfill.test_backfill import home  # noqa: F401 (the fixture)
+from tests.peers.receiver import Receiver
+
+
+def _wait_for(check: object, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_progress_is_written_while_running_and_at_the_end(
+    tmp_path: Path,
+    home: Home,  # noqa: F811
+    receiver: Receiver,
+) -> None:
+    log = write_log(tmp_path / "tracking.log", 2000)
+    receiver.delay = 0.1
+    process = home.start_backfill(str(log), "-c", "lrs", "--batch-size", "100")
+    try:
+        _wait_for(
+            lambda: (p := progress.read(home.path)) and p["state"] == "running" and p["read"] > 0,
+            "a running record",
+        )
+        running = progress.read(home.path)
+        assert running is not None and running["consumers"] == ["lrs"] and running["files"] == 1
+        assert running["pid"] == process.pid and running["bytes_total"] == log.stat().st_size
+        receiver.delay = 0
+        process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    done = progress.read(home.path)
+    assert done is not None and done["state"] == "done" and done["read"] == 2000
+    assert done["percent"] == 100.0 and done["delivered"] > 0 and done["files_done"] == 1
+    mode = stat.S_IMODE(progress.progress_path(home.path).stat().st_mode)
+    assert mode == 0o600
+    with home.store() as store:  # who re-sent history is in the audit log
+        (entry,) = store.audit.list(action="backfill")[0]
+    assert entry.via == "cli" and entry.target == "lrs" and entry.detail["files"] == 1
+
+
+def test_a_killed_backfill_reads_as_stopped(
+    tmp_path: Path,
+    home: Home,  # noqa: F811
+    receiver: Receiver,
+) -> None:
+    log = write_log(tmp_path / "tracking.log", 2000)
+    receiver.delay = 0.2
+    process = home.start_backfill(str(log), "-c", "lrs", "--batch-size", "50")
+    _wait_for(lambda: (p := progress.read(home.path)) and p["read"] > 0, "a running record")
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate(timeout=60)
+    record = progress.read(home.path)
+    assert record is not None and record["state"] == "stopped"
