@@ -55,7 +55,7 @@ def test_forgetting_a_learner_is_logged_without_who_the_learner_was(web: Web) ->
 def test_dead_letter_replays_from_the_ui_are_logged(web: Web) -> None:
     admin = web.admin()
     admin.post("/api/v1/consumers", json={**WEBHOOK, "auth": "bearer"})
-    letter = web.store.add_dead_letter("hook", 1, "play_video", {"name": "play_video"}, "400")
+    letter = web.store.dead_letters.add("hook", 1, "play_video", {"name": "play_video"}, "400")
     session = web.login()
     answer = session.client.post(
         "/dead-letters/replay", data={"csrf_token": session.csrf, "id": str(letter)}

@@ -94,7 +94,7 @@ def test_what_each_consumer_got(web: Web) -> None:
     assert got["videos"]["reason"] == "route: not in allow list"
     assert got["late"]["outcome"] == "not sent" and "added after" in got["late"]["reason"]
     web.store.dead_letters.mark_for_replay([letter])
-    web.store.mark_replayed(letter)
+    web.store.dead_letters.mark_replayed([letter])
     again = web.viewer().get(f"/api/v1/journal/events/{seqs[2]}").json()
     refused = next(c for c in again["consumers"] if c["consumer"] == "refused")
     assert refused["outcome"] == "delivered" and "replayed" in refused["reason"]
