@@ -6,8 +6,13 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from event_router.delivery.encoder import Encoder
+from event_router.delivery.engine import Running
 from event_router.delivery.stats import LATENCY_BUCKETS, State, Stats
 from event_router.routing.consumer import Consumer
+from event_router.routing.identity import Policy
+from event_router.stream.hub import Hub
+from event_router.stream.tail import SqliteTail
 from tests.web.conftest import Web
 
 
@@ -32,7 +37,21 @@ def busy_engine(web: Web) -> Stats:
         stats.latencies.append(latency)
     web.engine.stats["lrs"] = stats
     web.engine.stats["off"] = Stats(state=State.DISABLED)
+    stream_with_a_subscriber(web)
     return stats
+
+
+def stream_with_a_subscriber(web: Web) -> Hub:
+    """The stream consumer `engine` as its hub runs, one subscriber connected, one cut off."""
+    assert web.engine is not None
+    consumer = web.store.consumers.add(Consumer(name="engine", sink="stream")).consumer
+    encoder = Encoder(consumer, web.engine.options(Policy.ANONYMOUS), web.engine.cache)
+    stats = web.engine.stats["engine"] = Stats()
+    hub = Hub(encoder, SqliteTail(web.journal), stats)
+    hub.subscribe(None, user="alice", token="engine", client="127.0.0.1")
+    hub.disconnects["slow"] += 1
+    web.engine._running["engine"] = Running(consumer, hub, None)  # type: ignore[arg-type]
+    return hub
 
 
 def test_status_needs_a_user_and_joins_engine_and_store(web_engine: Web) -> None:
@@ -130,3 +149,21 @@ def test_openapi_documents_the_admin_api(web: Web) -> None:
     } <= paths
     assert not any(path.startswith(("/consumers", "/login", "/dead-letters")) for path in paths)
     assert web.client().get("/api/docs").status_code == 200
+
+
+def test_a_stream_shows_its_subscribers_in_status_metrics_and_its_page(web_engine: Web) -> None:
+    hub = stream_with_a_subscriber(web_engine)
+    web_engine.journal.submit([b'{"name": "x", "timestamp": "2024-01-01T00:00:00+00:00"}']).result()
+    stream = web_engine.viewer().get("/api/v1/status").json()["consumers"]["engine"]["stream"]
+    assert stream["subscribers"] == 1 and stream["disconnects"] == {"slow": 1}
+    (connection,) = stream["connections"]
+    assert connection["token"] == "engine" and connection["user"] == "alice"
+    assert connection["lag"] == web_engine.journal.head - hub.position == 1
+    found = samples(web_engine.client().get("/metrics").text)
+    engine = (("consumer", "engine"),)
+    assert found[("event_router_stream_subscribers", engine)] == 1
+    assert found[("event_router_stream_lag_events", engine)] == stream["max_lag"]
+    slow = (("consumer", "engine"), ("reason", "slow"))
+    assert found[("event_router_stream_disconnects_total", slow)] == 1
+    page = web_engine.login().client.get("/consumers/engine/edit").text
+    assert 'data-field="subscribers">1<' in page and "engine (alice)" in page

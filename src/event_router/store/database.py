@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 CONTROL_DB = "control.db"
 MAX_ROW_ID = 2**63 - 1  # the largest row id SQLite and PostgreSQL (bigint) can hold
 VERSION_TABLE = "event_router_alembic_version"
-SCHEMA_HEAD = "0004"  # the newest migration; a test checks it against migrations/versions
+SCHEMA_HEAD = "0008"  # the newest migration; a test checks it against migrations/versions
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x65726F75  # any fixed key: serialises concurrent upgrades on PostgreSQL
 

@@ -12,6 +12,7 @@ from event_router.web import (
     api_dead_letters,
     api_learners,
     api_playground,
+    api_stream,
     api_users,
     metrics,
     ui,
@@ -44,7 +45,8 @@ def install(
         hashing=HashingGate(),
         exporter=metrics.Exporter(),
     )
-    for api in (api_consumers, api_dead_letters, api_learners, api_playground, api_users, metrics):
+    apis = (api_consumers, api_dead_letters, api_learners, api_playground, api_stream, api_users)
+    for api in (*apis, metrics):
         app.include_router(api.router)
     ui.install(app)
     for pages in (ui, ui_login, ui_consumers, ui_dead_letters):
