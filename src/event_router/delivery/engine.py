@@ -188,6 +188,14 @@ class Engine:
         task = asyncio.create_task(hub.run(), name=f"stream:{consumer.name}")
         self._running[consumer.name] = Running(consumer, hub, task)
 
+    def retry_now(self, consumer: str) -> bool | None:
+        """Have a paused or backing-off delivery try at once: whether it was waiting (None: it
+        does not run in this process)."""
+        running = self._running.get(consumer)
+        if running is None or not isinstance(running.delivery, Delivery):
+            return None
+        return running.delivery.retry_now()
+
     def stream(self, consumer: str) -> Hub | None:
         """The hub of a stream consumer running in this process (None: not running here)."""
         running = self._running.get(consumer)

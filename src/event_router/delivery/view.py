@@ -29,6 +29,11 @@ class DeliveryView(Protocol):
 
     def options(self, policy: Policy) -> Options: ...
 
+    def retry_now(self, consumer: str) -> bool | None:
+        """Have a paused or backing-off delivery try at once: whether it was waiting (None: it
+        does not run in this process)."""
+        ...
+
     def stream(self, consumer: str) -> Hub | None:
         """The hub of a stream consumer running in this process (None: not running here)."""
         ...

@@ -8,6 +8,7 @@ from event_router.delivery.view import DeliveryView
 from event_router.journal import Journal
 from event_router.store import Store
 from event_router.web import (
+    api_attempts,
     api_consumers,
     api_dead_letters,
     api_learners,
@@ -45,7 +46,15 @@ def install(
         hashing=HashingGate(),
         exporter=metrics.Exporter(),
     )
-    apis = (api_consumers, api_dead_letters, api_learners, api_playground, api_stream, api_users)
+    apis = (
+        api_consumers,
+        api_attempts,
+        api_dead_letters,
+        api_learners,
+        api_playground,
+        api_stream,
+        api_users,
+    )
     for api in (*apis, metrics):
         app.include_router(api.router)
     ui.install(app)
