@@ -157,6 +157,17 @@ def test_stream_translates_filters_resumes_and_refuses(tmp_path: Path) -> None:
             got = list(messages(response))
         assert [m.event for m in got] == ["error"] and got[0].data["error"] == "unknown"
 
+        # The router stops with a subscriber connected: it is told why, and the router ends.
+        with subscribe(router, token) as response:
+            stream = messages(response)
+            wait_for(
+                lambda: router.status()["consumers"]["engine"]["stream"]["subscribers"] == 1,
+                "the subscriber",
+            )
+            assert router.stop(timeout=30) == 0
+            last = list(stream)
+        assert [m.event for m in last] == ["closed"] and last[0].data["reason"] == "stopped"
+
 
 def test_a_subscriber_that_stops_reading_is_cut_off_and_others_go_on(tmp_path: Path) -> None:
     router = Router(tmp_path / "home")

@@ -196,6 +196,13 @@ class Engine:
             return None
         return running.delivery.retry_now()
 
+    def end_streams(self) -> None:
+        """Tell every stream's subscribers the router is stopping, so their connections end
+        (the web server waits for open connections before it stops)."""
+        for running in self._running.values():
+            if isinstance(running.delivery, Hub):
+                running.delivery.stop()
+
     def stream(self, consumer: str) -> Hub | None:
         """The hub of a stream consumer running in this process (None: not running here)."""
         running = self._running.get(consumer)
