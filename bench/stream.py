@@ -177,12 +177,14 @@ def client(port: int, token: str, count: int, total: int, seconds: float, out: s
 # -- the sender --
 
 
-def send(port: int, bodies: list[bytes], rate: int) -> list[float]:
+def send(port: int, bodies: list[bytes], rate: int) -> tuple[list[float], list[float]]:
     """POST `bodies` at `rate` per second (NDJSON, every TICK, one request at a time); the time
-    just before the POST of each event, in order (on a fresh journal, event i has seq i + 1)."""
+    just before the POST of each event, in order (on a fresh journal, event i has seq i + 1),
+    and the time its answer came (the events were committed by then)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/x-ndjson"}
     sent: list[float] = []
+    answered: list[float] = []
     start = time.time()
     while len(sent) < len(bodies):
         due = min(len(bodies), int((time.time() - start) * rate) + 1)
@@ -195,9 +197,10 @@ def send(port: int, bodies: list[bytes], rate: int) -> list[float]:
             if answer.status != 202:
                 raise RuntimeError(f"ingest answered {answer.status}")
             sent += [now] * len(batch)
+            answered += [time.time()] * len(batch)
         time.sleep(max(0.0, start + (len(sent) / rate) - time.time(), TICK / 2))
     conn.close()
-    return sent
+    return sent, answered
 
 
 def main() -> None:
@@ -232,7 +235,7 @@ def main() -> None:
             clients.append((process, out))
         router.wait(lambda: router.stream()["subscribers"] == args.subscribers, "every subscriber")
         cpu_before = tree_cpu_seconds(router.process.pid)
-        sent = send(router.port, bodies, args.rate)
+        sent, answered = send(router.port, bodies, args.rate)
         for process, _ in clients:
             process.join(args.seconds + 120)
         cpu_after = tree_cpu_seconds(router.process.pid)
@@ -252,6 +255,13 @@ def main() -> None:
         for seq, moment in seen
         if skip < seq <= len(sent)
     ]
+    after_commit = [
+        (moment - answered[seq - 1]) * 1000
+        for seen in arrivals
+        for seq, moment in seen
+        if skip < seq <= len(sent)
+    ]
+    ingest = [(a - b) * 1000 for a, b in zip(answered[skip:], sent[skip:], strict=True)]
     received = [len(seen) for seen in arrivals]
     cpu = {k: round(cpu_after.get(k, 0.0) - v, 2) for k, v in cpu_before.items()}
     result = {
@@ -267,6 +277,8 @@ def main() -> None:
         "bytes_read_per_subscriber_mean": round(read_bytes / max(1, len(arrivals))),
         "cut_off": status.get("disconnects", {}),
         "latency_ms (after the first second)": percentiles(delays),
+        "of which ingest: POST to its 202 (journal commit, fsync)": percentiles(ingest),
+        "from the 202 to the subscriber (at most the stream's own part)": percentiles(after_commit),
         "router_cpu_seconds": cpu,
         "client_processes_cpu_seconds": client_cpu,
         "load_average": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
