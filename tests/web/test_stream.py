@@ -126,6 +126,13 @@ def test_stream_translates_filters_resumes_and_refuses(tmp_path: Path) -> None:
             )
             assert router.post(sent).status_code == 202
             first = take(stream, 4)
+
+            def lag() -> int:
+                stream = router.status()["consumers"]["engine"]["stream"]
+                return int(stream["connections"][0]["lag"])
+
+            # Up to date, though the last event (a pause) was not for it.
+            wait_for(lambda: lag() == 0, "no lag")
         assert {m.event for m in first} == {"xapi"}
         for message in first:
             statement = message.data

@@ -78,7 +78,7 @@ class Hub:
                     continue
                 messages = await self._encode(entries, count=True)
                 self.position = self.stats.cursor = last
-                self._publish(messages)
+                self._publish(messages, last)
                 await asyncio.sleep(0)  # let the connections write before the next offer
         finally:
             self.stats.state = State.STOPPED
@@ -118,11 +118,9 @@ class Hub:
             ]
         return messages
 
-    def _publish(self, messages: list[Message]) -> None:
-        if not messages:
-            return
+    def _publish(self, messages: list[Message], upto: int) -> None:
         for subscriber in list(self.subscribers.values()):
-            if subscriber.live and not subscriber.offer(messages):
+            if subscriber.live and not subscriber.offer(messages, upto):
                 self._drop(
                     subscriber,
                     "slow",

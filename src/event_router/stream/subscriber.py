@@ -58,10 +58,11 @@ class Subscriber:
     def buffered(self) -> int:
         return len(self._pending)
 
-    def offer(self, messages: list[Message]) -> bool:
-        """Queue what it has not had yet; False (nothing queued) when more than `buffer`
-        messages still wait from earlier offers: its connection does not keep up. (One offer
-        may bring a burst of any size: only what is left of earlier ones counts.)"""
+    def offer(self, messages: list[Message], upto: int) -> bool:
+        """Queue what it has not had yet of the events up to `upto`; False (nothing queued)
+        when more than `buffer` messages still wait from earlier offers: its connection does
+        not keep up. (One offer may bring a burst of any size: only what is left of earlier
+        ones counts.)"""
         if self.closing is not None:
             return True
         if len(self._pending) > self.buffer:
@@ -69,8 +70,10 @@ class Subscriber:
         fresh = [m for m in messages if m.seq > self.queued]
         if fresh:
             self._pending.extend(fresh)
-            self.queued = fresh[-1].seq
             self._wake.set()
+        self.queued = max(self.queued, upto)  # events up to `upto` had nothing else for it
+        if not self._pending:
+            self.sent = max(self.sent, self.queued)  # up to date: its route skipped the rest
         return True
 
     def close(self, reason: str, message: str) -> None:
@@ -113,6 +116,8 @@ class Subscriber:
             batch = list(self._pending)
             self._pending.clear()
             await self.write(write, batch)
+            if not self._pending and self.closing is None:  # (cut off: the rest was dropped)
+                self.sent = max(self.sent, self.queued)
 
     def describe(self, head: int) -> dict[str, Any]:
         return {
