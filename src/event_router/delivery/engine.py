@@ -93,7 +93,6 @@ class Engine:
         self._revision = -1
         self._last_tables = 0.0
         self._created: dict[str, float] = {}
-        self._streams: set[str] = set()  # stream consumers: no cursor holds the journal back
 
     # -- lifecycle --
 
@@ -128,7 +127,6 @@ class Engine:
         await self._refresh_tables()
         records = await asyncio.to_thread(self.store.consumers.records)
         wanted = {r.consumer.name: r.consumer for r in records}
-        self._streams = {name for name, c in wanted.items() if c.sink == STREAM}
         self._created = {r.consumer.name: r.created_at.timestamp() for r in records}
         for name in list(self._running):
             current = wanted.get(name)
@@ -257,11 +255,7 @@ class Engine:
     def _enabled(self) -> list[str]:
         """Every enabled consumer, running or not (one paused because its sink cannot be built
         still needs its events)."""
-        return [
-            name
-            for name, stats in self.stats.items()
-            if stats.state is not State.DISABLED and name not in self._streams
-        ]
+        return [name for name, stats in self.stats.items() if stats.state is not State.DISABLED]
 
     async def trim(self) -> int:
         """Trim the journal now (housekeeping does it now and then)."""

@@ -6,8 +6,9 @@ translations), writes each item once as an SSE message, and offers the messages 
 subscriber without waiting for any: a subscriber whose buffer overflows is cut off with the
 reason, and neither the others nor the journal notice. A subscriber that resumes from an older
 position (`Last-Event-ID`) first catches up by reading the journal itself, at the pace of its own
-connection, and joins the hub once it has reached it. Nothing holds the journal back: a stream
-keeps no cursor, so a position older than what the journal retains is answered with an error.
+connection, and joins the hub once it has reached it. Nothing holds the journal back: the hub
+records its own position (near the head) as the consumer's cursor, subscribers none, so a
+position older than what the journal retains is answered with an error.
 With no subscriber the hub translates nothing and just keeps up with the journal's head.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from typing import Any
 
@@ -29,6 +31,7 @@ from event_router.stream.tail import Tail
 log = logging.getLogger(__name__)
 READ = 500  # entries per journal read
 LISTED = 100  # subscribers listed in status, at most
+KEEP_EVERY = 1.0  # seconds between records of the hub's position (the journal trims by it)
 
 
 class PositionRefused(ValueError):
@@ -64,9 +67,13 @@ class Hub:
         """Follow the journal until stopped; then every subscriber is told why it ends."""
         self.stats.state = State.RUNNING
         flag = self.tail.listener()
+        kept = 0.0
         try:
             while not self._stopping.is_set():
                 flag.clear()
+                if time.monotonic() - kept >= KEEP_EVERY:
+                    kept = time.monotonic()
+                    self.tail.keep(self.consumer.name, self.position)
                 if not any(s.live for s in self.subscribers.values()):
                     self.position = max(self.position, self.tail.head)
                     self.stats.cursor = self.position

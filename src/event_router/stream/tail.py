@@ -1,4 +1,4 @@
-"""Reading the journal from any position, for streams: no cursor is stored, nothing is held back.
+"""Reading the journal from any position, for streams: subscribers hold nothing back.
 
 A stream's subscribers come and go and resume from where they were (`Last-Event-ID`), so they read
 the journal as it is: what it still retains, from a position they name. Only the SQLite journal
@@ -29,6 +29,10 @@ class Tail(Protocol):
         """Set whenever new events are committed (for the calling loop)."""
         ...
 
+    def keep(self, consumer: str, seq: int) -> None:
+        """Record that the stream is at `seq` (trimming goes by it and the retention window)."""
+        ...
+
     async def read(self, after: int, limit: int) -> tuple[list[Entry], int | None]:
         """Up to `limit` readable entries after `after`, in order (unreadable ones left out),
         and the last seq the read covered (None: nothing after `after` yet)."""
@@ -50,6 +54,11 @@ class SqliteTail:
 
     def listener(self) -> asyncio.Event:
         return self.journal.listener()
+
+    def keep(self, consumer: str, seq: int) -> None:
+        # The cursor of the stream's hub: near the head, so the journal is trimmed by retention
+        # (a subscriber never holds it back). Not waited for: the next one comes a second later.
+        self.journal.submit((), None, {consumer: seq})
 
     async def read(self, after: int, limit: int) -> tuple[list[Entry], int | None]:
         if self.journal.recent(after):  # in memory: no reason to leave the loop
