@@ -134,21 +134,24 @@ class EventStream(Response):
         self.refused = refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-
         async def write(data: bytes) -> None:
             await send({"type": "http.response.body", "body": data, "more_body": True})
 
-        await write(opening(self.hub.consumer.name))
-        if self.subscriber is None:
-            assert self.refused is not None
-            refused = self.refused
-            await write(
-                notice("error", error=refused.code, message=str(refused), **refused.details)
-            )
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            return
-        await self._serve(self.subscriber, receive, send, write)
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            await write(opening(self.hub.consumer.name))
+            if self.subscriber is None:
+                assert self.refused is not None
+                refused = self.refused
+                await write(
+                    notice("error", error=refused.code, message=str(refused), **refused.details)
+                )
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await self._serve(self.subscriber, receive, send, write)
+        finally:
+            if self.subscriber is not None:  # however the connection ended
+                self.hub.leave(self.subscriber)
 
     async def _serve(
         self, subscriber: Subscriber, receive: Receive, send: Send, write: Write
