@@ -9,6 +9,7 @@ consumer opens its stream.
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -242,3 +243,39 @@ def test_a_subscriber_that_stops_reading_is_cut_off_and_others_go_on(tmp_path: P
             'event_router_stream_disconnects_total{consumer="engine",reason="slow"} 1.0' in metrics
         )
         assert 'event_router_stream_subscribers{consumer="engine"}' in metrics
+
+
+def test_a_subscriber_that_reads_nothing_at_all_is_closed_after_the_grace(
+    tmp_path: Path,
+) -> None:
+    router = Router(tmp_path / "home")
+    router.add_consumer(
+        name="engine", protocol="xapi", sink="stream", sink_options={"buffer": 20, "grace": 1}
+    )
+    with router:
+        token = stream_token(router, "engine")
+        wait_for(lambda: "stream" in router.status()["consumers"]["engine"], "the stream's hub")
+        # A raw client with a small receive window that never reads.
+        client = socket.socket()
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.connect(("127.0.0.1", router.port))
+        request = f"GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+        client.sendall(request.encode() + b"\r\n")
+
+        def stream() -> dict[str, Any]:
+            return router.status()["consumers"]["engine"]["stream"]  # type: ignore[no-any-return]
+
+        wait_for(lambda: stream()["subscribers"] == 1, "the subscriber")
+        posted = 0
+        while not stream()["disconnects"].get("slow"):
+            assert posted < 20_000, "the silent subscriber was never cut off"
+            assert router.post([play(posted + i) for i in range(100)]).status_code == 202
+            posted += 100
+        wait_for(lambda: stream()["subscribers"] == 0, "the connection closed after the grace")
+        # What it can still read ends: the server closed the connection.
+        client.settimeout(30)
+        while client.recv(1 << 16):
+            pass
+        client.close()
+        assert router.post([play(99_999)]).status_code == 202  # the router goes on
+    assert "Traceback" not in router.log.read_text()
