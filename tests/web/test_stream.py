@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -134,9 +135,15 @@ def test_stream_translates_filters_resumes_and_refuses(tmp_path: Path) -> None:
 
             # Up to date, though the last event (a pause) was not for it.
             wait_for(lambda: lag() == 0, "no lag")
+
         # The hub records its position as the consumer's cursor, so the journal is trimmed by
         # retention: nothing is held back for subscribers.
-        wait_for(lambda: router.cli_status()["consumers"]["engine"]["pending"] == 0, "a cursor")
+        def cursor() -> int | None:
+            with contextlib.closing(sqlite3.connect(router.home / "journal.db")) as db:
+                row = db.execute("SELECT seq FROM cursors WHERE consumer = 'engine'").fetchone()
+            return None if row is None else int(row[0])
+
+        wait_for(lambda: cursor() == len(sent), "the hub's position as the consumer's cursor")
         assert {m.event for m in first} == {"xapi"}
         for message in first:
             statement = message.data

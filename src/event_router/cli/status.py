@@ -56,9 +56,7 @@ def collect(home: Path | None = None) -> dict[str, Any]:
                 "state": state,
                 "delivered": snap.get("delivered", 0),
                 "duplicates": snap.get("duplicates", 0),
-                "pending": journal.pending(cursor)
-                if cursor is not None
-                else (snap.get("stream") or {}).get("max_lag"),
+                "pending": journal.pending(cursor) if cursor is not None else None,
                 "in_flight": snap.get("in_flight", 0),
                 "dead_letters": store.dead_letters.count(consumer=consumer.name, state="dead"),
                 "last_error": snap.get("last_error"),
@@ -68,6 +66,7 @@ def collect(home: Path | None = None) -> dict[str, Any]:
             }
             if "stream" in snap:  # a stream consumer: its subscribers, as the router last saw
                 consumers[consumer.name]["stream"] = snap["stream"]
+                consumers[consumer.name]["pending"] = snap["stream"]["max_lag"]
         screen = snapshots.get(STATUS_ROW)
         dropped = orjson.loads(screen[0]).get("retired_events_dropped", 0) if screen else 0
         return {
