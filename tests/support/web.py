@@ -8,8 +8,13 @@ import re
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from event_router.delivery.encoder import Encoder
+from event_router.delivery.engine import Running
 from event_router.delivery.stats import State, Stats
 from event_router.routing.consumer import Consumer
+from event_router.routing.identity import Policy
+from event_router.stream.hub import Hub
+from event_router.stream.tail import SqliteTail
 from tests.web.conftest import Web
 
 
@@ -34,7 +39,21 @@ def busy_engine(web: Web) -> Stats:
         stats.latencies.append(latency)
     web.engine.stats["lrs"] = stats
     web.engine.stats["off"] = Stats(state=State.DISABLED)
+    stream_with_a_subscriber(web)
     return stats
+
+
+def stream_with_a_subscriber(web: Web) -> Hub:
+    """The stream consumer `engine` as its hub runs, one subscriber connected, one cut off."""
+    assert web.engine is not None
+    consumer = web.store.consumers.add(Consumer(name="engine", sink="stream")).consumer
+    encoder = Encoder(consumer, web.engine.options(Policy.ANONYMOUS), web.engine.cache)
+    stats = web.engine.stats["engine"] = Stats()
+    hub = Hub(encoder, SqliteTail(web.journal), stats)
+    hub.subscribe(None, user="alice", token="engine", client="127.0.0.1")
+    hub.disconnects["slow"] += 1
+    web.engine._running["engine"] = Running(consumer, hub, None)  # type: ignore[arg-type]
+    return hub
 
 
 FULL_FORM = {

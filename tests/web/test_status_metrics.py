@@ -6,7 +6,7 @@ from typing import Any
 
 from event_router.delivery.stats import LATENCY_BUCKETS, Stats
 from event_router.routing.consumer import Consumer
-from tests.support.web import busy_engine, samples
+from tests.support.web import busy_engine, samples, stream_with_a_subscriber
 from tests.web.conftest import Web
 
 
@@ -105,3 +105,21 @@ def test_openapi_documents_the_admin_api(web: Web) -> None:
     } <= paths
     assert not any(path.startswith(("/consumers", "/login", "/dead-letters")) for path in paths)
     assert web.client().get("/api/docs").status_code == 200
+
+
+def test_a_stream_shows_its_subscribers_in_status_metrics_and_its_page(web_engine: Web) -> None:
+    hub = stream_with_a_subscriber(web_engine)
+    web_engine.journal.submit([b'{"name": "x", "timestamp": "2024-01-01T00:00:00+00:00"}']).result()
+    stream = web_engine.viewer().get("/api/v1/status").json()["consumers"]["engine"]["stream"]
+    assert stream["subscribers"] == 1 and stream["disconnects"] == {"slow": 1}
+    (connection,) = stream["connections"]
+    assert connection["token"] == "engine" and connection["user"] == "alice"
+    assert connection["lag"] == web_engine.journal.head - hub.position == 1
+    found = samples(web_engine.client().get("/metrics").text)
+    engine = (("consumer", "engine"),)
+    assert found[("event_router_stream_subscribers", engine)] == 1
+    assert found[("event_router_stream_lag_events", engine)] == stream["max_lag"]
+    slow = (("consumer", "engine"), ("reason", "slow"))
+    assert found[("event_router_stream_disconnects_total", slow)] == 1
+    page = web_engine.login().client.get("/consumers/engine/edit").text
+    assert 'data-field="subscribers">1<' in page and "engine (alice)" in page

@@ -129,11 +129,13 @@ def _edit(
     sink: Annotated[
         str | None,
         typer.Option(
-            help="Transport: lrs, caliper, webhook, archive, bus, ... (see docs/sinks.md; "
-            "default: lrs for xapi, caliper for caliper)."
+            help="Transport: lrs, caliper, webhook, archive, bus, kafka, stream (see "
+            "docs/sinks.md; default: lrs for xapi, caliper for caliper)."
         ),
     ] = None,
-    url: Annotated[str | None, typer.Option(help="Endpoint URL (or archive path).")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Endpoint URL (or archive path; none for a stream).")
+    ] = None,
     auth: Annotated[AuthKind | None, typer.Option(help="none, basic or bearer.")] = None,
     username: Annotated[str | None, typer.Option(help="Basic auth user.")] = None,
     password: Annotated[str | None, typer.Option(help="Basic auth password (stored).")] = None,

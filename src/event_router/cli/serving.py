@@ -119,6 +119,7 @@ async def serve_parts(
         web.state.ready = False
         sources_stop.set()
         server.should_exit = True
+        engine.end_streams()  # open event streams end, or the server would wait for them
         for task in tasks:
             with contextlib.suppress(Exception):
                 await task

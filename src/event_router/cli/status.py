@@ -69,6 +69,9 @@ def collect(home: Path | None = None) -> dict[str, Any]:
                 "latency_ms": snap.get("latency_ms"),
                 "snapshot_age_s": round(time.time() - raw[1], 1) if raw else None,
             }
+            if "stream" in snap:  # a stream consumer: its subscribers, as the router last saw
+                consumers[consumer.name]["stream"] = snap["stream"]
+                consumers[consumer.name]["pending"] = snap["stream"]["max_lag"]
         screen = snapshots.get(STATUS_ROW)
         dropped = orjson.loads(screen[0]).get("retired_events_dropped", 0) if screen else 0
         return {
@@ -158,6 +161,16 @@ def _privacy(store: Store, dropped: int) -> dict[str, int]:
     return {"retired_learners": store.retired.count(), "retired_events_dropped": dropped}
 
 
+def stream_line(name: str, stream: dict[str, Any]) -> str:
+    """One line about a stream consumer's subscribers."""
+    line = (
+        f"stream {name}: {stream['subscribers']} subscriber(s), the furthest "
+        f"{stream['max_lag']} event(s) behind"
+    )
+    cut = ", ".join(f"{reason} {count}" for reason, count in sorted(stream["disconnects"].items()))
+    return line + (f"; cut off: {cut}" if cut else "")
+
+
 @app.command()
 def status(
     home: Annotated[Path | None, HOME] = None,
@@ -205,6 +218,9 @@ def status(
     if not report["consumers"]:
         typer.echo("no consumers yet: add one with `event-router consumers add`")
         return
+    for name, row in report["consumers"].items():
+        if "stream" in row:
+            typer.echo(stream_line(name, row["stream"]))
     # Piped or redirected, rich would squeeze the table into 80 columns (cutting names and
     # errors, or wrapping rows); a reader at the other end gets each row whole on one line.
     console = Console()

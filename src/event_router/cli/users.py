@@ -189,20 +189,27 @@ def create_token(
     role: Annotated[
         Role | None, typer.Option(help="Restrict the token to viewer [default: the user's role].")
     ] = None,
+    consumer: Annotated[
+        str | None,
+        typer.Option(
+            help="Bind the token to this stream consumer: it reads GET /api/v1/stream and "
+            "nothing else (for an adaptive engine, a notebook...)."
+        ),
+    ] = None,
     home: Home = None,
 ) -> None:
     """Create an API token and print it (only now: it is stored hashed)."""
     with open_store(home, secrets=False) as store:
         try:
-            record, token = store.users.create_token(user, name, role)
+            record, token = store.users.create_token(user, name, role, consumer)
         except InvalidUser as exc:
             fail(str(exc), 2)
         except StoreError as exc:
             fail(str(exc))
     typer.echo(token)
+    scope = f"stream of {record.consumer}" if record.consumer else record.role.value
     typer.echo(
-        f"token {record.id} ({record.role.value}) for {user}: copy it now, it is not shown again",
-        err=True,
+        f"token {record.id} ({scope}) for {user}: copy it now, it is not shown again", err=True
     )
 
 
@@ -228,7 +235,7 @@ def list_tokens(
             str(token.id),
             token.username,
             token.name,
-            token.role.value,
+            f"stream of {token.consumer}" if token.consumer else token.role.value,
             token.prefix + "…",
             token.created_at.strftime("%Y-%m-%d %H:%M"),
             used,

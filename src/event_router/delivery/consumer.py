@@ -18,13 +18,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from event_router.delivery.backoff import backoff, paused
+from event_router.delivery.backoff import PAUSE_RETRY, backoff, paused
 from event_router.delivery.encoder import Encoder, Skip
 from event_router.delivery.reader import Read, Reader
 from event_router.delivery.sender import DeadLetter, FollowingItems, Item, Sender
 from event_router.delivery.stats import State, Stats
 from event_router.journal import JournalUnavailable
 from event_router.sinks.base import Sink
+from event_router.sinks.check import shown
 from event_router.sinks.outcome import Outcome, Verdict
 from event_router.translate.validate import invalid
 
@@ -64,6 +65,8 @@ class Delivery:
         self.sender = Sender(
             self.consumer.name, sink, dead_letter, self.stats, self._stopping, self._wait_resume
         )
+        consumer = self.consumer
+        self.stats.attempts.mask = lambda status, text: shown(consumer, status, text)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -72,10 +75,22 @@ class Delivery:
     def resume(self) -> None:
         self._resume.set()
 
+    def retry_now(self) -> bool:
+        """An operator's "retry now": a paused or backing-off delivery tries at once; whether
+        it was waiting to."""
+        waiting = self.stats.attempts.next_retry_at is not None
+        self._resume.set()
+        self.sender.retry.set()
+        return waiting
+
     async def _wait_resume(self, outcome: Outcome) -> None:
         """A paused consumer waits for an operator's change, or tries again a minute later."""
         del outcome
-        await paused(self._resume)
+        self.stats.attempts.waiting(PAUSE_RETRY)
+        try:
+            await paused(self._resume)
+        finally:
+            self.stats.attempts.retrying()
 
     async def run(self) -> None:
         """Deliver until stopped; returns after in-flight batches settle.

@@ -21,6 +21,7 @@ import orjson
 from event_router.delivery.reader import Read
 from event_router.delivery.stats import Stats
 from event_router.journal import SqliteJournal
+from event_router.stream.tail import SqliteTail
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,10 @@ class CursorReaders:
         self.label = f"journal {journal.path}"
         self._last_trim = 0.0
         self._previous: dict[str, tuple[bytes, float]] | None = None  # last run's snapshots
+
+    def tail(self) -> SqliteTail:
+        """The journal as streams read it (from any position, no cursor)."""
+        return SqliteTail(self.journal)
 
     async def reader(self, consumer: str, created: float) -> CursorReader:
         cursor = self.journal.cursor_at(consumer)

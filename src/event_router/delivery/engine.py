@@ -34,7 +34,9 @@ from event_router.routing.consumer import Consumer, Protocol
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
 from event_router.sinks.base import SinkError, build_sink
 from event_router.sinks.outcome import Outcome, Verdict
+from event_router.sinks.stream import STREAM
 from event_router.store import Store, StoreError
+from event_router.stream.hub import Hub
 from event_router.translate import Options
 from event_router.translate.workers import ProtocolPolicies, TranslationPool
 
@@ -45,7 +47,7 @@ WARM_LAG = 10_000  # events: half the journal's in-memory tail
 @dataclass
 class Running:
     consumer: Consumer
-    delivery: Delivery
+    delivery: Delivery | Hub  # a stream consumer's hub feeds its subscribers instead of a sink
     task: asyncio.Task[None]
 
 
@@ -161,8 +163,11 @@ class Engine:
 
     async def _start(self, consumer: Consumer, stats: Stats) -> None:
         created = self._created.get(consumer.name, time.time())
-        reader = await self.readers.reader(consumer.name, created)
         encoder = Encoder(consumer, self.options(consumer.identity), self.cache, self.pool)
+        if consumer.sink == STREAM:  # subscribers read the journal where they are: no cursor
+            self._start_hub(consumer, encoder, stats)
+            return
+        reader = await self.readers.reader(consumer.name, created)
         try:
             _hooks_installed(consumer)
             sink = build_sink(consumer, secret_key=self.secret_key)
@@ -177,6 +182,38 @@ class Engine:
         delivery = Delivery(encoder, sink, reader, self._dead_letter_for(consumer, reader), stats)
         task = asyncio.create_task(delivery.run(), name=f"deliver:{consumer.name}")
         self._running[consumer.name] = Running(consumer, delivery, task)
+
+    def _start_hub(self, consumer: Consumer, encoder: Encoder, stats: Stats) -> None:
+        tail = getattr(self.readers, "tail", None)
+        if tail is None:
+            stats.state = State.PAUSED
+            stats.error("a stream consumer needs the SQLite journal (not a Redis one, yet)")
+            return
+        stats.state = State.RUNNING
+        stats.last_error = None
+        hub = Hub(encoder, tail(), stats)
+        task = asyncio.create_task(hub.run(), name=f"stream:{consumer.name}")
+        self._running[consumer.name] = Running(consumer, hub, task)
+
+    def retry_now(self, consumer: str) -> bool | None:
+        """Have a paused or backing-off delivery try at once: whether it was waiting (None: it
+        does not run in this process)."""
+        running = self._running.get(consumer)
+        if running is None or not isinstance(running.delivery, Delivery):
+            return None
+        return running.delivery.retry_now()
+
+    def end_streams(self) -> None:
+        """Tell every stream's subscribers the router is stopping, so their connections end
+        (the web server waits for open connections before it stops)."""
+        for running in self._running.values():
+            if isinstance(running.delivery, Hub):
+                running.delivery.stop()
+
+    def stream(self, consumer: str) -> Hub | None:
+        """The hub of a stream consumer running in this process (None: not running here)."""
+        running = self._running.get(consumer)
+        return running.delivery if running and isinstance(running.delivery, Hub) else None
 
     def _warm_pairs(self) -> ProtocolPolicies:
         """(protocol, identity policy) of the deliveries worth translating for at ingest: those
@@ -211,6 +248,9 @@ class Engine:
             snap = stats.snapshot()
             snap["lag"] = self.readers.lag(name, stats, name in self._running)
             self.readers.describe(name, snap)
+            if (hub := self.stream(name)) is not None:
+                snap["stream"] = hub.describe()
+                snap["lag"] = snap["stream"]["max_lag"]
             out[name] = snap
         return out
 
@@ -352,6 +392,8 @@ class Engine:
     async def _replays(self) -> None:
         """Re-send the dead letters an operator marked for replay; transient failures wait."""
         for name, running in list(self._running.items()):
+            if not isinstance(running.delivery, Delivery):
+                continue  # a stream has no dead letters
             letters = await asyncio.to_thread(self.store.dead_letters.take_replays, name)
             for letter in letters:
                 outcome = await running.delivery.sink.send([orjson.dumps(letter.item)])

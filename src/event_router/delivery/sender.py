@@ -84,6 +84,7 @@ class Sender:
         self._stopping = stopping
         self._paused = paused
         self._accepted = 0  # sends the endpoint accepted, of any batch (others may be in flight)
+        self.retry = asyncio.Event()  # set by an operator's "retry now": end a backoff at once
 
     async def deliver(self, items: list[Item], more: FollowingItems | None = None) -> None:
         """Settle every item: delivered, duplicate, or dead letter. `more` lets a lone item with
@@ -247,6 +248,7 @@ class Sender:
         give_up = None if tries is None else attempt + tries
         while True:
             outcome = await self.sink.send(payloads)
+            self.stats.attempts.record(len(payloads), outcome, attempt + 1)
             if outcome.verdict not in (Verdict.RETRY, Verdict.PAUSE):
                 if self.stats.state in (State.RETRYING, State.PAUSED):
                     self.stats.state = State.RUNNING
@@ -267,13 +269,21 @@ class Sender:
             await self._wait(attempt, outcome)
 
     async def _wait(self, attempt: int, outcome: Outcome) -> None:
-        """Back off before the next try; a stop meanwhile leaves the batch for the next run."""
+        """Back off before the next try, or less if an operator asks to retry now (`retry`);
+        a stop meanwhile leaves the batch for the next run."""
         delay = backoff(attempt, retry_after=outcome.retry_after)
+        self.stats.attempts.waiting(delay)
+        self.retry.clear()
+        stopping = asyncio.create_task(self._stopping.wait())
+        asked = asyncio.create_task(self.retry.wait())
         try:
-            await asyncio.wait_for(self._stopping.wait(), delay)
-        except TimeoutError:
-            return
-        raise asyncio.CancelledError
+            await asyncio.wait({stopping, asked}, timeout=delay, return_when="FIRST_COMPLETED")
+        finally:
+            for task in (stopping, asked):
+                task.cancel()
+            self.stats.attempts.retrying()
+        if self._stopping.is_set():
+            raise asyncio.CancelledError
 
 
 def blames_request(outcome: Outcome) -> bool:

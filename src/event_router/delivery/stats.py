@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from event_router.delivery.attempts import AttemptLog
+
 
 class State(StrEnum):
     RUNNING = "running"  # caught up or sending
@@ -74,6 +76,7 @@ class Stats:
     last_delivery_at: float | None = None
     skip_reasons: dict[str, int] = field(default_factory=dict)
     latencies: Latencies = field(default_factory=lambda: Latencies(maxlen=4096))
+    attempts: AttemptLog = field(default_factory=AttemptLog)  # the delivery log (in memory)
 
     @classmethod
     def carried_over(cls, snapshot: dict[str, Any]) -> Stats:
@@ -126,5 +129,7 @@ class Stats:
             "last_error_at": self.last_error_at,
             "last_delivery_at": self.last_delivery_at,
             "latency_ms": self.percentiles(),
+            "failing_since": self.attempts.failing_since,
+            "next_retry_at": self.attempts.next_retry_at,
             "skip_reasons": dict(sorted(self.skip_reasons.items(), key=lambda kv: -kv[1])[:20]),
         }

@@ -6,12 +6,15 @@ share with delivery so it shows exactly the bytes a consumer gets.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from event_router.delivery.stats import Stats
 from event_router.privacy.screen import Privacy
 from event_router.routing.identity import Policy
 from event_router.translate import Options
+
+if TYPE_CHECKING:
+    from event_router.stream.hub import Hub
 
 
 class DeliveryView(Protocol):
@@ -25,6 +28,15 @@ class DeliveryView(Protocol):
         ...
 
     def options(self, policy: Policy) -> Options: ...
+
+    def retry_now(self, consumer: str) -> bool | None:
+        """Have a paused or backing-off delivery try at once: whether it was waiting (None: it
+        does not run in this process)."""
+        ...
+
+    def stream(self, consumer: str) -> Hub | None:
+        """The hub of a stream consumer running in this process (None: not running here)."""
+        ...
 
     @property
     def privacy(self) -> Privacy:

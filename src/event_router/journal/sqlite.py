@@ -274,6 +274,18 @@ class SqliteJournal(Housekeeping):
             entries.append(entry)
         return entries, bad
 
+    def recent(self, after: int) -> bool:
+        """Whether what follows `after` is read from memory (no disk access, no blocking)."""
+        with self._recent_lock:
+            first = next(iter(self._recent), None)
+        return after >= self._head or (first is not None and first <= after + 1)
+
+    def oldest(self) -> int:
+        """The oldest retained seq (head + 1 when none is)."""
+        with self._read_lock:
+            row = self._reader.execute("SELECT min(seq) FROM events").fetchone()
+        return int(row[0]) if row and row[0] is not None else self._head + 1
+
     def redact(self, names_learner: Callable[[bytes], bool]) -> int:
         """`redact_where`, and the same events redacted in the in-memory tail (a consumer that
         keeps up reads there, not from the file); how many were redacted."""

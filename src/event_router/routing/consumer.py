@@ -100,6 +100,14 @@ class Consumer(BaseModel):
         except PresetError as exc:
             raise ValueError(f"events: {exc}") from None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _stream_url(cls, data: Any) -> Any:
+        """A stream consumer reaches nothing (subscribers read it): its url may be left out."""
+        if isinstance(data, dict) and data.get("sink") == "stream" and not data.get("url"):
+            return {**data, "url": "stream:"}
+        return data
+
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:

@@ -19,6 +19,8 @@ CLI, the API, the UI and YAML import give the same answer.
 - kafka: any protocol; kafka://broker[:port][,broker…] (or kafka:/// for the router's brokers)
   (`topic`, `prefix`, `registry`… are sink options, docs/sinks.md#kafka); auth none or basic
   (SASL); no headers. With an allow-list, every broker and the registry must be allowed.
+- stream: any protocol; url `stream:` (or none); no credentials or headers: subscribers
+  authenticate with API tokens bound to the consumer, and nothing is sent anywhere.
 - archive: any protocol; a directory under the archive root (relative paths start there) or
   s3://bucket/prefix; no auth, token or headers (S3 uses the AWS configuration).
 
@@ -62,6 +64,8 @@ def problems(consumer: Consumer, destinations: Destinations) -> tuple[list[str],
         found += archive
     elif kind == "kafka":
         found += _kafka(consumer)
+    elif kind == "stream":
+        found += _stream(consumer)
     if kind == "webhook" and not consumer.signing_secret:
         found.append(
             "signing_secret: a webhook needs a signing secret, so receivers can verify requests "
@@ -69,7 +73,7 @@ def problems(consumer: Consumer, destinations: Destinations) -> tuple[list[str],
         )
     if kind != "webhook" and consumer.signing_secret:
         found.append("signing_secret: only webhooks sign requests; remove it")
-    if not found and destinations.allowlist is not None:
+    if not found and destinations.allowlist is not None and kind != "stream":
         found += _allowed(consumer, destinations)
     return found, url
 
@@ -136,6 +140,21 @@ def _archive(consumer: Consumer, destinations: Destinations) -> tuple[list[str],
         return found, confine_archive(consumer.url, destinations.archive_root)
     except ValueError as exc:
         return [*found, f"url: {exc}"], None
+
+
+def _stream(consumer: Consumer) -> list[str]:
+    """Subscribers authenticate with tokens bound to the consumer; it holds no credentials."""
+    found = []
+    if consumer.auth is not AuthKind.NONE or consumer.username or consumer.password:
+        found.append(
+            "auth: a stream consumer takes no credentials (its subscribers use API tokens bound "
+            "to it: event-router tokens create --consumer NAME)"
+        )
+    if consumer.token:
+        found.append("token: a stream consumer takes no token")
+    if consumer.headers:
+        found.append("headers: a stream consumer sends no HTTP headers")
+    return found
 
 
 def _kafka(consumer: Consumer) -> list[str]:

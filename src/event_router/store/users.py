@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Row
 from event_router.store.audit import record as audit
 from event_router.store.database import Database, as_utc, utcnow
 from event_router.store.errors import StoreError
-from event_router.store.schema import BigId, Timestamp, metadata, web_sessions
+from event_router.store.schema import BigId, Timestamp, consumers, metadata, web_sessions
 
 # The tables (created by migration 0002); declared here, on the shared metadata, beside their only
 # user.
@@ -58,6 +58,13 @@ api_tokens = sa.Table(
     sa.Column("prefix", sa.String(16), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("last_used_at", Timestamp, nullable=True),
+    # A stream consumer's token (migration 0008): reads that consumer's stream, nothing else.
+    sa.Column(
+        "consumer",
+        sa.String(63),
+        sa.ForeignKey("consumers.name", ondelete="CASCADE", name="fk_api_tokens_consumer"),
+        nullable=True,
+    ),
     sa.UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
     sa.CheckConstraint("role IN ('admin', 'viewer')", name="api_tokens_role"),
 )
@@ -127,6 +134,7 @@ class ApiToken:
     prefix: str
     created_at: datetime
     last_used_at: datetime | None
+    consumer: str | None = None  # bound to this stream consumer: reads its stream, nothing else
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,6 +145,7 @@ class ApiToken:
             "prefix": self.prefix,
             "created_at": self.created_at.isoformat(),
             "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "consumer": self.consumer,
         }
 
 
@@ -275,13 +284,24 @@ class Users:
     # -- API tokens --
 
     def create_token(
-        self, username: str, name: str, role: Role | str | None = None
+        self,
+        username: str,
+        name: str,
+        role: Role | str | None = None,
+        consumer: str | None = None,
     ) -> tuple[ApiToken, str]:
         """A new token for `username` (acting with `role`, at most the user's own); returns its
-        bookkeeping and the token itself, which is not stored and cannot be shown again."""
+        bookkeeping and the token itself, which is not stored and cannot be shown again.
+
+        With `consumer` (a stream consumer), the token reads that consumer's stream and is
+        refused everywhere else; it has no role of its own (stored as viewer)."""
         name = name.strip()
         if not 1 <= len(name) <= 100:
             raise InvalidUser("a token name is 1-100 characters")
+        if consumer is not None:
+            if role is not None and role_of(role) is not Role.VIEWER:
+                raise InvalidUser("a token bound to a consumer only reads its stream: no role")
+            role = Role.VIEWER
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         prefix = token[: len(TOKEN_PREFIX) + 6]  # enough to tell tokens apart in a list
         with self._db.write() as conn:
@@ -291,6 +311,8 @@ class Users:
             granted = role_of(role) if role is not None else Role(row.role)
             if not Role(row.role).allows(granted):
                 raise InvalidUser(f"{username} is a {row.role}: a token cannot have more rights")
+            if consumer is not None:
+                _check_stream_consumer(conn, consumer)
             now = utcnow()
             token_id = conn.execute(
                 sa.insert(api_tokens)
@@ -301,12 +323,15 @@ class Users:
                     token_hash=token_digest(token),
                     prefix=prefix,
                     created_at=now,
+                    consumer=consumer,
                 )
                 .returning(api_tokens.c.id)
             ).scalar_one()
             what = {"user": username, "name": name, "role": granted.value}  # never the token
+            if consumer is not None:
+                what["consumer"] = consumer
             audit(conn, "token.create", f"token {token_id}", **what)
-        record = ApiToken(int(token_id), username, name, granted, prefix, now, None)
+        record = ApiToken(int(token_id), username, name, granted, prefix, now, None, consumer)
         return record, token
 
     def tokens(self, username: str | None = None) -> builtins.list[ApiToken]:
@@ -324,13 +349,37 @@ class Users:
             audit(conn, "token.revoke", f"token {token_id}")
 
     def authenticate_token(self, token: str) -> tuple[User, Role] | None:
-        """(user, the role the token acts with) for a valid token, else None."""
+        """(user, the role the token acts with) for a valid token, else None (a token bound to
+        a stream consumer too: it is good for that stream only, see `stream_token`)."""
+        row = self._token_row(token)
+        if row is None or row.consumer is not None:
+            return None
+        user = user_from_row(row)
+        granted = Role(row.granted)
+        effective = granted if user.role.allows(granted) else user.role  # a demoted user's token
+        return user, effective
+
+    def stream_token(self, token: str) -> tuple[User, str, str] | None:
+        """(user, token name, consumer) for a valid token bound to a stream consumer, else
+        None."""
+        row = self._token_row(token)
+        if row is None or row.consumer is None:
+            return None
+        return user_from_row(row), str(row.token_name), str(row.consumer)
+
+    def _token_row(self, token: str) -> Row[Any] | None:
+        """The token's row joined with its user's (its use recorded, once a minute at most)."""
         if not token.startswith(TOKEN_PREFIX):
             return None
         digest = token_digest(token)
         query = (
             sa.select(users, api_tokens.c.id.label("token_id"), api_tokens.c.role.label("granted"))
-            .add_columns(api_tokens.c.token_hash, api_tokens.c.last_used_at)
+            .add_columns(
+                api_tokens.c.token_hash,
+                api_tokens.c.last_used_at,
+                api_tokens.c.consumer,
+                api_tokens.c.name.label("token_name"),
+            )
             .select_from(api_tokens.join(users, api_tokens.c.user_id == users.c.id))
             .where(api_tokens.c.token_hash == digest)
         )
@@ -338,9 +387,6 @@ class Users:
             row = conn.execute(query).first()
         if row is None or not hmac.compare_digest(row.token_hash, digest):
             return None
-        user = user_from_row(row)
-        granted = Role(row.granted)
-        effective = granted if user.role.allows(granted) else user.role  # a demoted user's token
         last = as_utc(row.last_used_at)
         now = utcnow()
         if last is None or now - last > _LAST_USED_EVERY:
@@ -350,7 +396,16 @@ class Users:
                     .where(api_tokens.c.id == row.token_id)
                     .values(last_used_at=now)
                 )
-        return user, effective
+        return row
+
+
+def _check_stream_consumer(conn: Connection, name: str) -> None:
+    """Only a stream consumer's subscribers use bound tokens."""
+    config = conn.execute(sa.select(consumers.c.config).where(consumers.c.name == name)).scalar()
+    if config is None:
+        raise InvalidUser(f"no consumer named {name!r}")
+    if not isinstance(config, dict) or config.get("sink") != "stream":
+        raise InvalidUser(f"{name} is not a stream consumer (its sink is not stream)")
 
 
 def user_match(username: str) -> sa.ColumnElement[bool]:
@@ -385,4 +440,5 @@ def _token(row: Row[Any]) -> ApiToken:
         prefix=row.prefix,
         created_at=created,
         last_used_at=as_utc(row.last_used_at),
+        consumer=row.consumer,
     )

@@ -10,6 +10,7 @@ from event_router.delivery.view import DeliveryView
 from event_router.journal import Journal
 from event_router.store import Store
 from event_router.web import (
+    api_attempts,
     api_audit,
     api_consumers,
     api_dead_letters,
@@ -17,6 +18,7 @@ from event_router.web import (
     api_inspector,
     api_learners,
     api_playground,
+    api_stream,
     api_users,
     metrics,
     ui,
@@ -56,12 +58,14 @@ def install(
     )
     for api in (
         api_audit,
+        api_attempts,
         api_consumers,
         api_dead_letters,
         api_history,
         api_inspector,
         api_learners,
         api_playground,
+        api_stream,
         api_users,
         metrics,
     ):

@@ -209,6 +209,33 @@ def privacy_families(engine: DeliveryView | None, retired: int) -> list[Metric]:
     return [listed, dropped]
 
 
+def stream_families(snapshots: dict[str, dict[str, Any]]) -> list[Metric]:
+    """Stream consumers' subscribers in this process: how many, how far behind, why they left."""
+    label = ["consumer"]
+    subscribers = GaugeMetricFamily(
+        "event_router_stream_subscribers", "Subscribers connected to a stream.", labels=label
+    )
+    lag = GaugeMetricFamily(
+        "event_router_stream_lag_events",
+        "Journal events the furthest-behind subscriber of a stream has not received.",
+        labels=label,
+    )
+    disconnects = CounterMetricFamily(
+        "event_router_stream_disconnects",
+        "Subscribers the router cut off, by reason (slow: its buffer overflowed; stopped).",
+        labels=[*label, "reason"],
+    )
+    for name, snap in sorted(snapshots.items()):
+        stream = snap.get("stream")
+        if stream is None:
+            continue
+        subscribers.add_metric([name], stream["subscribers"])
+        lag.add_metric([name], stream["max_lag"])
+        for reason in sorted({"slow", "stopped", *stream["disconnects"]}):
+            disconnects.add_metric([name, reason], stream["disconnects"].get(reason, 0))
+    return [subscribers, lag, disconnects]
+
+
 def _open_letters(request: Request, names: list[str]) -> dict[str, int]:
     letters = web(request).store.dead_letters
     return {name: letters.count(name, LetterState.DEAD) for name in names}
@@ -220,9 +247,8 @@ async def metrics(request: Request) -> Response:
     context = web(request)
     journal, engine = context.journal, context.engine
     stats = dict(engine.stats) if engine is not None else {}
-    lags: dict[str, Any] = (
-        {name: snap["lag"] for name, snap in engine.snapshot().items()} if engine else {}
-    )
+    snapshots = engine.snapshot() if engine is not None else {}
+    lags: dict[str, Any] = {name: snap["lag"] for name, snap in snapshots.items()}
     open_letters = await run_in_threadpool(_open_letters, request, list(stats))
     count, size = journal.size()
     families: list[Metric] = []
@@ -260,5 +286,6 @@ async def metrics(request: Request) -> Response:
     families += _disk_families(getattr(journal, "path", None))
     families += consumer_families(stats, lags, open_letters)
     families += plugin_families()
+    families += stream_families(snapshots)
     body = context.exporter.render(families)
     return Response(body, headers={"Content-Type": CONTENT_TYPE})

@@ -6,6 +6,7 @@ Viewers see the form read-only. "Test connection" on the edit page calls the API
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,15 +28,28 @@ from event_router.store import (
 )
 from event_router.store.consumers import validate
 from event_router.web import consumer_form
+from event_router.web.api_attempts import delivery_log
 from event_router.web.auth import Principal, UiAdmin, UiUser, check_form_csrf
 from event_router.web.connection_check import check_connection
 from event_router.web.context import web
 from event_router.web.history_panel import Panel, panel
 from event_router.web.playground import OptionsSource
 from event_router.web.route_preview import known_names
-from event_router.web.ui import PageNotFound, flash, redirect, render
+from event_router.web.ui import PageNotFound, flash, redirect, render, templates
 
 router = APIRouter(include_in_schema=False)
+
+
+def clock(moment: float | None) -> str:
+    """Epoch seconds for people: the UTC time of day, with the date when it is not today."""
+    if moment is None:
+        return "\u2013"  # an en dash: no time
+    when = time.gmtime(moment)
+    today = when[:3] == time.gmtime()[:3]
+    return time.strftime("%H:%M:%S" if today else "%Y-%m-%d %H:%M:%S", when)
+
+
+templates.env.filters["clock"] = clock
 
 CHOICES = {
     "protocol": [p.value for p in Protocol],
@@ -54,6 +68,7 @@ def _page(
     status_code: int = 200,
     live: dict[str, Any] | None = None,
     history: Panel | None = None,
+    log: dict[str, Any] | None = None,
 ) -> Response:
     return render(
         request,
@@ -67,6 +82,7 @@ def _page(
         event_names=known_names("edx"),
         live=live,
         history=history,
+        log=log,
         active="consumers",
     )
 
@@ -124,9 +140,9 @@ async def edit_consumer(
     # consumer's page says why it is paused.
     status = await request.app.state.status_payload()
     code = 400 if rewind_error else 200
-    live = status["consumers"].get(name)
+    live, log = status["consumers"].get(name), delivery_log(request, name)
     history = await panel(request, name)
-    return _page(request, principal, form, record, code, live=live, history=history)
+    return _page(request, principal, form, record, code, live=live, history=history, log=log)
 
 
 @router.post("/consumers/{name}/rewind")
@@ -201,6 +217,23 @@ async def enable_consumer(request: Request, principal: UiAdmin, name: str) -> Re
 async def disable_consumer(request: Request, principal: UiAdmin, name: str) -> Response:
     consumers = web(request).store.consumers
     return await _act(request, principal, name, lambda: consumers.set_enabled(name, False))
+
+
+@router.post("/consumers/{name}/retry")
+async def retry_consumer(request: Request, principal: UiAdmin, name: str) -> Response:
+    """ "Retry now" on a paused or backing-off consumer."""
+    check_form_csrf(principal, await request.form())
+    await run_in_threadpool(_record, request, name)
+    engine = web(request).engine
+    waiting = engine.retry_now(name) if engine is not None else None
+    if waiting is None:
+        message = f"{name} is not delivering in this router process: nothing to retry."
+    elif waiting:
+        message = f"Retrying {name} now."
+    else:
+        message = f"{name} was not waiting to retry: it is sending or up to date."
+    await flash(request, principal, message)
+    return redirect(f"/consumers/{name}/edit")
 
 
 @router.post("/consumers/{name}/delete")

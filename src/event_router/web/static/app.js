@@ -135,6 +135,11 @@
             : "–"
         );
         showError(row, c);
+        if (c.stream) {
+          // A stream consumer: its subscribers and the furthest one's lag (consumer page).
+          setText(field(row, "subscribers"), number(c.stream.subscribers));
+          setText(field(row, "subscriber_lag"), number(c.stream.max_lag));
+        }
         const throughput = field(row, "throughput");
         if (throughput && previous && previous.delivered[name] !== undefined) {
           const seconds = (now - previous.at) / 1000;

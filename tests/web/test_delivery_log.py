@@ -1,0 +1,105 @@
+"""A consumer's delivery log and "retry now", through the API of a real `event-router run`
+delivering to a real receiver that refuses, then fails, then accepts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.delivery.test_end_to_end import play
+from tests.peers.receiver import Receiver
+from tests.peers.router import Router
+
+pytestmark = pytest.mark.timeout(180)
+PASSWORD = "s3cret-pw"
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_the_log_shows_each_send_and_retry_now_tries_at_once(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    router = Router(tmp_path / "home")
+    router.add_consumer(
+        name="lrs",
+        url=receiver.url + "/xapi/statements",
+        auth="basic",
+        username="user",
+        password=PASSWORD,
+        linger=0.01,
+    )
+    receiver.require_basic("user", "another password")  # 401: the consumer pauses
+    with router:
+        router.token  # noqa: B018  (creates the admin that router.api uses)
+        with router.store() as store:
+            store.users.add("vic", "vic-password", "viewer")
+            viewer = store.users.create_token("vic", "dashboards")[1]
+
+        def log() -> dict[str, Any]:
+            answer = router.api("GET", "/api/v1/consumers/lrs/attempts")
+            assert answer.status_code == 200, answer.text
+            return answer.json()  # type: ignore[no-any-return]
+
+        assert router.api("GET", "/api/v1/consumers/nobody/attempts").status_code == 404
+        assert log()["attempts"] == []
+        assert router.post([play(1)]).status_code == 202
+        paused = wait_for(lambda: (found := log())["attempts"] and found, "a refused send")
+        (first,) = paused["attempts"]
+        assert first["verdict"] == "pause" and first["status"] == 401 and first["items"] == 1
+        assert first["try"] == 1 and first["latency_ms"] >= 0
+        assert paused["state"] == "paused" and paused["failing_since"] == first["at"]
+        # A paused consumer tries again a minute later, unless asked to now.
+        assert 50 < paused["next_retry_at"] - first["at"] <= 61
+        assert first["next_retry_at"] == paused["next_retry_at"]
+        as_viewer = {"Authorization": f"Bearer {viewer}"}
+        assert router.api("GET", "/api/v1/consumers/lrs/attempts", headers=as_viewer).json()
+        denied = router.api("POST", "/api/v1/consumers/lrs/retry", headers=as_viewer)
+        assert denied.status_code == 403
+
+        # The endpoint is fixed, but now failing for a while: 503 asking for 30 s, with an
+        # answer that echoes the password (it never shows).
+        receiver.require_basic("user", PASSWORD)
+        receiver.fail_next(2, 503, retry_after="30", body=f"busy; got {PASSWORD}".encode())
+        asked = time.monotonic()
+        retried = router.api("POST", "/api/v1/consumers/lrs/retry")
+        assert retried.status_code == 202 and retried.json()["retrying"] is True
+
+        def backing_off() -> dict[str, Any] | None:
+            found = log()
+            return found if found["attempts"][0]["status"] == 503 else None
+
+        busy = wait_for(backing_off, "the 503")
+        assert busy["attempts"][0]["try"] == 2 and busy["state"] == "retrying"
+        assert busy["attempts"][0]["answer"] == "busy; got ***"
+        assert PASSWORD not in str(busy)
+        assert busy["next_retry_at"] - busy["attempts"][0]["at"] >= 29  # Retry-After honoured
+        assert busy["failing_since"] == first["at"]  # failing since the first refusal
+        # Retry now, twice: each ends the 30 s wait at once; then the send is delivered.
+        for _ in range(2):
+            wait_for(lambda: log()["next_retry_at"], "a retry to wait for")
+            assert router.api("POST", "/api/v1/consumers/lrs/retry").status_code == 202
+            time.sleep(0.2)
+        receiver.wait_for(1, timeout=30)
+        assert time.monotonic() - asked < 30  # far sooner than the waits asked for
+        done = wait_for(lambda: (found := log())["failing_since"] is None and found, "success")
+        newest = done["attempts"][0]
+        assert newest["verdict"] == "delivered" and newest["status"] == 200
+        assert newest["answer"] == ""  # a success answer is not shown (as Test connection)
+        assert [a["try"] for a in done["attempts"]] == [4, 3, 2, 1]
+        assert done["next_retry_at"] is None and done["state"] == "running"
+        again = router.api("POST", "/api/v1/consumers/lrs/retry")
+        assert again.status_code == 409 and "not waiting" in again.json()["error"]
+        status = router.status()["consumers"]["lrs"]
+        assert status["failing_since"] is None and status["delivered"] == 1
