@@ -21,6 +21,7 @@ import pytest
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
 from tests.support.databases import JournalRedis
+from tests.support.reference import expected_ids
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(300)
@@ -49,19 +50,6 @@ def play(i: int) -> dict[str, Any]:
             "org_id": "edX",
         },
     }
-
-
-def expected_ids(tmp_path: Path, events: list[dict[str, Any]]) -> list[str]:
-    """What `event-router transform` prints for the same events with the same secret key."""
-    source = tmp_path / "events.jsonl"
-    source.write_bytes(b"\n".join(orjson.dumps(e) for e in events) + b"\n")
-    out = subprocess.run(
-        [sys.executable, "-m", "event_router", "transform", "--to", "xapi", "-q", str(source)],
-        capture_output=True,
-        check=True,
-        env={"EVENT_ROUTER_HOME": str(tmp_path / "transform"), "EVENT_ROUTER_SECRET_KEY": SECRET},
-    )
-    return [json.loads(line)["id"] for line in out.stdout.splitlines()]
 
 
 def routers(tmp_path: Path, journal: JournalRedis, control_plane: str, count: int) -> list[Router]:
@@ -125,7 +113,11 @@ def test_three_processes_share_the_work_and_survive_a_kill(
     tmp_path: Path, journal_redis: JournalRedis, control_plane: str, receiver: Receiver
 ) -> None:
     events = [play(i) for i in range(COUNT)]
-    expected = expected_ids(tmp_path, events)
+    reference = {
+        "EVENT_ROUTER_HOME": str(tmp_path / "transform"),
+        "EVENT_ROUTER_SECRET_KEY": SECRET,
+    }
+    expected = expected_ids(reference, events)
     assert len(set(expected)) == COUNT
     receiver.dedupe = True
     receiver.delay = 0.2  # batches stay in flight long enough to be caught by the kill
