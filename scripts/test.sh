@@ -23,5 +23,5 @@ need_deb promtool prometheus
 scripts/check-commits.py
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
-.venv/bin/mypy
+.venv/bin/mypy  # the package and the tests ([tool.mypy] in pyproject.toml)
 exec .venv/bin/pytest "$@"

@@ -14,6 +14,7 @@ from typing import Any
 from event_router.generate import Layout, generate
 from event_router.routing.consumer import Consumer
 from event_router.store import Store
+from tests.support.reference import statement_ids, transform
 
 SECRET = "backfill-tests"
 ROUTER = [sys.executable, "-m", "event_router"]
@@ -65,13 +66,7 @@ class Home:
 
     def expected(self, *files: Path, to: str = "xapi") -> list[str]:
         """Ids `event-router transform` gives for the same files with the same home."""
-        done = subprocess.run(
-            [*ROUTER, "transform", "--to", to, "-q", *map(str, files)],
-            env=self.env,
-            capture_output=True,
-            check=True,
-        )
-        return [json.loads(line)["id"] for line in done.stdout.splitlines()]
+        return statement_ids(transform(self.env, *files, to=to))
 
 
 def write_log(path: Path, count: int, *, seed: int = 0, **kwargs: Any) -> Path:

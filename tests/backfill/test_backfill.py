@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import signal
 import sqlite3
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from event_router.generate.stream import UNSUPPORTED
 from tests.backfill.conftest import Home, write_log
 from tests.peers.receiver import Receiver
 from tests.peers.s3 import MotoS3
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -100,10 +100,8 @@ def test_interrupted_backfill_resumes_where_it_stopped(
     receiver.delay = 0.15  # slow enough to interrupt in the middle
     process = home.start_backfill(str(first), str(second), "-c", "lrs", "--batch-size", "100",
                                   "--in-flight", "2")  # fmt: skip
-    deadline = time.monotonic() + 60
-    while receiver.count < 800:
-        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
-        time.sleep(0.02)
+    wait_until(lambda: receiver.count >= 800 or process.poll() is not None, 60, "800 sent")
+    assert process.poll() is None, process.communicate()
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
@@ -128,10 +126,8 @@ def test_killed_backfill_resumes_from_its_last_checkpoint(
     log = write_log(tmp_path / "tracking.log.gz", 3000, seed=2)
     receiver.delay = 0.1
     process = home.start_backfill(str(log), "-c", "lrs", "--batch-size", "100", "--in-flight", "1")
-    deadline = time.monotonic() + 60
-    while receiver.count < 1200:
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.02)
+    wait_until(lambda: receiver.count >= 1200 or process.poll() is not None, 60, "1200 sent")
+    assert process.poll() is None, process.communicate()
     process.kill()  # kill -9: no chance to save anything more
     process.communicate()
     receiver.delay = 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from tests.peers.receiver import Receiver
 from tests.peers.router import Router
 from tests.support.reference import expected_ids
 from tests.support.traffic import bodies, lrs_consumer, play, write_log
+from tests.support.wait import clock_moves_on, until, wait_until
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 EVENT = b'{"name": "a", "time": "2024-01-01T00:00:00+00:00"}'
@@ -54,22 +54,16 @@ def test_the_engine_moves_the_cursor_back_between_batches(tmp_path: Path) -> Non
     async def go() -> tuple[int | None, int | None]:
         stop = asyncio.Event()
         task = asyncio.create_task(engine.run(stop))
-        while "lrs" not in engine._running:
-            await asyncio.sleep(0.01)
+        await until(lambda: "lrs" in engine._running, interval=0.01)
         # As if all delivered; the endpoint is down, so a delivery stays where it starts.
         journal.submit(bodies(10), None, {"lrs": 10}).result()
         journal.request_rewind("lrs", 4)
-        while journal.rewinds():
-            await asyncio.sleep(0.01)
-        while "lrs" not in engine._running:
-            await asyncio.sleep(0.01)
+        await until(lambda: not journal.rewinds(), interval=0.01)
+        await until(lambda: "lrs" in engine._running, interval=0.01)
         # The new delivery sets its cursor when its task first runs; the endpoint is down, so
         # from then on it stays where it started: 4 after a rewind, never again 0 or 10.
         delivery = engine._running["lrs"].delivery
-        for _ in range(500):
-            if delivery.stats.cursor == 4:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: delivery.stats.cursor == 4, 10, lambda: f"at {delivery.stats.cursor}")
         cursor = delivery.stats.cursor
         stop.set()
         await task
@@ -108,9 +102,9 @@ def test_a_running_router_sends_the_events_again(tmp_path: Path, receiver: Recei
     with router:
         write_log(log, first)
         receiver.wait_for(40, timeout=30)
-        time.sleep(1.1)  # the second lot is accepted a clear second later
+        clock_moves_on()  # the first lot was accepted before `since`, the second after
         since = datetime.now(UTC)
-        time.sleep(0.1)
+        clock_moves_on()
         write_log(log, second)
         receiver.wait_for(60, timeout=30)
         rewound = subprocess.run(
@@ -119,10 +113,10 @@ def test_a_running_router_sends_the_events_again(tmp_path: Path, receiver: Recei
             env=router.env, capture_output=True, text=True, check=True,
         )  # fmt: skip
         assert "20 events accepted since" in rewound.stdout
-        deadline = time.monotonic() + 30
-        while receiver.count < 80 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.5)
+        wait_until(lambda: receiver.count >= 80, 30, "the second lot sent again")
+        # caught up, and nothing on its way: anything more would show now
+        wait_until(lambda: router.status()["consumers"]["lrs"]["pending"] == 0, message="done")
+        receiver.drain()
     ids = expected_ids(router, first + second)
     assert receiver.ids == ids + ids[40:]  # the second lot, again, in order; nothing else
     assert receiver.count == 80

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ def run(home: Path, *args: str, stdin: bytes | None = None) -> subprocess.Comple
     )
 
 
-def statements(result: subprocess.CompletedProcess[bytes]) -> list[dict[str, object]]:
+def statements(result: subprocess.CompletedProcess[bytes]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
@@ -141,7 +142,7 @@ def test_same_home_same_bytes_other_home_other_learner_ids(tmp_path: Path) -> No
     assert run(tmp_path / "home", str(source)).stdout == first
     other = statements(run(tmp_path / "other", str(source)))[0]
     assert other["actor"] != statements(subprocess.CompletedProcess([], 0, first, b""))[0]["actor"]
-    name = other["actor"]["account"]["name"]  # type: ignore[index]
+    name = other["actor"]["account"]["name"]
     assert str(uuid.UUID(name)) == name  # an anonymous UUID, never the raw user id
 
 
@@ -211,7 +212,7 @@ def test_the_readme_quick_start_transform_works_on_the_shipped_sample(tmp_path: 
     assert b"48 events read, 48 translated, 50 statements written, 0 skipped" in done.stderr
     for statement in out:
         assert_valid_xapi(statement)
-    verbs = {str(s["verb"]["id"]).rsplit("/", 1)[-1] for s in out}  # type: ignore[index]
+    verbs = {str(s["verb"]["id"]).rsplit("/", 1)[-1] for s in out}
     assert {"registered", "played", "evaluated", "completed"} <= verbs  # several families
 
 
@@ -227,7 +228,7 @@ def test_families_beyond_erb_are_transformed(tmp_path: Path) -> None:
     out = statements(result)
     for statement in out:
         assert_valid_xapi(statement)
-    verbs = {statement["verb"]["id"] for statement in out}  # type: ignore[index]
+    verbs = {statement["verb"]["id"] for statement in out}
     assert "http://activitystrea.ms/schema/1.0/submit" in verbs  # ORA submission
     assert "http://activitystrea.ms/schema/1.0/join" in verbs  # team joined
     # Ralph's play/pause/stop/seek models have no `duration`: refused (docs/compatibility.md).

@@ -48,7 +48,7 @@ def test_a_sender_waits_as_long_as_retry_after_says(receiver: Receiver) -> None:
         sink = build_sink(consumer, secret_key="k")
         sender = Sender("lrs", sink, no_dead_letter, Stats(), asyncio.Event(), paused)
         try:
-            await sender.deliver([Item(1, "x", orjson.dumps(statement(1)), time.time())])
+            await sender.deliver([Item(1, "x", orjson.dumps(statement()), time.time())])
         finally:
             await sink.close()
 

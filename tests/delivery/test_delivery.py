@@ -23,6 +23,7 @@ from event_router.sinks.outcome import Outcome
 from tests.conftest import erb_options
 from tests.peers.receiver import Receiver
 from tests.support.traffic import bodies
+from tests.support.wait import until
 
 
 async def no_dead_letters(item: Item, outcome: Outcome) -> None:
@@ -49,9 +50,13 @@ def deliver_all(
         await journal.append(bodies(count))
         run = delivery(journal, receiver, max_in_flight=in_flight)
         task = asyncio.create_task(run.run())
-        while (cursor := journal.cursor("lrs") or 0) < count:
+
+        def settled() -> bool:
+            cursor = journal.cursor("lrs") or 0
             seen.append((len(receiver.stored), cursor))
-            await asyncio.sleep(0.005)
+            return cursor >= count
+
+        await until(settled, interval=0.005)
         run.stop()
         await task
 
@@ -92,8 +97,7 @@ def test_stop_while_retrying_leaves_the_batch_for_the_next_run(
         await journal.append(bodies(25))
         run = delivery(journal, receiver, max_in_flight=2)
         task = asyncio.create_task(run.run())
-        while receiver.requests < 3:
-            await asyncio.sleep(0.01)
+        await until(lambda: receiver.requests >= 3, interval=0.01)
         run.stop()
         with contextlib.suppress(asyncio.CancelledError):  # unsettled batches: it says so
             await asyncio.wait_for(task, 5)
@@ -120,10 +124,13 @@ def test_a_paused_consumer_tries_again_by_itself(
         await journal.append(bodies(5))
         run = delivery(journal, receiver)
         task = asyncio.create_task(run.run())
-        while (journal.cursor("lrs") or 0) < 5:
+
+        def delivered() -> bool:
             if run.stats.state.value == "paused" and not paused_at:
                 paused_at.append(time.monotonic())
-            await asyncio.sleep(0.01)
+            return (journal.cursor("lrs") or 0) >= 5
+
+        await until(delivered, interval=0.01)
         resumed = time.monotonic()
         run.stop()
         await task

@@ -5,7 +5,6 @@ be wasted), and its housekeeping (status, trimming)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 from event_router.delivery.cursor import CursorReaders
@@ -16,6 +15,7 @@ from event_router.routing.consumer import Consumer, Protocol
 from event_router.routing.identity import Policy
 from event_router.routing.route import Route
 from event_router.store import Store
+from tests.support.wait import clock_moves_on
 
 
 def test_warm_pairs_follow_the_running_consumers(tmp_path: Path) -> None:
@@ -66,18 +66,23 @@ def test_housekeeping_trims_below_the_slowest_running_consumer(tmp_path: Path) -
     try:
         journal.submit([b'{"name": "a", "time": "2024-01-01T00:00:00+00:00"}'] * 10).result()
         journal.submit((), None, {"fast": 8, "slow": 3}).result()
-        engine.readers.housekeeping({"fast": b"{}"}, ["fast", "slow"], engine.retention)
+        cursor_readers(engine).housekeeping({"fast": b"{}"}, ["fast", "slow"], engine.retention)
         assert journal.size()[0] == 7  # seqs 1..3 are gone: "slow" has passed them
         assert set(journal.read_status()) == {"fast"}
-        engine.readers.housekeeping(
+        cursor_readers(engine).housekeeping(
             {}, ["fast", "slow"], engine.retention
         )  # within the minute: no second trim
         journal.submit((), None, {"slow": 8}).result()
-        engine.readers.housekeeping({}, ["fast", "slow"], engine.retention)
+        cursor_readers(engine).housekeeping({}, ["fast", "slow"], engine.retention)
         assert journal.size()[0] == 7
     finally:
         journal.close()
         store.close()
+
+
+def cursor_readers(engine: Engine) -> CursorReaders:
+    assert isinstance(engine.readers, CursorReaders)
+    return engine.readers
 
 
 def _engine(tmp_path: Path) -> tuple[Engine, SqliteJournal, Store]:
@@ -99,7 +104,7 @@ def test_a_consumer_added_again_under_an_old_name_starts_afresh(tmp_path: Path) 
     engine, journal, store = _engine(tmp_path)
     try:
         journal.submit([EVENT] * 5, None, {"lrs": 2}).result()  # an earlier lrs stopped at 2
-        time.sleep(0.01)
+        clock_moves_on()  # a new millisecond: what follows is later than what came before
         store.consumers.add(Consumer(name="lrs", url=URL))  # created after that cursor moved
         journal.submit([EVENT] * 3).result()
         asyncio.run(_sync_and_stop(engine))
@@ -136,11 +141,11 @@ def test_an_enabled_consumer_that_cannot_run_still_holds_its_events(tmp_path: Pa
         asyncio.run(engine.sync())
         assert "hook" not in engine._running and engine.stats["hook"].state.value == "paused"
         journal.submit([EVENT] * 10, None, {"lrs": 10, "off": 0}).result()
-        engine.readers.housekeeping({}, engine._enabled(), engine.retention)
+        cursor_readers(engine).housekeeping({}, engine._enabled(), engine.retention)
         assert journal.size()[0] == 10  # "hook" is at 0: nothing may go
         journal.submit((), None, {"hook": 4}).result()
-        engine.readers._last_trim = 0.0
-        engine.readers.housekeeping({}, engine._enabled(), engine.retention)
+        cursor_readers(engine)._last_trim = 0.0
+        cursor_readers(engine).housekeeping({}, engine._enabled(), engine.retention)
         assert journal.size()[0] == 6  # the disabled "off" (at 0) holds nothing back
         asyncio.run(engine.shutdown())
     finally:

@@ -14,6 +14,7 @@ import gzip
 import json
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -56,9 +57,7 @@ def test_a_consumer_whose_endpoint_is_down_does_not_slow_the_others(
             receiver.wait_for(half + 1000, timeout=20)
             took.append(time.monotonic() - started)
             backlog = half + 1000
-            wait_until(
-                lambda n=backlog: router.cli_status()["consumers"]["stuck"]["pending"] == n, 10
-            )
+            wait_until(partial(stuck_holds, router, backlog), 10)
         print(f"the healthy consumer's 1000-event halves took {took} s")
         # The healthy consumer is not held up by the other's retries (in the second half, the
         # stuck one's backoff has reached seconds): its events arrive as soon as accepted.
@@ -213,3 +212,7 @@ def test_what_the_consumer_receives_is_byte_for_byte_what_transform_prints(
     bodies = [e.body for e in receiver.exchanges if e.status == 200]
     assert all(body[:1] == b"[" and body[-1:] == b"]" for body in bodies)
     assert b",".join(body[1:-1] for body in bodies) == b",".join(reference)
+
+
+def stuck_holds(router: Router, backlog: int) -> bool:
+    return bool(router.cli_status()["consumers"]["stuck"]["pending"] == backlog)

@@ -33,6 +33,7 @@ from event_router.sinks.outcome import Outcome
 from tests.conftest import erb_options
 from tests.peers.payloads import statement
 from tests.support.traffic import bodies
+from tests.support.wait import until
 
 
 class Endpoint:
@@ -301,8 +302,8 @@ def test_a_stop_while_a_poison_item_is_retried_leaves_the_batch_unsettled(
 
     async def go() -> None:
         task = asyncio.create_task(run.deliver(endpoint.url))
-        while endpoint.alone(run.ids[position]) < 2:  # in its tries alone, before any verdict
-            await asyncio.sleep(0.005)
+        # in its tries alone, before any verdict
+        await until(lambda: endpoint.alone(run.ids[position]) >= 2, interval=0.005)
         run.stopping.set()
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(task, 5)
@@ -320,8 +321,7 @@ def test_a_batch_of_one_poison_item_is_retried_until_stopped(endpoint: Endpoint)
 
     async def go() -> None:
         task = asyncio.create_task(run.deliver(endpoint.url))
-        while endpoint.alone(run.ids[0]) < 4 * SPLIT_AFTER:
-            await asyncio.sleep(0.005)
+        await until(lambda: endpoint.alone(run.ids[0]) >= 4 * SPLIT_AFTER, interval=0.005)
         run.stopping.set()
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(task, 5)
@@ -448,8 +448,7 @@ def test_in_a_quiet_moment_a_poison_event_does_not_hold_up_the_consumer(
 
     async def go() -> None:
         task = asyncio.create_task(delivery.run())
-        while (journal.cursor("lrs") or 0) < 6:
-            await asyncio.sleep(0.01)
+        await until(lambda: (journal.cursor("lrs") or 0) >= 6, interval=0.01)
         delivery.stop()
         await task
 
@@ -471,8 +470,8 @@ def test_a_batch_in_flight_beside_it_is_evidence_too(endpoint: Endpoint) -> None
         sender, sink = run.sender(endpoint.url)
         try:
             stuck = asyncio.create_task(sender.deliver(run.items(range(0, 1))))
-            while endpoint.alone(run.ids[0]) < 1:  # it has begun failing
-                await asyncio.sleep(0.001)
+            # it has begun failing
+            await until(lambda: endpoint.alone(run.ids[0]) >= 1, interval=0.001)
             await sender.deliver(run.items(range(1, 4)))  # another batch, beside it
             await asyncio.wait_for(stuck, 10)
         finally:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import csv
 import json
 import random
-import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import pytest
 from tests.peers.ralph import XAPI_HEADERS, Ralph
 from tests.peers.router import Router
 from tests.support.reference import statement_ids, transformed
-from tests.support.traffic import play, write_log
+from tests.support.traffic import journaled, play, write_log
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
@@ -125,7 +125,7 @@ def test_tracking_log_to_ralph_every_statement_once_in_journal_order(
     with router:
         for start in range(0, 3000, 250):  # written as the LMS writes: a chunk at a time
             write_log(log, events[start : start + 250])
-            time.sleep(0.02)
+            wait_until(partial(journaled, router, start + 250))
         wanted = set(expected)
         wait_until(
             lambda: len(stored_ids_in_file(ralph, wanted)) >= 3000, 60, "3000 statements in Ralph"
@@ -213,6 +213,6 @@ def test_statement_ralph_refuses_is_dead_lettered_and_the_rest_stored(
     for letter in letters:
         assert letter.status == 422
         assert "not a valid email address" in (letter.answer or "")
-        assert letter.event["context"]["user_id"] == bad
+        assert letter.event is not None and letter.event["context"]["user_id"] == bad
     state = router.cli_status()["consumers"]["ralph"]
     assert (state["pending"], state["dead_letters"], state["delivered"]) == (0, 4, 196)

@@ -20,7 +20,7 @@ from tests.faults.conftest import assert_exact_delivery, log_lines
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
 from tests.support.reference import command
-from tests.support.traffic import lrs_consumer
+from tests.support.traffic import lrs_consumer, settled
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
@@ -86,7 +86,9 @@ def test_100k_events_five_kills_an_outage_and_failing_answers(
             timeout=300,
             message=lambda: f"{len(receiver.stored)} of {len(expected)} stored; {schedule}",
         )
-        time.sleep(1.0)  # anything still arriving must be a re-send, not something new
+        # All settled and nothing on its way: anything more would be a re-send, not something new
+        settled(router, {"lrs": None}, timeout=300)
+        receiver.drain()
     finally:
         if router.process is not None:
             router.stop()

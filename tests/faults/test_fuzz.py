@@ -118,7 +118,9 @@ def test_fuzzed_tracking_log(tmp_path: Path, receiver: Receiver, seed: int) -> N
         source = f"file:{log.resolve()}"
 
         def read_all() -> bool:
-            return sum(router.status()["source_counts"].get(source, {}).values()) >= len(lines)
+            return bool(
+                sum(router.status()["source_counts"].get(source, {}).values()) >= len(lines)
+            )
 
         wait_until(read_all, 60, lambda: str(router.status()["source_counts"]))
         counts = router.status()["source_counts"][source]
@@ -169,7 +171,7 @@ def test_fuzzed_event_bus(
 
         def read_all() -> bool:
             counts = router.status()["source_counts"][source]
-            return sum(counts.get(k, 0) for k in expected) >= len(entries)
+            return bool(sum(counts.get(k, 0) for k in expected) >= len(entries))
 
         wait_until(read_all, 60, lambda: str(router.status()["source_counts"]))
         counts = router.status()["source_counts"][source]

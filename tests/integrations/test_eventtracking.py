@@ -17,6 +17,7 @@ from django.conf import settings
 from event_router.integrations.eventtracking import EventRouterBackend
 from event_router.journal import SqliteJournal
 from tests.peers.router import Router
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(120)
 TOKEN = "lms-token"
@@ -87,13 +88,6 @@ def journal_events(router: Router) -> list[dict[str, Any]]:
     return [e.event.as_dict() for e in entries]
 
 
-def wait(check: Any, timeout: float = 30, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out: {what}"
-        time.sleep(0.02)
-
-
 def test_events_reach_the_router_as_the_tracker_sent_them(router: Router, tmp_path: Path) -> None:
     router.start()
     tracker, backend = lms_tracker(url=router.url, token=TOKEN, spool_dir=str(tmp_path / "spool"))
@@ -154,7 +148,7 @@ def test_router_down_events_spooled_then_replayed_in_order(router: Router, tmp_p
     assert backend.flush(10)
     assert backend.stats["spooled"] == 200 and list(spool.glob("*.ndjson"))
     router.start()
-    wait(lambda: backend.stats["replayed"] == 200, what=f"replay ({backend.stats})")
+    wait_until(lambda: backend.stats["replayed"] == 200, message=f"replay ({backend.stats})")
     for i in range(250, 260):
         emit(tracker, i)
     assert backend.flush(10)
@@ -176,7 +170,7 @@ def test_full_buffer_spills_to_disk_without_blocking(router: Router, tmp_path: P
     assert backend.flush(10)
     assert backend.stats["spooled"] == 1000 and backend.stats["dropped"] == 0
     router.start()
-    wait(lambda: backend.stats["replayed"] == 1000, what=f"replay ({backend.stats})")
+    wait_until(lambda: backend.stats["replayed"] == 1000, message=f"replay ({backend.stats})")
     router.stop()
     assert sorted(e["data"]["currentTime"] for e in journal_events(router)) == list(range(1000))
     backend.close()
@@ -191,7 +185,7 @@ def test_rejected_events_are_logged_not_retried(
     tracker.emit("x" * 300, {})  # the router refuses names longer than 255 characters
     emit(tracker, 2)
     assert backend.flush(10)
-    time.sleep(0.2)
+    wait_until(lambda: router.status()["journal"]["head"] == 2, message="both journaled")
     router.stop()
     assert [e["data"]["currentTime"] for e in journal_events(router)] == [1, 2]
     assert backend.stats["rejected"] == 1 and backend.stats["spooled"] == 0
@@ -210,7 +204,9 @@ def test_wrong_token_keeps_events_until_fixed(router: Router, tmp_path: Path) ->
     wrong.close()  # the operator fixes the token and restarts the LMS
     tracker, right = lms_tracker(url=router.url, token=TOKEN, spool_dir=spool)
     emit(tracker, 5)
-    wait(lambda: right.stats["replayed"] == 5 and right.stats["sent"] == 6, what=str(right.stats))
+    wait_until(
+        lambda: right.stats["replayed"] == 5 and right.stats["sent"] == 6, message=str(right.stats)
+    )
     router.stop()
     assert sorted(e["data"]["currentTime"] for e in journal_events(router)) == list(range(6))
     right.close()
@@ -235,7 +231,7 @@ def test_spool_of_a_dead_worker_is_replayed_by_another(router: Router, tmp_path:
     router.start()
     tracker, backend = lms_tracker(url=router.url, token=TOKEN, spool_dir=str(spool))
     emit(tracker, 0)
-    wait(lambda: backend.stats["replayed"] == 40, what=str(backend.stats))
+    wait_until(lambda: backend.stats["replayed"] == 40, message=str(backend.stats))
     assert backend.flush(10)
     router.stop()
     times = sorted(e["data"]["currentTime"] for e in journal_events(router))

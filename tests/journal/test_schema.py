@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import orjson
@@ -195,7 +196,11 @@ def test_concurrent_first_opens_of_a_new_journal_all_succeed(tmp_path: Path) -> 
     while another connection makes it) is retried."""
     for attempt in range(20):
         path = tmp_path / f"j{attempt}.db"
-        assert failures_together(lambda path=path: SqliteJournal(path).close()) == [], attempt
+        assert failures_together(partial(_open_and_close, path)) == [], attempt
         with sqlite3.connect(path) as conn:
             assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _open_and_close(path: Path) -> None:
+    SqliteJournal(path).close()

@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from event_router.journal import JournalFull, SqliteJournal
+from tests.support.wait import until
 
 
 def body(i: int) -> bytes:
@@ -132,7 +133,7 @@ def test_listener_is_woken_by_commits(tmp_path: Path) -> None:
         flag = journal.listener()
         flag.clear()
         await journal.append([body(1)])
-        await asyncio.wait_for(flag.wait(), 1)
+        await asyncio.wait_for(flag.wait(), 10)
         return flag.is_set()
 
     assert asyncio.run(go())
@@ -158,10 +159,11 @@ def test_a_write_whose_caller_gave_up_does_not_stop_the_writer(tmp_path: Path) -
     guard.execute("BEGIN IMMEDIATE")  # the writer's next commit waits for this lock
 
     async def go() -> tuple[int, int]:
-        first = asyncio.ensure_future(journal.append([body(1)]))
-        await asyncio.sleep(0.1)  # the writer has taken it and waits for the lock
+        first = asyncio.wrap_future(journal.submit([body(1)]))  # what `append` awaits
+        # the writer has taken it (the queue is empty again) and waits for the lock
+        await until(lambda: journal._queue.empty(), 10, "the writer took nothing")
         given_up = asyncio.ensure_future(journal.set_cursor("lrs", 1))
-        await asyncio.sleep(0.05)
+        await until(lambda: not journal._queue.empty(), 10, "the cursor move is not queued")
         given_up.cancel()
         guard.execute("COMMIT")
         assert await first == (1, 1)

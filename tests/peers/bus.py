@@ -21,7 +21,7 @@ import pytest
 import redis
 
 from event_router.bus.wire import TRACKING_EVENT_TYPE, Metadata, encode_body, entry
-from tests.support.databases import REDIS_URL, delete_keys, redis_client
+from tests.support.databases import REDIS_URL, Entries, delete_keys, redis_client, stream_entries
 
 
 class BusRedis:
@@ -66,12 +66,12 @@ class BusRedis:
 
     def publish_many(self, stream: str, events: list[dict[str, Any]]) -> None:
         """Publish many events in pipelined round trips (same entries as `publish`)."""
-        client, self.client = self.client, self.client.pipeline(transaction=False)  # type: ignore[assignment]
+        client, self.client = self.client, self.client.pipeline(transaction=False)
         try:
             for start in range(0, len(events), 1000):
                 for item in events[start : start + 1000]:
                     self.publish(stream, item)
-                self.client.execute()  # type: ignore[attr-defined]
+                self.client.execute()
         finally:
             self.client = client
 
@@ -79,8 +79,14 @@ class BusRedis:
         entry_id = self.client.xadd(stream, fields, maxlen=maxlen, approximate=False)  # type: ignore[arg-type]
         return entry_id.decode() if isinstance(entry_id, bytes) else ""  # "" inside a pipeline
 
+    def entries(
+        self, stream: str, start: str = "-", end: str = "+", count: int | None = None
+    ) -> Entries:
+        """The stream's entries (XRANGE), ids and fields as bytes."""
+        return stream_entries(self.client, stream, start, end, count)
+
     def pending(self, stream: str, group: str) -> int:
-        return int(self.client.xpending(stream, group)["pending"])  # type: ignore[index]
+        return int(self.client.xpending(stream, group)["pending"])
 
     def cleanup(self) -> None:
         delete_keys(self.client, f"{self.prefix}*")

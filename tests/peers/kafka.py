@@ -18,7 +18,6 @@ import json
 import os
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,7 +26,8 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from event_router.bus.wire import TRACKING_EVENT_TYPE, Metadata, encode_body
 from event_router.kafka.framing import (
@@ -42,6 +42,7 @@ from event_router.kafka.framing import (
 from event_router.kafka.settings import KafkaSettings
 from tests.peers.receiver import free_port
 from tests.peers.schema_registry import SchemaRegistry
+from tests.support.wait import wait_until
 
 # Group timings short enough that joins and rebalances take seconds, not the default ~25 s.
 FAST_GROUP = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 1000}
@@ -71,16 +72,18 @@ class Tansu:
         handle = self.log.open("ab")
         self.process = subprocess.Popen(args, stdout=handle, stderr=handle)
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None:
+        process = self.process
+
+        def ready() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"tansu exited: {self.log.read_text()[-2000:]}")
             try:
                 admin.list_topics(timeout=1)
-                return
             except KafkaException:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"tansu not ready: {self.log.read_text()[-2000:]}") from None
+                return False
+            return True
+
+        wait_until(ready, 30, lambda: f"tansu not ready: {self.log.read_text()[-2000:]}")
 
     def stop(self) -> None:
         if self.process is not None:
@@ -129,10 +132,13 @@ class KafkaBus:
         admin = AdminClient({"bootstrap.servers": self.bootstrap})  # short-lived: no reconnects
         futures = admin.create_topics([NewTopic(topic, partitions)], request_timeout=30)
         futures[topic].result(30)
-        deadline = time.monotonic() + 30
-        while len(admin.list_topics(topic, timeout=10).topics[topic].partitions) < partitions:
-            assert time.monotonic() < deadline, f"topic {topic} not created"
-            time.sleep(0.05)
+        wait_until(
+            lambda: (
+                len(admin.list_topics(topic, timeout=10).topics[topic].partitions) >= partitions
+            ),
+            30,
+            f"topic {topic} not created",
+        )
 
     def producer(self) -> Producer:
         return Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 1})
@@ -148,8 +154,11 @@ class KafkaBus:
     ) -> None:
         """Produce one record and wait until the broker has it."""
         producer = self.producer()
-        extra = {} if partition is None else {"partition": partition}
-        producer.produce(topic, value=value, key=key, headers=headers or [], **extra)
+        listed: list[tuple[str, str | bytes | None]] = [*(headers or [])]
+        if partition is None:
+            producer.produce(topic, value=value, key=key, headers=listed)
+        else:
+            producer.produce(topic, value=value, key=key, headers=listed, partition=partition)
         assert producer.flush(30) == 0
 
     def publish(
@@ -185,7 +194,7 @@ class KafkaBus:
                 topic,
                 value=frame(value_id, body),
                 key=encode_key(key_id, event["name"]),
-                headers=headers(metadata),
+                headers=[*headers(metadata)],
             )
             if i % 10_000 == 9_999:
                 producer.flush(30)
@@ -208,13 +217,15 @@ class KafkaBus:
         consumer = self.consumer()
         consumer.subscribe([topic])
         records: list[Any] = []
-        deadline = time.monotonic() + timeout
+
+        def read_all() -> bool:
+            for message in consumer.consume(count - len(records), 0.5):
+                if message.error() is None:
+                    records.append(message)
+            return len(records) >= count
+
         try:
-            while len(records) < count:
-                assert time.monotonic() < deadline, f"{len(records)} of {count} records read"
-                for message in consumer.consume(count - len(records), 0.5):
-                    if message.error() is None:
-                        records.append(message)
+            wait_until(read_all, timeout, lambda: f"{len(records)} of {count} records read", 0)
         finally:
             consumer.close()
         return records

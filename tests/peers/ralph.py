@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import bcrypt
 import httpx
 
 from tests.peers.receiver import free_port
+from tests.support.wait import wait_until
 
 LAUNCHER = Path(__file__).with_name("ralph_launcher.py")
 USERNAME = "router"
@@ -78,19 +78,21 @@ class Ralph:
                 stderr=subprocess.STDOUT,
                 cwd=self.home,
             )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._process.poll() is not None:
+        process = self._process
+
+        def ready() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"ralph exited: {(self.home / 'ralph.log').read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.base}/__lbheartbeat__", timeout=1).status_code == 200:
-                    return
+                return httpx.get(f"{self.base}/__lbheartbeat__", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"ralph did not answer within {timeout} s")
-            time.sleep(0.1)
+                return False
+
+        try:
+            wait_until(ready, timeout, "ralph did not answer", 0.1)
+        except AssertionError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self._process is None:
@@ -130,11 +132,10 @@ class Ralph:
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[str]:
         """Wait until at least `count` statements are stored; return their ids."""
-        deadline = time.monotonic() + timeout
-        while True:
-            ids = self.ids()
-            if len(ids) >= count:
-                return ids
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(ids)} of {count} statements after {timeout} s")
-            time.sleep(0.05)
+        wait_until(
+            lambda: len(self.ids()) >= count,
+            timeout,
+            lambda: f"{len(self.ids())} of {count} statements",
+            0.05,
+        )
+        return self.ids()

@@ -11,6 +11,7 @@ stores, by id, with its arrival time. Tests script its behaviour while it runs:
     receiver.require_basic("user", "pass")      # 401 without these credentials
     receiver.webhook_secret = "s3cret"          # 401 unless the webhook signature verifies
     receiver.down(); receiver.up()              # refuse connections, then listen again
+    receiver.drain()                            # wait until every request in flight is answered
     receiver.get_body = b'{"statements": []}'   # what a GET answers (an LRS read)
 """
 
@@ -34,6 +35,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from event_router.sinks.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from tests.support.wait import wait_until
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,7 @@ class Receiver:
             self.get_body = b'{"statements": [], "more": ""}'  # a GET's answer
             self._auth: str | None = None
             self._script = _Script()
+            self._arrived = self._answered = 0  # requests of this test: in flight is the gap
 
     def fail_next(
         self, count: int, status: int = 500, *, retry_after: str | None = None, body: bytes = b""
@@ -150,11 +153,11 @@ class Receiver:
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[str]:
         """Wait until `count` distinct items are stored; return the ids in arrival order."""
-        deadline = time.monotonic() + timeout
-        while len(self.stored) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(self.stored)} of {count} items after {timeout} s")
-            time.sleep(0.01)
+        wait_until(
+            lambda: len(self.stored) >= count,
+            timeout,
+            lambda: f"{len(self.stored)} of {count} items",
+        )
         return self.ids
 
     # -- server -----------------------------------------------------------------------------------
@@ -183,11 +186,9 @@ class Receiver:
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("receiver did not start")
-            time.sleep(0.005)
+        wait_until(lambda: server.started or not thread.is_alive(), 10, "receiver did not start")
+        if not thread.is_alive():
+            raise RuntimeError("receiver did not start")
         self._server, self._thread, self._socket = server, thread, sock
 
     def down(self) -> None:
@@ -202,8 +203,33 @@ class Receiver:
 
     # -- handling ---------------------------------------------------------------------------------
 
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait until every request that has arrived so far is answered (and recorded).
+
+        After it, whatever a sender had sent before the call is in `exchanges`: a test that must
+        show something was not delivered waits on this rather than sleeping.
+        """
+        with self._lock:
+            arrived = self._arrived
+        wait_until(
+            lambda: self._answered >= arrived,
+            timeout,
+            lambda: f"{arrived - self._answered} requests still in flight",
+        )
+
     async def handle(self, request: Request) -> Response:
         generation = self._generation
+        with self._lock:
+            if generation == self._generation:
+                self._arrived += 1
+        try:
+            return await self._handle(request, generation)
+        finally:
+            with self._lock:
+                if generation == self._generation:
+                    self._answered += 1
+
+    async def _handle(self, request: Request, generation: int) -> Response:
         body = await request.body()
         delayed = self.delay
         if delayed:

@@ -8,7 +8,7 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from event_router.routing.consumer import Consumer
 from event_router.sinks.destinations import Destinations
 from event_router.store import Store
 from tests.peers.receiver import free_port
+from tests.support.wait import wait_until
 
 ROUTER = [sys.executable, "-m", "event_router"]
 INGEST_TOKEN = "end-to-end-ingest"
@@ -34,8 +35,11 @@ class Router:
         tracking_logs: list[Path] | None = None,
         args: tuple[str, ...] = (),
         ingest_token: str | None = INGEST_TOKEN,
-        **env: str,
+        environment: Mapping[str, str] | None = None,
+        **more: str,
     ) -> None:
+        """`environment` and `more` add to (or replace) the process's environment variables."""
+        env = {**(environment or {}), **more}
         self.home = home
         self.tracking_logs = tracking_logs or []
         self.args = args  # more `run` options, e.g. ("--demo",)
@@ -87,17 +91,17 @@ class Router:
         args += self.args
         handle = self.log.open("ab")
         self.process = subprocess.Popen(args, env=self.env, stdout=handle, stderr=handle)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process = self.process
+
+        def ready() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"router exited: {self.log.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
-                    return
+                return httpx.get(f"{self.url}/ready", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"router not ready: {self.log.read_text()[-3000:]}")
+                return False
+
+        wait_until(ready, 30, lambda: f"router not ready: {self.log.read_text()[-3000:]}")
 
     def stop(self, timeout: float = 30) -> int:
         assert self.process is not None

@@ -4,8 +4,6 @@ an operator forgot from the command line, and drops the fields the settings name
 from __future__ import annotations
 
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +13,9 @@ import pytest
 from tests.peers.receiver import Receiver
 from tests.peers.router import ROUTER, Router
 from tests.privacy.conftest import log_line
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def until(what: str, check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"still not {what} after {timeout} s")
-        time.sleep(0.05)
 
 
 def write(log: Path, start: int, count: int, users: tuple[int, ...]) -> None:
@@ -69,9 +60,11 @@ def test_a_learner_forgotten_from_the_cli_is_forgotten_by_the_running_router(
         assert all("ip" not in r.item["context"] for r in receiver.received)
         # Kept in the journal while the consumer is off; then the learner is forgotten.
         router.update_consumer("raw", enabled=False)
-        until("disabled", lambda: router.status()["consumers"]["raw"]["state"] == "disabled")
+        wait_until(
+            lambda: router.status()["consumers"]["raw"]["state"] == "disabled", message="disabled"
+        )
         write(log, 4, 4, (7, 8))
-        until("ingested", lambda: router.status()["journal"]["head"] == 8)
+        wait_until(lambda: router.status()["journal"]["head"] == 8, message="ingested")
         done = subprocess.run(
             [*ROUTER, "learners", "forget", "--user-id", "7", "--json"],
             env=router.env,
@@ -80,20 +73,20 @@ def test_a_learner_forgotten_from_the_cli_is_forgotten_by_the_running_router(
         )
         assert done.returncode == 0, done.stderr
         assert orjson.loads(done.stdout)["journal"]["events"] == 4  # 2 sent, 2 waiting
-        until("screening", lambda: router.status()["privacy"]["retired_in_force"] == 1)
+        wait_until(lambda: router.status()["privacy"]["retired_in_force"] == 1, message="screening")
         # A big chunk: normalised (and screened) in the translation workers.
         write(log, 8, 300, (7, 8))
-        until("ingested", lambda: router.status()["journal"]["head"] == 8 + 150)
+        wait_until(lambda: router.status()["journal"]["head"] == 8 + 150, message="ingested")
         router.update_consumer("raw", enabled=True)
         receiver.wait_for(4 + 2 + 150)
-        until("caught up", lambda: router.status()["consumers"]["raw"]["pending"] == 0)
+        wait_until(lambda: router.status()["consumers"]["raw"]["pending"] == 0, message="caught up")
         assert users_of(receiver).count(7) == 2  # only what left before the forget
         contexts = [received.item["context"] for received in receiver.received]
         assert not any("ip" in context or "agent" in context for context in contexts)
         status = router.status()
         assert status["privacy"]["retired_events_dropped"] == 150
         assert status["consumers"]["raw"]["skipped"] >= 2  # the redacted ones
-    until(
-        "in the status the CLI reads",
+    wait_until(
         lambda: router.cli_status()["privacy"]["retired_events_dropped"] == 150,
+        message="in the status the CLI reads",
     )

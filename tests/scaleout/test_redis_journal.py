@@ -7,7 +7,6 @@ import asyncio
 import secrets
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,9 @@ from event_router.journal.redis import RedisJournal, entry_seq, to_entry
 from event_router.sources.bus import BusSource
 from event_router.sources.tracking_log import TrackingLogSource
 from tests.peers.bus import BusRedis
-from tests.support.databases import JournalRedis
+from tests.support.databases import JournalRedis, stream_entries
+from tests.support.sources import run_until
+from tests.support.wait import clock_moves_on
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -39,26 +40,6 @@ def event(i: int) -> bytes:
 def entries(journal: JournalRedis) -> list[tuple[str, dict[bytes, bytes]]]:
     rows: Any = journal.client.xrange(journal.stream)
     return [(row[0].decode(), row[1]) for row in rows]
-
-
-def run_until(source: Any, done: Callable[[], bool], timeout: float = 20) -> None:
-    async def go() -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(source.run(stop))
-        deadline = time.monotonic() + timeout
-        while not done():
-            if task.done():
-                task.result()
-                raise AssertionError("source ended by itself")
-            if time.monotonic() > deadline:
-                stop.set()
-                await task
-                raise AssertionError(f"timed out; counts {dict(source.counts)}")
-            await asyncio.sleep(0.02)
-        stop.set()
-        await asyncio.wait_for(task, 10)
-
-    asyncio.run(go())
 
 
 def test_an_append_commits_events_position_and_count_together(journal_redis: JournalRedis) -> None:
@@ -163,8 +144,7 @@ def test_the_tracking_log_source_resumes_on_redis_without_repeats(
         with log.open("ab") as handle:
             handle.write(b"".join(prefix + event(i) + b"\n" for i in range(5, 8)))
         again = TrackingLogSource(log, journal)
-        run_until(again, lambda: len(entries(journal_redis)) >= 8)
-        time.sleep(0.2)
+        run_until(again, lambda: len(entries(journal_redis)) >= 8)  # and stopped: no more come
         users = [parse_json(f[b"b"]).data["user_id"] for _, f in entries(journal_redis)]
         assert users == list(range(8))
         assert again.counts["accepted"] == 3
@@ -204,15 +184,15 @@ def test_a_consumer_group_reads_again_from_a_time(journal_redis: JournalRedis) -
     client = journal_redis.client
     try:
         journal.submit([BODY] * 3).result()
-        time.sleep(0.01)
+        clock_moves_on()  # entry ids are milliseconds: the moment falls between the two lots
         moment = time.time()
-        time.sleep(0.01)
+        clock_moves_on()
         journal.submit([BODY] * 2).result()
         client.xgroup_create(journal.stream, "lrs", id="$")  # as if everything was delivered
-        entries = client.xrange(journal.stream)
+        entries = stream_entries(client, journal.stream)
         last = journal.rewind_group("lrs", moment)
         assert last == entries[2][0].decode()  # the last one before the moment
-        again = client.xreadgroup("lrs", "m", {journal.stream: ">"})
+        again: Any = client.xreadgroup("lrs", "m", {journal.stream: ">"})
         got = [orjson.loads(fields[b"b"]) for _, fields in again[0][1]]
         assert len(got) == 2
         assert journal.rewind_group("lrs", -1e12) == "0-0"  # before anything: from the start

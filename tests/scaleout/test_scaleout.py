@@ -12,7 +12,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,8 @@ import pytest
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
 from tests.support.databases import JournalRedis
+from tests.support.reference import expected_ids
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -51,19 +52,6 @@ def play(i: int) -> dict[str, Any]:
     }
 
 
-def expected_ids(tmp_path: Path, events: list[dict[str, Any]]) -> list[str]:
-    """What `event-router transform` prints for the same events with the same secret key."""
-    source = tmp_path / "events.jsonl"
-    source.write_bytes(b"\n".join(orjson.dumps(e) for e in events) + b"\n")
-    out = subprocess.run(
-        [sys.executable, "-m", "event_router", "transform", "--to", "xapi", "-q", str(source)],
-        capture_output=True,
-        check=True,
-        env={"EVENT_ROUTER_HOME": str(tmp_path / "transform"), "EVENT_ROUTER_SECRET_KEY": SECRET},
-    )
-    return [json.loads(line)["id"] for line in out.stdout.splitlines()]
-
-
 def routers(tmp_path: Path, journal: JournalRedis, control_plane: str, count: int) -> list[Router]:
     env = {
         "EVENT_ROUTER_JOURNAL": journal.url,
@@ -73,7 +61,7 @@ def routers(tmp_path: Path, journal: JournalRedis, control_plane: str, count: in
         "EVENT_ROUTER_TRANSLATION_WORKERS": "0",  # 2 cores for 3 routers, a receiver and Redis
         "EVENT_ROUTER_CLAIM_IDLE": "2",
     }
-    return [Router(tmp_path / f"router-{i}", **env) for i in range(count)]
+    return [Router(tmp_path / f"router-{i}", environment=env) for i in range(count)]
 
 
 def member(router: Router) -> str:
@@ -107,10 +95,10 @@ def kill_holding_work(
     name = member(victim)
     wait_until(lambda: pending_of(journal, "lrs").get(name, 0) > 0, 20, "the victim holds nothing")
     receiver.fail_next(40, 503)
-    time.sleep(0.3)  # whatever was at the receiver is answered 503: now it is being retried
+    receiver.drain()  # whatever was at the receiver is answered 503: now it is being retried
     wait_until(lambda: pending_of(journal, "lrs").get(name, 0) > 0, 20, "the victim holds nothing")
     victim.kill()
-    time.sleep(0.3)  # its requests still at the receiver are answered (503) and forgotten
+    receiver.drain()  # its requests still at the receiver are answered (503) and forgotten
     stored_at_kill = set(receiver.stored)
     rows: Any = journal.client.xpending_range(journal.stream, "lrs", "-", "+", 10_000, name)
     index = {e["timestamp"]: i for i, e in enumerate(events)}
@@ -121,19 +109,15 @@ def kill_holding_work(
     return held, set(held) - stored_at_kill
 
 
-def wait_until(check: Any, timeout: float, message: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {message}")
-        time.sleep(0.02)
-
-
 def test_three_processes_share_the_work_and_survive_a_kill(
     tmp_path: Path, journal_redis: JournalRedis, control_plane: str, receiver: Receiver
 ) -> None:
     events = [play(i) for i in range(COUNT)]
-    expected = expected_ids(tmp_path, events)
+    reference = {
+        "EVENT_ROUTER_HOME": str(tmp_path / "transform"),
+        "EVENT_ROUTER_SECRET_KEY": SECRET,
+    }
+    expected = expected_ids(reference, events)
     assert len(set(expected)) == COUNT
     receiver.dedupe = True
     receiver.delay = 0.2  # batches stay in flight long enough to be caught by the kill
@@ -168,13 +152,14 @@ def test_three_processes_share_the_work_and_survive_a_kill(
         assert never_delivered, "all the victim held had reached the receiver: nothing to take over"
 
         receiver.wait_for(COUNT, timeout=180)
-        time.sleep(1.0)  # anything still to come would be a duplicate: let it arrive
+        # The victim's entries were claimed by the survivors and acknowledged, and nothing is
+        # on its way to the receiver: anything more would be a duplicate, and would show now.
+        wait_until(lambda: not pending_of(journal_redis, "lrs"), 30, "entries still pending")
+        receiver.drain()
         assert sorted(receiver.stored) == sorted(expected)
         assert receiver.duplicates == {}, "an id was stored twice"
         assert receiver.count == COUNT
 
-        # The victim's entries were claimed by the survivors and acknowledged.
-        wait_until(lambda: not pending_of(journal_redis, "lrs"), 30, "entries still pending")
         consumers: Any = journal_redis.client.xinfo_consumers(journal_redis.stream, "lrs")
         left = {c["name"].decode(): int(c["pending"]) for c in consumers}
         assert left.get(names[1], 0) == 0
@@ -203,12 +188,11 @@ def test_three_processes_share_the_work_and_survive_a_kill(
 
         # The consumer's state is the live processes' (the victim's last one, `retrying` under
         # the 503s, stops counting once it has been silent for 5 s); its figures still count.
-        reports: list[dict[str, Any]] = []
-        wait_until(
-            lambda: reports.append(report_of()) or names[1] in reports[-1]["silent"]
-            or names[1] not in reports[-1]["processes"],
-            30, "the killed process still counts as live",
-        )  # fmt: skip
+        def victim_silent() -> bool:
+            report = report_of()
+            return names[1] in report["silent"] or names[1] not in report["processes"]
+
+        wait_until(victim_silent, 30, "the killed process still counts as live")
         report = report_of()
         assert report["journal"]["kind"] == "redis" and report["journal"]["head"] == COUNT
         # The victim's last figures count until they are 30 s old.

@@ -82,6 +82,7 @@ def test_records_keyed_by_learner_framed_with_headers(kafka_bus: KafkaBus) -> No
         key_id, key_body = unframe(record.key())
         assert [key_id] == key_ids
         key = fastavro.schemaless_reader(io.BytesIO(key_body), "string", None)
+        assert isinstance(key, str)
         assert key == f"{LMS}|{statement_['actor']['account']['name']}"
         partitions[key].add(record.partition())
         order[key].append(data["id"])
@@ -195,7 +196,7 @@ def test_router_publishes_translated_statements(tmp_path: Path, kafka_bus: Kafka
     read by a plain consumer and by KafkaEventConsumer."""
     topic = kafka_bus.topic("xapi")
     kafka_bus.create_topic(topic, partitions=3)
-    router = Router(tmp_path / "home", **kafka_bus.env())
+    router = Router(tmp_path / "home", environment=kafka_bus.env())
     router.add_consumer(
         name="xapi-kafka", protocol="xapi", sink="kafka", batch_size=20, linger=0.01,
         url=f"kafka://?prefix={kafka_bus.prefix}",

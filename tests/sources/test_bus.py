@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from event_router.sources.bus import BusSource
 from tests.peers.bus import BusRedis
 from tests.peers.router import Router
 from tests.support.sources import GROUP, event, names_and_users, run_until, source
+from tests.support.wait import until, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -31,7 +31,7 @@ def test_decodes_a_producer_entry_field_by_field(bus_redis: BusRedis) -> None:
         "context": {"user_id": 7, "username": "Élodie", "event_source": "browser", "page": "x"},
     }
     entry_id = bus_redis.publish(stream, browser, message_id="5f3f60b8-e619-11f1-bd65-02fc00000001")
-    [(raw_id, fields)] = bus_redis.client.xrange(stream)
+    [(raw_id, fields)] = bus_redis.entries(stream)
     assert list(fields)[:7] == [
         b"type", b"id", b"source", b"time", b"minorversion", b"sourcehost", b"sourcelib"
     ]  # fmt: skip
@@ -62,12 +62,10 @@ def test_backlog_then_live_each_event_once_and_acked(tmp_path: Path, bus_redis: 
     async def live() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(reader.run(stop))
-        while reader.counts["accepted"] < 30:
-            await asyncio.sleep(0.02)
+        await until(lambda: reader.counts["accepted"] >= 30)
         for i in range(30, 45):
             bus_redis.publish(stream, event(i))
-        while reader.counts["accepted"] < 45:
-            await asyncio.sleep(0.02)
+        await until(lambda: reader.counts["accepted"] >= 45)
         stop.set()
         await task
 
@@ -141,18 +139,21 @@ def test_kill_9_mid_stream_loses_and_repeats_nothing(tmp_path: Path, bus_redis: 
         "EVENT_ROUTER_BUS_TOPIC": "analytics",
         "EVENT_ROUTER_BUS_PREFIX": bus_redis.prefix,
     }
-    router = Router(tmp_path / "home", **env)
+    router = Router(tmp_path / "home", environment=env)
     router.start()
-    deadline = time.monotonic() + 30
-    while router.status()["journal"]["head"] < 2000:
-        assert time.monotonic() < deadline, "router ingests nothing from the bus"
-        time.sleep(0.005)
+    wait_until(
+        lambda: router.status()["journal"]["head"] >= 2000,
+        30,
+        "router ingests nothing from the bus",
+        interval=0.005,
+    )
     router.kill()
     router.start()
-    deadline = time.monotonic() + 60
-    while bus_redis.pending(stream, GROUP) or _lag(bus_redis, stream):
-        assert time.monotonic() < deadline, "router does not finish the stream"
-        time.sleep(0.05)
+    wait_until(
+        lambda: not (bus_redis.pending(stream, GROUP) or _lag(bus_redis, stream)),
+        60,
+        "router does not finish the stream",
+    )
     counts = router.status()["source_counts"][f"bus:{stream}:{GROUP}"]
     router.stop()
     journal = SqliteJournal(tmp_path / "home" / "journal.db")
@@ -246,11 +247,11 @@ def test_other_types_skipped_malformed_kept_aside(
         )
     assert reader.counts["other_types"] == 1
     assert [u for _, u in names_and_users(journal)] == [1, 2]
-    kept = bus_redis.client.xrange(reader.rejected_stream)
+    kept = bus_redis.entries(reader.rejected_stream)
     assert [f[b"x-router-entry"].decode() for _, f in kept] == list(bad_ids)
     for (_, fields), (entry_id, label) in zip(kept, bad_ids.items(), strict=True):
         assert fields[b"x-router-stream"] == stream.encode()
-        original = bus_redis.client.xrange(stream, entry_id, entry_id)[0][1]
+        original = bus_redis.entries(stream, entry_id, entry_id)[0][1]
         assert {k: v for k, v in fields.items() if not k.startswith(b"x-router-")} == original
         assert entry_id in caplog.text, label
     reasons = [f[b"x-router-reason"].decode() for _, f in kept]
@@ -274,18 +275,16 @@ def test_malformed_entry_is_not_acked_until_it_is_kept(tmp_path: Path, bus_redis
     async def go() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(reader.run(stop))
-        while reader.counts["redis_errors"] < 1:
-            await asyncio.sleep(0.02)
+        await until(lambda: reader.counts["redis_errors"] >= 1)
         assert bus_redis.pending(stream, GROUP) == 2  # committed the event, acked nothing
         bus_redis.client.delete(reader.rejected_stream)
-        while reader.counts["malformed"] < 1:
-            await asyncio.sleep(0.02)
+        await until(lambda: reader.counts["malformed"] >= 1)
         stop.set()
         await task
 
     asyncio.run(asyncio.wait_for(go(), 20))
     assert bus_redis.pending(stream, GROUP) == 0
-    kept = bus_redis.client.xrange(reader.rejected_stream)
+    kept = bus_redis.entries(reader.rejected_stream)
     assert [f[b"x-router-entry"].decode() for _, f in kept] == [bad]
     assert [u for _, u in names_and_users(journal)] == [1]  # once, though handled twice
     assert reader.counts["duplicates"] == 1

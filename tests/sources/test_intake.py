@@ -4,7 +4,7 @@ consumers that keep up; the translations reach the consumers through the journal
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import orjson
@@ -18,8 +18,14 @@ from event_router.sources.intake import IN_PROCESS_BELOW, Intake
 from event_router.sources.tracking_log import TrackingLogSource
 from event_router.translate import translate
 from event_router.translate.options import Options
-from event_router.translate.workers import ProtocolPolicies, TranslationPool, prepare_lines
+from event_router.translate.workers import (
+    ProtocolPolicies,
+    Translated,
+    TranslationPool,
+    prepare_lines,
+)
 from tests.conftest import ERB, erb_fixture_names, erb_options
+from tests.support.wait import until
 
 XAPI: ProtocolPolicies = (("xapi", "anonymous"),)
 BOTH: ProtocolPolicies = (("caliper", "anonymous"), ("xapi", "anonymous"))
@@ -165,7 +171,7 @@ def test_two_consumers_asking_at_once_share_one_translation(
     calls = []
     translate_in_pool = pool.translate
 
-    async def counted(protocol: str, policy: str, batch: list[bytes]) -> list[object]:
+    async def counted(protocol: str, policy: str, batch: Sequence[bytes]) -> list[Translated]:
         calls.append(len(batch))
         return await translate_in_pool(protocol, policy, batch)
 
@@ -178,7 +184,7 @@ def test_two_consumers_asking_at_once_share_one_translation(
         first, second = await asyncio.gather(one.encode_all(entries), two.encode_all(entries))
         return first, second  # type: ignore[return-value]
 
-    pool.translate = counted  # type: ignore[method-assign]  # count the calls of the real pool
+    pool.translate = counted  # type: ignore[method-assign, assignment]  # count the real pool's calls
     try:
         first, second = asyncio.run(go())
     finally:
@@ -203,10 +209,7 @@ def test_followed_log_through_the_workers_with_a_journal_refusing_nothing(
         stop = asyncio.Event()
         source = TrackingLogSource(log, journal, intake=Intake(journal, pool, lambda: XAPI))
         task = asyncio.create_task(source.run(stop))
-        deadline = asyncio.get_running_loop().time() + 30
-        while journal.head < len(expected):
-            assert asyncio.get_running_loop().time() < deadline, journal.head
-            await asyncio.sleep(0.02)
+        await until(lambda: journal.head >= len(expected), 30, lambda: f"head {journal.head}")
         stop.set()
         await task
         return source

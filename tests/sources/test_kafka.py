@@ -8,9 +8,7 @@ import json
 import logging
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,8 @@ from event_router.kafka.framing import frame, headers, schema_text, value_subjec
 from event_router.sources.kafka import KafkaSource
 from tests.peers.kafka import KafkaBus
 from tests.peers.router import Router
-from tests.support.sources import LMS_EVENTS, event, names_and_users
+from tests.support.sources import LMS_EVENTS, event, names_and_users, run_until
+from tests.support.wait import until, wait_until
 
 pytestmark = pytest.mark.timeout(180)
 GROUP = "event-router"
@@ -32,29 +31,6 @@ def source(journal: SqliteJournal, bus: KafkaBus, **options: Any) -> KafkaSource
     settings = bus.settings(**options.pop("settings", {}))
     options.setdefault("poll", 0.2)
     return KafkaSource(journal, settings, "analytics", prefix=bus.prefix, group=GROUP, **options)
-
-
-def run_until(reader: KafkaSource, done: Callable[[], bool], timeout: float = 60) -> None:
-    """Run the source until `done()` (checked every 20 ms), then stop it gracefully."""
-
-    async def go() -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(reader.run(stop))
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not done():
-            if task.done():
-                task.result()
-                raise AssertionError("source ended by itself")
-            if loop.time() > deadline:
-                stop.set()
-                await task
-                raise AssertionError(f"timed out; counts {dict(reader.counts)}")
-            await asyncio.sleep(0.02)
-        stop.set()
-        await asyncio.wait_for(task, 30)
-
-    asyncio.run(go())
 
 
 def produce(bus: KafkaBus, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -245,15 +221,15 @@ def test_two_members_share_the_partitions_and_take_over(
     async def go() -> None:
         stop_a, stop_b = asyncio.Event(), asyncio.Event()
         tasks = [asyncio.create_task(a.run(stop_a)), asyncio.create_task(b.run(stop_b))]
-        await _until(lambda: a.assigned and b.assigned and len(a.assigned | b.assigned) == 4)
+        await until(lambda: a.assigned and b.assigned and len(a.assigned | b.assigned) == 4)
         assert not a.assigned & b.assigned
         await asyncio.to_thread(kafka_bus.publish, topic, batch(0, 400))
-        await _until(lambda: a.counts["accepted"] + b.counts["accepted"] == 400)
+        await until(lambda: a.counts["accepted"] + b.counts["accepted"] == 400)
         assert a.counts["accepted"] and b.counts["accepted"]
         stop_b.set()
         await tasks[1]
         await asyncio.to_thread(kafka_bus.publish, topic, batch(400, 400))
-        await _until(lambda: a.counts["accepted"] + b.counts["accepted"] == 800)
+        await until(lambda: a.counts["accepted"] + b.counts["accepted"] == 800)
         assert a.assigned == {0, 1, 2, 3}
         stop_a.set()
         await tasks[0]
@@ -262,13 +238,6 @@ def test_two_members_share_the_partitions_and_take_over(
     assert sorted(u for _, u in names_and_users(journal)) == list(range(800))
     assert a.counts["duplicates"] == b.counts["duplicates"] == 0
     journal.close()
-
-
-async def _until(condition: Callable[[], object], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        await asyncio.sleep(0.02)
 
 
 def test_kill_9_mid_stream_loses_and_repeats_nothing(tmp_path: Path, kafka_bus: KafkaBus) -> None:
@@ -281,7 +250,7 @@ def test_kill_9_mid_stream_loses_and_repeats_nothing(tmp_path: Path, kafka_bus: 
     events = [
         {**event(i), "name": names[i % 3]} for i in range(total)
     ]  # the learner (user_id i) tells them apart
-    router = Router(tmp_path / "home", **kafka_bus.env())
+    router = Router(tmp_path / "home", environment=kafka_bus.env())
     router.start()
     args = [kafka_bus.bootstrap, kafka_bus.registry.url, kafka_bus.prefix, "analytics"]
     sent, emitted = tmp_path / "events.ndjson", tmp_path / "emitted.ndjson"
@@ -294,20 +263,21 @@ def test_kill_9_mid_stream_loses_and_repeats_nothing(tmp_path: Path, kafka_bus: 
             stderr=subprocess.PIPE,
             text=True,
         )
-    deadline = time.monotonic() + 90
-    while (head := router.status()["journal"]["head"]) < 1500:
-        assert time.monotonic() < deadline, "router ingests nothing from Kafka"
-        time.sleep(0.005)
+    head = wait_until(
+        lambda: (h := router.status()["journal"]["head"]) >= 1500 and h,
+        90,
+        "router ingests nothing from Kafka",
+        interval=0.005,
+    )
     router.kill()
     assert head < total  # killed mid-stream (and the LMS, usually, still publishing)
     router.start()
     _, err = lms.communicate(timeout=120)
     assert lms.returncode == 0, err[-2000:]
     assert len(emitted.read_text().splitlines()) == total + 1  # every event, then the versions
-    deadline = time.monotonic() + 120
-    while router.status()["journal"]["head"] < total:
-        assert time.monotonic() < deadline, "router does not finish the topic"
-        time.sleep(0.05)
+    wait_until(
+        lambda: router.status()["journal"]["head"] >= total, 120, "router does not finish the topic"
+    )
     counts = router.status()["source_counts"][f"kafka:{topic}:{GROUP}"]
     router.stop()
     journal = SqliteJournal(tmp_path / "home" / "journal.db")

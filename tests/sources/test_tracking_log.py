@@ -12,7 +12,7 @@ import pytest
 
 from event_router.journal import SqliteJournal
 from event_router.sources.tracking_log import TrackingLogSource
-from tests.support.sources import follow, follow_until, followed, line, seen
+from tests.support.sources import follow, follow_until, followed, idle, line, read_to_end, seen
 from tests.support.wait import until
 
 
@@ -20,14 +20,14 @@ def test_follows_appends_and_waits_for_complete_lines(tmp_path: Path) -> None:
     log = tmp_path / "tracking.log"
     journal = SqliteJournal(tmp_path / "j.db")
 
-    async def scenario() -> None:
+    async def scenario(source: TrackingLogSource) -> None:
         log.write_text(line(0) + line(1))
         await until(lambda: seen(journal) == [0, 1])
         text = line(2)
         with log.open("a") as handle:
             handle.write(text[:20])
             handle.flush()
-            await asyncio.sleep(0.1)
+            await until(lambda: idle(source, log))  # the half line read
             assert seen(journal) == [0, 1]  # half a line is not an event yet
             handle.write(text[20:])
         await until(lambda: seen(journal) == [0, 1, 2])
@@ -40,8 +40,9 @@ def test_file_created_later_rotation_and_truncation(tmp_path: Path) -> None:
     log = tmp_path / "tracking.log"
     journal = SqliteJournal(tmp_path / "j.db")
 
-    async def scenario() -> None:
-        await asyncio.sleep(0.1)  # the file does not exist yet
+    async def scenario(source: TrackingLogSource) -> None:
+        # The follower starts first: it looks for the file, does not find it, and waits.
+        await asyncio.sleep(0)  # a turn of the event loop, not a timed wait
         log.write_text(line(0))
         await until(lambda: seen(journal) == [0])
         with log.open("a") as handle:
@@ -50,7 +51,7 @@ def test_file_created_later_rotation_and_truncation(tmp_path: Path) -> None:
         log.write_text(line(2))
         await until(lambda: seen(journal) == [0, 1, 2])
         log.write_text("")  # copytruncate: the same file emptied, then written again
-        await asyncio.sleep(0.1)
+        await until(lambda: read_to_end(log))  # back at the start of the empty file
         with log.open("a") as handle:
             handle.write(line(3))
         await until(lambda: seen(journal) == [0, 1, 2, 3])
@@ -63,7 +64,7 @@ def test_a_rotated_file_s_unterminated_last_line_is_kept(tmp_path: Path) -> None
     log = tmp_path / "tracking.log"
     journal = SqliteJournal(tmp_path / "j.db")
 
-    async def scenario() -> None:
+    async def scenario(source: TrackingLogSource) -> None:
         log.write_text(line(0) + line(1).rstrip("\n"))  # the writer died mid-way: no newline
         await until(lambda: seen(journal) == [0])
         os.rename(log, tmp_path / "tracking.log.1")

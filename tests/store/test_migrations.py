@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -108,4 +109,8 @@ def test_many_concurrent_first_opens_of_new_sqlite_files(tmp_path: Path) -> None
     busy timeout, while another connection makes it (it failed about one time in fifteen)."""
     for attempt in range(40):
         url = f"sqlite:///{tmp_path / f'c{attempt}.db'}"
-        assert failures_together(lambda url=url: Store.open(url).close()) == [], attempt
+        assert failures_together(partial(_open_and_close, url)) == [], attempt
+
+
+def _open_and_close(url: str) -> None:
+    Store.open(url).close()

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, cast
 
 import pytest
 import redis
@@ -143,3 +143,14 @@ def journal_redis() -> Iterator[JournalRedis]:
     finally:
         journal.cleanup()
         client.close()
+
+
+Entries = list[tuple[bytes, dict[bytes, bytes]]]
+
+
+def stream_entries(
+    client: redis.Redis, stream: str, start: str = "-", end: str = "+", count: int | None = None
+) -> Entries:
+    """XRANGE with the types a client without `decode_responses` returns (ids and fields as
+    bytes), which redis-py's annotations leave open."""
+    return cast(Entries, client.xrange(stream, start, end, count))

@@ -4,9 +4,10 @@ LMS's events as the real producer emits them, and a tracking log followed by a r
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -35,25 +36,32 @@ def source(journal: SqliteJournal, bus: BusRedis, **options: Any) -> BusSource:
     return BusSource(journal, bus.url, "analytics", prefix=bus.prefix, group=GROUP, **options)
 
 
-def run_until(reader: BusSource, done: Callable[[], bool], timeout: float = 20) -> None:
-    """Run the source until `done()` (checked every 20 ms), then stop it gracefully."""
+class Source(Protocol):
+    """What the runner needs of a source (bus, Kafka, a Redis journal's reader)."""
+
+    counts: Any
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+def run_until(reader: Source, done: Callable[[], object], timeout: float = 60) -> None:
+    """Run the source until `done()` holds, then stop it gracefully; fail if it ends first."""
 
     async def go() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(reader.run(stop))
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not done():
+
+        def finished() -> object:
             if task.done():
                 task.result()
                 raise AssertionError("source ended by itself")
-            if loop.time() > deadline:
-                stop.set()
-                await task
-                raise AssertionError(f"timed out; counts {dict(reader.counts)}")
-            await asyncio.sleep(0.02)
-        stop.set()
-        await asyncio.wait_for(task, 10)
+            return done()
+
+        try:
+            await until(finished, timeout, lambda: f"counts {dict(reader.counts)}")
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
 
     asyncio.run(go())
 
@@ -124,13 +132,41 @@ def seen(journal: SqliteJournal) -> list[int]:
     return [e.event.data["i"] for e in entries]
 
 
-def follow(path: Path, journal: SqliteJournal, scenario: Callable[[], Awaitable[None]]) -> None:
+def read_to_end(path: Path) -> bool:
+    """Whether this process holds `path` open at exactly its end: a follower has read every byte
+    written so far (a half line too), or has gone back to the start of a truncated file."""
+    size, target = path.stat().st_size, str(path.resolve())
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") != target:
+                continue
+            info = Path(f"/proc/self/fdinfo/{fd}").read_text()
+        except OSError:  # closed meanwhile
+            continue
+        if int(info.split("pos:", 1)[1].split()[0]) == size:
+            return True
+    return False
+
+
+def idle(source: TrackingLogSource, path: Path) -> bool:
+    """The follower has read `path` to its end and committed all it read: what it would add to
+    the journal is in it (a positive signal, instead of waiting a while)."""
+    return read_to_end(path) and not source._ahead
+
+
+def follow(
+    path: Path,
+    journal: SqliteJournal,
+    scenario: Callable[[TrackingLogSource], Awaitable[None]],
+) -> None:
+    """Run a follower of `path` (polling every 10 ms) while `scenario(follower)` runs."""
+
     async def go() -> None:
         stop = asyncio.Event()
         source = TrackingLogSource(path, journal, poll=0.01)
         task = asyncio.create_task(source.run(stop))
         try:
-            await scenario()
+            await scenario(source)
         finally:
             stop.set()
             await task
@@ -139,12 +175,11 @@ def follow(path: Path, journal: SqliteJournal, scenario: Callable[[], Awaitable[
 
 
 def follow_until(path: Path, journal: SqliteJournal, count: int) -> None:
-    """Run the follower (as a router run would) until `count` events are in, and a little more
-    (to see that nothing else comes)."""
+    """Run the follower (as a router run would) until `count` events are in and it is idle at
+    the end of `path`, so anything more it would add is in the journal too."""
 
-    async def scenario() -> None:
-        await until(lambda: len(seen(journal)) >= count)
-        await asyncio.sleep(0.1)
+    async def scenario(source: TrackingLogSource) -> None:
+        await until(lambda: len(seen(journal)) >= count and idle(source, path))
 
     follow(path, journal, scenario)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import orjson
 
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
+from tests.support.wait import wait_until
 
 COURSE = "course-v1:edX+DemoX+Demo_Course"
 
@@ -57,3 +59,32 @@ def bodies(count: int) -> list[bytes]:
     """`count` events, one microsecond apart (a form statements keep as it is)."""
     stamps = (f"2024-03-01T00:00:00.{i + 1:06d}+00:00" for i in range(count))
     return [orjson.dumps({**EVENT, "timestamp": stamp}) for stamp in stamps]
+
+
+def settled(
+    router: Router, delivered: Mapping[str, int | None], timeout: float = 60
+) -> dict[str, Any]:
+    """Wait until each named consumer has delivered `delivered[name]` statements (None: any
+    number) and has nothing pending (its cursor at the journal's head): the router's own record
+    that every batch is answered. A sink holding more after this got a duplicate: tests assert
+    on it at once instead of sleeping "to let anything else arrive". Returns the consumers'
+    status."""
+
+    def done() -> dict[str, Any] | None:
+        consumers: dict[str, Any] = router.status()["consumers"]
+        for name, count in delivered.items():
+            state = consumers.get(name, {})
+            if count is not None and state.get("delivered") != count:
+                return None
+            if state.get("pending") != 0:
+                return None
+        return consumers
+
+    consumers = wait_until(done, timeout, lambda: f"consumers {router.status()['consumers']}")
+    assert consumers is not None
+    return consumers
+
+
+def journaled(router: Router, count: int) -> bool:
+    """Whether the router's journal holds at least `count` events."""
+    return bool(router.status()["journal"]["head"] >= count)

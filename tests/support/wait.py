@@ -54,3 +54,10 @@ async def until(
 
 def _text(message: str | Callable[[], object]) -> str:
     return str(message()) if callable(message) else message or "the condition never held"
+
+
+def clock_moves_on(resolution: float = 0.001) -> None:
+    """Wait until the wall clock has left its current `resolution` tick, so a timestamp taken
+    after differs from one taken before (Redis entry ids and creation times are milliseconds)."""
+    start = int(time.time() / resolution)
+    wait_until(lambda: int(time.time() / resolution) > start, 5, "the clock stands still", 0.0005)

@@ -6,9 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from functools import partial
 
 from event_router.translate.pool import WorkerPool
+from tests.support.wait import wait_until
 
 _SCRIPT = """
 import os, time
@@ -43,6 +44,10 @@ def test_imap_keeps_the_order_of_its_inputs() -> None:
         pool.close(wait=True)
 
 
+def _all_gone(pids: list[int]) -> bool:
+    return not any(_alive(pid) for pid in pids)
+
+
 def _noop() -> None:
     pass
 
@@ -62,7 +67,8 @@ def test_workers_end_when_their_parent_is_killed() -> None:
         finally:
             parent.send_signal(signal.SIGKILL)
             parent.wait(10)
-        deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in pids):
-            assert time.monotonic() < deadline, f"workers {pids} outlived their parent"
-            time.sleep(0.05)
+        wait_until(
+            partial(_all_gone, pids),
+            10,
+            f"workers {pids} outlived their parent",
+        )

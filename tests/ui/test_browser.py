@@ -145,7 +145,17 @@ def test_operator_tour(
         [copied] = [c for c in context.cookies() if c["name"] == "er_session"]
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-        context.add_cookies([copied])  # the cookie as it was before signing out: worthless
+        # the cookie as it was before signing out: worthless
+        context.add_cookies(
+            [
+                {
+                    "name": copied["name"],
+                    "value": copied["value"],
+                    "domain": copied["domain"],
+                    "path": copied["path"],
+                }
+            ]
+        )
         page.goto(router.url + "/")
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 

@@ -61,7 +61,7 @@ def test_filters_and_paging(web: Web) -> None:
         ({"consumer": "nobody"}, 404),
     ],
 )
-def test_bad_filters(web: Web, params: dict[str, object], status: int) -> None:
+def test_bad_filters(web: Web, params: dict[str, str | int], status: int) -> None:
     seed(web)
     response = web.viewer().get("/api/v1/dead-letters", params=params)
     assert response.status_code == status

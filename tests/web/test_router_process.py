@@ -3,7 +3,6 @@ configure through the API, watch status and metrics move, dead-letter and replay
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -93,7 +92,10 @@ def test_configure_deliver_dead_letter_and_replay_through_the_api(
             lambda: router.status()["consumers"]["lrs"]["state"] == "disabled", message="disable"
         )
         assert router.post([play(2000)]).status_code == 202
-        time.sleep(1.5)
+        # journaled and held back (a delivering consumer would have moved past it), and no
+        # request still on its way to the receiver
+        wait_until(lambda: router.status()["consumers"]["lrs"]["pending"] == 1, message="held")
+        receiver.drain()
         assert receiver.count == 22  # nothing delivered while disabled
         router.api("POST", "/api/v1/consumers/lrs/enable")
         receiver.wait_for(23)
