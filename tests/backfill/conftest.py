@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from event_router.generate import Layout, generate
 from event_router.routing.consumer import Consumer
 from event_router.store import Store
+from tests.peers.receiver import Receiver
 from tests.support.reference import statement_ids, transform
 
 SECRET = "backfill-tests"
@@ -84,3 +87,12 @@ def write_log(path: Path, count: int, *, seed: int = 0, **kwargs: Any) -> Path:
     )
     path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
     return path
+
+
+@pytest.fixture
+def home(tmp_path: Path, receiver: Receiver) -> Home:
+    home = Home(tmp_path / "home")
+    home.add_consumer(name="lrs", protocol="xapi", url=receiver.url + "/lrs/statements")
+    # Another consumer on the same receiver: a backfill into `lrs` must never reach it.
+    home.add_consumer(name="bystander", protocol="xapi", url=receiver.url + "/bystander")
+    return home

@@ -26,15 +26,6 @@ from tests.support.wait import wait_until
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture
-def home(tmp_path: Path, receiver: Receiver) -> Home:
-    home = Home(tmp_path / "home")
-    home.add_consumer(name="lrs", protocol="xapi", url=receiver.url + "/lrs/statements")
-    # Another consumer on the same receiver: a backfill into `lrs` must never reach it.
-    home.add_consumer(name="bystander", protocol="xapi", url=receiver.url + "/bystander")
-    return home
-
-
 def split_log(tmp_path: Path, count: int, *, seed: int = 0) -> tuple[Path, Path]:
     """One generated stream cut in two files, the first plain and the second gzipped."""
     lines = [g.line() + b"\n" for g in generate(count, seed=seed, users=150, courses=4)]

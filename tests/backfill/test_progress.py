@@ -10,7 +10,6 @@ from pathlib import Path
 
 from event_router.backfill import progress
 from tests.backfill.conftest import Home, write_log
-from tests.backfill.test_backfill import home  # noqa: F401 (the fixture)
 from tests.peers.receiver import Receiver
 
 
@@ -23,7 +22,7 @@ def _wait_for(check: object, what: str, timeout: float = 60) -> None:
 
 def test_progress_is_written_while_running_and_at_the_end(
     tmp_path: Path,
-    home: Home,  # noqa: F811
+    home: Home,
     receiver: Receiver,
 ) -> None:
     log = write_log(tmp_path / "tracking.log", 2000)
@@ -55,7 +54,7 @@ def test_progress_is_written_while_running_and_at_the_end(
 
 def test_a_killed_backfill_reads_as_stopped(
     tmp_path: Path,
-    home: Home,  # noqa: F811
+    home: Home,
     receiver: Receiver,
 ) -> None:
     log = write_log(tmp_path / "tracking.log", 2000)

@@ -48,7 +48,7 @@ def test_rows_hold_each_minutes_differences(tmp_path: Path) -> None:
         assert rows[ROUTER].ingested == 0
 
         recorder.write(rows, housekeep=False)
-        found = store.history.series(["lrs", ROUTER], T0, T0 + 300)
+        found = store.history.series(["lrs", ROUTER], int(T0), int(T0) + 300)
         assert [p.delivered for p in found["lrs"]] == [5]
 
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.delivery.test_end_to_end import play, wait_until
 from tests.peers.receiver import Receiver
 from tests.peers.router import ROUTER, Router
+from tests.support.traffic import play
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -151,7 +152,7 @@ def test_router_runs_plugin_translations_and_each_consumers_hooks(
         (letter,) = store.dead_letters.list(consumer="checked")
     assert letter.item["verb"]["id"] == "not an iri"
     assert "$.verb.id: not an IRI" in letter.answer
-    assert letter.event["data"]["currentTime"] == 7
+    assert letter.event is not None and letter.event["data"]["currentTime"] == 7
     # The playground shows what each hook did, and what validate would refuse.
     shown = {r["consumer"]: r for r in tried}
     assert "hooks" not in shown["plain"]

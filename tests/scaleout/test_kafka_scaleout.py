@@ -30,7 +30,9 @@ import sqlalchemy as sa
 from tests.peers.kafka import KafkaBus
 from tests.peers.ralph import Ralph
 from tests.peers.router import Router
-from tests.scaleout.test_scaleout import SECRET, expected_ids, member, wait_until
+from tests.support.reference import expected_ids
+from tests.support.scaleout import SECRET, member
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -98,7 +100,7 @@ def test_three_processes_on_the_kafka_journal_keep_order_through_two_kills(
         "EVENT_ROUTER_SECRET_KEY": SECRET,
         "EVENT_ROUTER_TRANSLATION_WORKERS": "0",  # 2 cores for 3 routers, Tansu, Ralph, the LMS
     }
-    group = [Router(tmp_path / f"router-{i}", **env) for i in range(3)]
+    group = [Router(tmp_path / f"router-{i}", environment=env) for i in range(3)]
     group[0].add_consumer(
         name="lrs",
         protocol="xapi",
@@ -131,7 +133,9 @@ def test_three_processes_on_the_kafka_journal_keep_order_through_two_kills(
             )
         for threshold in (3_000, 9_000):
             wait_until(
-                lambda t=threshold: len(stored(ralph)) - before >= t, 400, f"{threshold} stored"
+                lambda: len(stored(ralph)) - before >= threshold,  # noqa: B023
+                400,
+                f"{threshold} stored",
             )
             wait_until(lambda: partitions_of(control_plane, victim), 60, "the victim has no work")
             victim.kill()  # SIGKILL, mid-stream, while it delivers some partitions
@@ -144,7 +148,7 @@ def test_three_processes_on_the_kafka_journal_keep_order_through_two_kills(
         assert lines[-1]["versions"]["edx_event_bus_kafka"]
         sent_events = lines[:-1]
         assert len(sent_events) == COUNT
-        expected = expected_ids(tmp_path, sent_events)
+        expected = expected_ids(group[0], sent_events)
         wanted = set(expected)
         assert len(wanted) == COUNT
 

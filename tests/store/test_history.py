@@ -22,7 +22,7 @@ NOW = 1_780_000_200  # a whole quarter of an hour (divisible by 900)
 def rows(store: Store) -> list[tuple[str, int, str, int]]:
     with store._db.read() as conn:
         query = sa.select(history.c.scope, history.c.ts, history.c.process, history.c.step)
-        return sorted(tuple(r) for r in conn.execute(query).all())  # type: ignore[misc]
+        return sorted(tuple(r) for r in conn.execute(query).all())
 
 
 def test_a_minute_is_written_and_read_back(store: Store) -> None:

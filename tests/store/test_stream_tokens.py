@@ -10,7 +10,7 @@ from event_router.store import InvalidUser, Store
 
 def test_a_bound_token_reads_its_stream_and_nothing_else(store: Store) -> None:
     store.users.add("alice", "alice-password", "admin")
-    store.consumers.add(Consumer(name="adaptive", sink="stream"))
+    store.consumers.add(Consumer(name="adaptive", url="stream:", sink="stream"))
     store.consumers.add(Consumer(name="lrs", url="http://lrs.test/xapi"))
     record, token = store.users.create_token("alice", "engine", consumer="adaptive")
     assert record.consumer == "adaptive" and record.to_json()["consumer"] == "adaptive"

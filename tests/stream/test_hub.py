@@ -20,13 +20,13 @@ from event_router.stream.sse import Position, message_ids, parse_position
 from event_router.stream.subscriber import Message
 from event_router.stream.tail import SqliteTail
 from event_router.translate import Options
-from tests.delivery.test_end_to_end import play
+from tests.support.traffic import play
 
 LMS = "http://localhost:18000"
 
 
 def hub_on(journal: SqliteJournal, **options: object) -> Hub:
-    consumer = Consumer(name="engine", sink="stream", sink_options=options)
+    consumer = Consumer(name="engine", url="stream:", sink="stream", sink_options=options)
     identity = IdentityPolicy("secret", LMS, IdentityTable(), Policy.ANONYMOUS)
     encoder = Encoder(consumer, Options(lms_url=LMS, identity=identity), TranslationCache())
     return Hub(encoder, SqliteTail(journal), Stats())

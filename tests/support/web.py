@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 
+import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from event_router.delivery.encoder import Encoder
@@ -15,7 +16,7 @@ from event_router.routing.consumer import Consumer
 from event_router.routing.identity import Policy
 from event_router.stream.hub import Hub
 from event_router.stream.tail import SqliteTail
-from tests.web.conftest import Web
+from tests.web.conftest import Session, Web
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -46,7 +47,9 @@ def busy_engine(web: Web) -> Stats:
 def stream_with_a_subscriber(web: Web) -> Hub:
     """The stream consumer `engine` as its hub runs, one subscriber connected, one cut off."""
     assert web.engine is not None
-    consumer = web.store.consumers.add(Consumer(name="engine", sink="stream")).consumer
+    consumer = web.store.consumers.add(
+        Consumer(name="engine", url="stream:", sink="stream")
+    ).consumer
     encoder = Encoder(consumer, web.engine.options(Policy.ANONYMOUS), web.engine.cache)
     stats = web.engine.stats["engine"] = Stats()
     hub = Hub(encoder, SqliteTail(web.journal), stats)
@@ -88,3 +91,8 @@ FULL_FORM = {
 
 def messages(page: str) -> list[str]:
     return [html.unescape(m) for m in re.findall(r'<p class="message"[^>]*>([^<]+)</p>', page)]
+
+
+def post(session: Session, path: str, data: dict[str, str]) -> httpx.Response:
+    """A UI form posted with the session's CSRF token."""
+    return session.client.post(path, data={"csrf_token": session.csrf, **data})

@@ -15,11 +15,11 @@ import yaml
 from playwright.sync_api import Browser, Page, expect
 
 from event_router.backfill import progress
-from tests.delivery.test_end_to_end import play
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
-from tests.ui.test_browser import PASSWORD, sign_in
-from tests.web.test_router_process import wait_until
+from tests.support.browser import PASSWORD, sign_in
+from tests.support.traffic import play
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(240)
 expect.set_options(timeout=15_000)
@@ -115,7 +115,7 @@ def test_admin_pages_in_the_browser(tmp_path: Path, receiver: Receiver, browser:
         page.get_by_label("Send again what was accepted since").fill("1h")
         page.get_by_role("button", name="Rewind").click()
         expect(page.get_by_role("status")).to_contain_text("5 events accepted since")
-        wait_until(lambda: receiver.count == 10, "the 5 events sent again")
+        wait_until(lambda: receiver.count == 10, message="the 5 events sent again")
         assert set(receiver.duplicates.values()) == {2}  # the same ids again
         page.goto(router.url + "/admin/audit?action=consumer.rewind")
         expect(page.locator("#audit")).to_contain_text("operator")

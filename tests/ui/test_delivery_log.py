@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.delivery.test_end_to_end import play
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
-from tests.ui.test_browser import PASSWORD, sign_in
+from tests.support.browser import PASSWORD, sign_in
+from tests.support.traffic import play
 
 pytestmark = pytest.mark.timeout(180)
 WIDTHS = {1280: 800, 390: 844}

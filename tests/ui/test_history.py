@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.delivery.test_end_to_end import play
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
-from tests.ui.test_browser import PASSWORD, sign_in
-from tests.web.test_router_process import wait_until
+from tests.support.browser import PASSWORD, sign_in
+from tests.support.traffic import play
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(240)
 expect.set_options(timeout=15_000)
@@ -39,9 +39,11 @@ def test_the_router_records_a_minute_and_the_pages_chart_it(
     page.on("request", lambda request: requested.append(request.url))
     with router:
         assert router.post([play(i) for i in range(12)]).status_code == 202
-        wait_until(lambda: router.status()["consumers"]["lrs"]["delivered"] == 12, "delivered")
+        wait_until(
+            lambda: router.status()["consumers"]["lrs"]["delivered"] == 12, message="delivered"
+        )
         # The minute ends at most 60 s later; its row is written at the next engine poll.
-        rows = wait_until(lambda: delivered_rows(router), "a history row", timeout=90)
+        rows = wait_until(lambda: delivered_rows(router), 90, "a history row")
         assert sum(p["delivered"] for p in rows) == 12
         assert rows[0]["p99_ms"] is not None and rows[0]["samples"] == 12
         body = router.api("GET", "/api/v1/history").json()

@@ -133,7 +133,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory, receiver_server: Receiver) -
             },
         )
         # The running router writes history once a minute: charts with real figures.
-        wait_until(lambda: recorded(router), "a minute of history", timeout=90)
+        wait_until(lambda: recorded(router), 90, "a minute of history")
         yield Scene(router, receiver, letters[0]["id"], str(letters[0]["event_seq"]))
     receiver.reset()
 

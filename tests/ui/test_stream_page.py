@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.peers.router import Router
-from tests.ui.test_browser import PASSWORD, sign_in
-from tests.web.test_stream import stream_token, subscribe, wait_for
+from tests.support.browser import PASSWORD, sign_in
+from tests.support.stream import stream_token, subscribe, wait_for
 
 pytestmark = pytest.mark.timeout(180)
 WIDTHS = {1280: 800, 390: 844}

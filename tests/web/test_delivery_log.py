@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.delivery.test_end_to_end import play
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
+from tests.support.traffic import play
 
 pytestmark = pytest.mark.timeout(180)
 PASSWORD = "s3cret-pw"

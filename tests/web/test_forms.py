@@ -8,8 +8,8 @@ import re
 import orjson
 
 from tests.peers.receiver import Receiver
+from tests.support.web import FULL_FORM, messages, post
 from tests.web.conftest import Session, Web
-from tests.web.test_ui_pages import FULL_FORM, messages, post
 
 
 def _check(session: Session, data: dict[str, str]) -> tuple[int, dict[str, object]]:

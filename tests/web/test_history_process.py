@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 from event_router.store.history import ROUTER
-from tests.delivery.test_end_to_end import play
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
-from tests.web.test_router_process import wait_until
+from tests.support.traffic import play
+from tests.support.wait import wait_until
 
 
 def test_stopping_writes_the_minute_under_way(tmp_path: Path, receiver: Receiver) -> None:
@@ -22,8 +22,8 @@ def test_stopping_writes_the_minute_under_way(tmp_path: Path, receiver: Receiver
             assert router.post([play(i) for i in batch]).status_code == 202
             delivered = len(batch)
             wait_until(
-                lambda n=delivered: router.status()["consumers"]["lrs"]["delivered"] >= n,
-                "delivered",
+                lambda: router.status()["consumers"]["lrs"]["delivered"] >= delivered,  # noqa: B023
+                message="delivered",
             )
     with router.store() as store:
         found = store.history.series(["lrs", ROUTER], since, int(time.time()) + 120)

@@ -12,77 +12,23 @@ import contextlib
 import socket
 import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
-from tests.delivery.test_end_to_end import play
 from tests.peers.router import Router
+from tests.support.stream import Message, messages, stream_token, subscribe, wait_for
+from tests.support.traffic import play
 
 pytestmark = pytest.mark.timeout(240)
-TIMEOUT = 60.0
-
-
-@dataclass
-class Message:
-    event: str
-    data: Any
-    id: str | None
-
-
-def messages(response: httpx.Response) -> Iterator[Message]:
-    """Parse an event stream (comments and `retry:` skipped), message by message."""
-    fields: dict[str, str] = {}
-    for line in response.iter_lines():
-        if not line:
-            if "data" in fields:
-                data = orjson.loads(fields["data"])
-                yield Message(fields.get("event", "message"), data, fields.get("id"))
-            fields = {}
-        elif not line.startswith(":"):
-            name, _, value = line.partition(":")
-            fields[name] = value.removeprefix(" ")
-
-
-@contextlib.contextmanager
-def subscribe(
-    router: Router, token: str | None, last_id: str | None = None, **params: str
-) -> Iterator[httpx.Response]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if last_id is not None:
-        headers["Last-Event-ID"] = last_id
-    timeout = httpx.Timeout(TIMEOUT, connect=10)
-    with (
-        httpx.Client(timeout=timeout) as client,
-        client.stream("GET", f"{router.url}/api/v1/stream", headers=headers, params=params) as r,
-    ):
-        yield r
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = TIMEOUT) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def pause(i: int) -> dict[str, object]:
     event = play(i)
     return {**event, "name": "pause_video"}
-
-
-def stream_token(router: Router, consumer: str) -> str:
-    router.token  # noqa: B018  (creates the router-peer user)
-    with router.store() as store:
-        return store.users.create_token("router-peer", f"{consumer}-engine", consumer=consumer)[1]
 
 
 def take(stream: Iterator[Message], count: int) -> list[Message]:

@@ -6,19 +6,14 @@ from __future__ import annotations
 import html
 import json
 
-import httpx
 import orjson
 
 from event_router.delivery.stats import Latencies, State, Stats
 from event_router.routing.consumer import Consumer
 from event_router.web.ui import duration
 from tests.conftest import ERB
-from tests.support.web import FULL_FORM, messages
-from tests.web.conftest import Session, Web
-
-
-def post(session: Session, path: str, data: dict[str, str]) -> httpx.Response:
-    return session.client.post(path, data={"csrf_token": session.csrf, **data})
+from tests.support.web import FULL_FORM, messages, post
+from tests.web.conftest import Web
 
 
 def test_create_form_covers_every_field(web: Web) -> None:
