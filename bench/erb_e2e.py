@@ -1,5 +1,10 @@
 """Side by side, end to end: ERB's synchronous routing against the router, same events, same LRS.
 
+The events are realistic: by default ERB's own fixture corpus (bench/corpus.py: every ERB input
+fixture re-keyed, ~1.1 kB each; every one is an event both translate), or `--corpus generated`
+(`event-router generate`, event-tracking layout, ~1.1 kB; some of its families ERB skips). The
+mean event size is printed with the figures.
+
 * ERB: `SyncEventsRouter.send()` per event (what its event-bus consumer does), xAPI processor,
   one enabled router configuration pointing at the fast receiver (bench/erb/erb_route.py, in the
   ERB venv). Timed loop: transform + route + one HTTP request per statement.
@@ -22,7 +27,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import BENCH, Receiver, RouterProcess, corpus, write_result
+from harness import (
+    BENCH,
+    Receiver,
+    RouterProcess,
+    corpus,
+    erb_corpus,
+    mean_event_bytes,
+    settled,
+    write_result,
+)
 
 ERB_PYTHON = BENCH / ".erb-venv" / "bin" / "python"
 
@@ -57,16 +71,8 @@ def ours(events: Path, count: int, scratch: Path) -> dict[str, Any]:
     try:
         started = time.time()
         log.write_bytes(events.read_bytes())
-        previous, still, deadline = -1, 0.0, time.time() + 600
-        while time.time() < deadline:
-            received = receiver.stats()["statements"]
-            if received >= count and received == previous:
-                still += 0.05
-                if still >= 0.5:
-                    break
-            else:
-                previous, still = received, 0.0
-            time.sleep(0.05)
+        settled(router, count)  # every event's cursor passed: delivered, or skipped with a reason
+        received = receiver.stats()["statements"]
         router.stop()
         arrivals = receiver.finish()
     finally:
@@ -84,22 +90,36 @@ def ours(events: Path, count: int, scratch: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--corpus", choices=("erb", "generated"), default="erb")
     args = parser.parse_args()
-    events = corpus(args.events, "event-tracking", seed=21)
+    if args.corpus == "erb":
+        events = erb_corpus(args.events, seed=21)
+    else:
+        events = corpus(args.events, "event-tracking", seed=21)
+    size = mean_event_bytes(events)
     with tempfile.TemporaryDirectory(prefix="er-bench-erb-") as tmp:
         erb_result = erb(events, Path(tmp))
         ours_result = ours(events, args.events, Path(tmp))
     ratio = None
     if "events_per_second" in erb_result:
         ratio = round(ours_result["events_per_second"] / erb_result["events_per_second"], 2)
-    result = {"events": args.events, "erb_sync": erb_result, "router": ours_result, "ratio": ratio}
+    result = {
+        "events": args.events,
+        "corpus": args.corpus,
+        "event_bytes": size,
+        "erb_sync": erb_result,
+        "router": ours_result,
+        "ratio": ratio,
+    }
     path = write_result("erb_e2e", result)
+    what = f"{args.events:,} {args.corpus} events of {size} B, 1 xAPI consumer"
     for name, row in (("ERB SyncEventsRouter", erb_result), ("event-router", ours_result)):
         if "events_per_second" in row:
-            print(f"{name:22} {row['events_per_second']:>10,.1f} events/s ({row['seconds']} s)")
+            print(f"erb_e2e {name}, {what}: {row['events_per_second']:,.1f} events/s "
+                  f"({row['seconds']} s)")  # fmt: skip
         else:
-            print(f"{name:22} failed: {row}")
-    print(f"ratio (ours / ERB): {ratio}x\nwrote {path}")
+            print(f"erb_e2e {name}, {what}: failed: {row}")
+    print(f"erb_e2e ratio (event-router / ERB), {what}: {ratio}x\nwrote {path}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,8 @@ RESULTS = BENCH / "results"
 CACHE = BENCH / "results" / "cache"
 PYTHON = sys.executable
 ROUTER = [PYTHON, "-m", "event_router"]
+if os.environ.get("BENCH_TRACEMALLOC") or os.environ.get("BENCH_PROFILE"):  # traced_router.py
+    ROUTER = [PYTHON, str(BENCH / "traced_router.py")]
 
 
 def free_port() -> int:
@@ -69,6 +72,35 @@ def corpus(count: int, layout: str, seed: int = 0) -> Path:
         )  # fmt: skip
         partial.rename(path)
     return path
+
+
+def erb_corpus(count: int, seed: int = 0) -> Path:
+    """ERB's own fixture events, re-keyed (bench/corpus.py), cached under bench/results/cache:
+    the events both routers translate, as the LMS writes them (mostly the event-tracking layout)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"erb-{count}-seed{seed}.jsonl"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        subprocess.run(
+            [PYTHON, str(BENCH / "corpus.py"), "--count", str(count), "--seed", str(seed),
+             "--out", str(partial)],
+            check=True,
+        )  # fmt: skip
+        partial.rename(path)
+    return path
+
+
+def mean_event_bytes(path: Path, sample: int = 100_000) -> int:
+    """The mean size of an event line of a corpus (its first `sample` lines), in bytes: every
+    figure is printed beside the size of the events it was measured on."""
+    total = lines = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            total += len(line.rstrip(b"\n"))
+            lines += 1
+            if lines == sample:
+                break
+    return round(total / max(1, lines))
 
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
@@ -138,6 +170,69 @@ def tree_peak_rss_mb(pid: int) -> dict[str, float | None]:
     }
 
 
+def rss_mb(pid: int) -> float:
+    """The process's resident set now (VmRSS), in MiB; 0 if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def rss_kinds(pid: int) -> dict[str, float]:
+    """The process's resident set by kind (anonymous, file-backed, shared memory), in MiB."""
+    out = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(("RssAnon:", "RssFile:", "RssShmem:")):
+                key, value = line.split(":", 1)
+                out[key[3:].lower()] = round(int(value.split()[0]) / 1024, 1)
+    except OSError:
+        pass
+    return out
+
+
+class RssSampler:
+    """Samples the resident set of a process and its children (the translation workers) every
+    `every` seconds on a thread: the peak of their sum (what the machine must hold at once,
+    unlike a sum of per-process peaks) and a timeline, `mark`ed with phases."""
+
+    def __init__(self, pid: int, every: float = 0.2) -> None:
+        self.pid = pid
+        self.every = every
+        self.peak = {"total_mb": 0.0, "main_mb": 0.0, "workers_mb": 0.0}
+        self.timeline: list[tuple[Any, ...]] = []  # (s, phase, main, workers, main by kind)
+        self.phase = "start"
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def mark(self, phase: str) -> None:
+        self.phase = phase
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            main = rss_mb(self.pid)
+            workers = sum(rss_mb(child) for child in children(self.pid))
+            if main + workers > self.peak["total_mb"]:
+                self.peak = {
+                    "total_mb": round(main + workers, 1),
+                    "main_mb": round(main, 1),
+                    "workers_mb": round(workers, 1),
+                }
+            moment = round(time.monotonic() - self._started, 1)
+            kinds = rss_kinds(self.pid)
+            self.timeline.append((moment, self.phase, round(main, 1), round(workers, 1), kinds))
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
 class Receiver:
     """bench/receiver.py in its own process."""
 
@@ -175,16 +270,46 @@ class Receiver:
 
 
 INGEST_TOKEN = "bench-ingest"
+SIGNING_SECRET = "bench-signing-secret"
+BENCH_SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789abcdef"
+
+# Eight consumers of mixed protocols, sinks and identity policies, as a real deployment might have
+# (an LRS or two, an analytics LRS by username, Caliper, signed webhooks of edX events); each
+# delivers to its own path on the receiver. Consumers of one protocol and policy share each
+# translation; each distinct pair is translated once per event.
+MIXED: list[dict[str, Any]] = [
+    {"protocol": "xapi"},
+    {"protocol": "xapi"},
+    {"protocol": "xapi", "identity": "username"},
+    {"protocol": "xapi", "sink": "webhook", "signing_secret": SIGNING_SECRET},
+    {"protocol": "caliper"},
+    {"protocol": "caliper", "sink": "webhook", "signing_secret": SIGNING_SECRET},
+    {"protocol": "edx", "sink": "webhook", "signing_secret": SIGNING_SECRET},
+    {"protocol": "edx", "identity": "raw", "sink": "webhook", "signing_secret": SIGNING_SECRET},
+]
+
+
+def describe_consumers(specs: list[dict[str, Any]]) -> str:
+    """'xapi/lrs x2, caliper/caliper, ...' for a summary line."""
+    from collections import Counter
+
+    kinds = Counter(
+        f"{spec.get('protocol', 'xapi')}/{spec.get('sink') or 'default'}"
+        + (f"/{spec['identity']}" if "identity" in spec else "")
+        for spec in specs
+    )
+    return ", ".join(f"{kind} x{n}" if n > 1 else kind for kind, n in kinds.items())
 
 
 class RouterProcess:
-    """`event-router run` with a fresh home and `consumers` xAPI consumers on the receiver."""
+    """`event-router run` with a fresh home and its consumers on the receiver: `consumers` xAPI
+    consumers, or one per spec (`Consumer` fields, such as `MIXED`'s), each on its own path."""
 
     def __init__(
         self,
         receiver: Receiver | None,
         *,
-        consumers: int = 1,
+        consumers: int | list[dict[str, Any]] = 1,
         batch_size: int = 500,
         linger: float = 0.02,
         in_flight: int = 2,
@@ -198,6 +323,7 @@ class RouterProcess:
             **os.environ,
             "EVENT_ROUTER_HOME": str(self.home),
             "EVENT_ROUTER_INGEST_TOKEN": INGEST_TOKEN,  # ingest is refused without one
+            "EVENT_ROUTER_SECRET_KEY": BENCH_SECRET_KEY,  # the store seals webhook secrets
         }
         self.ingest_headers = {
             "Authorization": f"Bearer {INGEST_TOKEN}",
@@ -207,12 +333,14 @@ class RouterProcess:
         from event_router.store import Store
 
         self.home.mkdir(parents=True)
-        with Store.open(f"sqlite:///{self.home / 'control.db'}") as store:
-            for index in range(consumers):
+        with Store.open(f"sqlite:///{self.home / 'control.db'}", BENCH_SECRET_KEY) as store:
+            specs = consumers if isinstance(consumers, list) else [{}] * consumers
+            self.consumers = [f"bench{index}" for index in range(len(specs))]
+            for index, spec in enumerate(specs):
                 target = url or (receiver.url(f"/c{index}/statements") if receiver else "")
                 consumer = Consumer(
+                    **{"protocol": "xapi", **spec},
                     name=f"bench{index}",
-                    protocol="xapi",
                     url=target,
                     batch_size=batch_size,
                     linger=linger,
@@ -259,6 +387,18 @@ class RouterProcess:
         finally:
             db.close()
 
+    def cursor(self, consumer: str) -> int:
+        """A consumer's cursor (the seq of the newest event it settled), read from the journal
+        file; 0 before it has one."""
+        import sqlite3
+
+        db = sqlite3.connect(f"file:{self.home / 'journal.db'}?mode=ro", uri=True, timeout=30)
+        try:
+            row = db.execute("SELECT seq FROM cursors WHERE consumer = ?", (consumer,)).fetchone()
+            return int(row[0]) if row else 0
+        finally:
+            db.close()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -271,6 +411,23 @@ class RouterProcess:
 
     def cleanup(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def settled(router: RouterProcess, count: int, timeout: float = 900) -> None:
+    """Wait until the journal holds `count` events and every consumer's cursor reached them."""
+    deadline = time.monotonic() + timeout
+    while router.journal_head() < count or min(map(router.cursor, router.consumers)) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not all of {count} events settled within {timeout} s")
+        if router.process.poll() is not None:
+            raise RuntimeError((router.dir / "router.log").read_text()[-2000:])
+        time.sleep(0.1)
+
+
+def stamp_ms(stamp: str) -> int:
+    """An event time as integer milliseconds, whichever way a protocol wrote it (xAPI keeps
+    microseconds and the offset, Caliper writes milliseconds and `Z`)."""
+    return round(datetime.fromisoformat(stamp).timestamp() * 1000)
 
 
 def timestamps(path: Path) -> list[str]:

@@ -1,8 +1,10 @@
-"""A minimal, fast xAPI receiver for benchmarks: the router is measured, not the LRS.
+"""A minimal, fast receiver for benchmarks (LRS, Caliper endpoint, webhook): the router is measured.
 
-Raw asyncio HTTP/1.1 with keep-alive; answers every POST with 200 and `[]`. For each statement it
-records the arrival time against the statement's `timestamp` (the benchmark makes those unique),
-and on SIGTERM (or GET /stats) reports counts. Run: `python bench/receiver.py PORT OUT.json
+Raw asyncio HTTP/1.1 with keep-alive; answers every POST with 200 and `[]`. A body is a JSON array
+of items (xAPI statements, edX events), one item, or a Caliper envelope (its `data` are the
+items). For each item it records the arrival time against the item's time (`timestamp`, or
+Caliper's `eventTime`: the benchmark makes event times unique), and on SIGTERM (or GET /stats)
+reports counts. Run: `python bench/receiver.py PORT OUT.json
 [--per-path]` (`--per-path`: arrivals keyed by "PATH TIMESTAMP", for several consumers).
 """
 
@@ -36,12 +38,14 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 now = time.time()
                 statements = orjson.loads(body) if body else []
                 if isinstance(statements, dict):
-                    statements = [statements]
+                    data = statements.get("data")  # a Caliper envelope
+                    statements = data if isinstance(data, list) else [statements]
                 counts["requests"] += 1
                 counts["statements"] += len(statements)
                 prefix = head.split(b" ", 2)[1].decode() + " " if PER_PATH else ""
                 for statement in statements:
-                    arrivals.setdefault(prefix + statement.get("timestamp", ""), now)
+                    stamp = statement.get("timestamp") or statement.get("eventTime") or ""
+                    arrivals.setdefault(prefix + stamp, now)
                 payload = b"[]"
             writer.write(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Experience-API-Version: "

@@ -35,6 +35,10 @@ SUITE: dict[str, tuple[list[str], list[str]]] = {
         ["translation.py", "--count", "100000", "--to", "caliper"],
         ["translation.py", "--count", "5000", "--to", "caliper"],
     ),
+    "e2e": (
+        ["e2e.py", "--count", "200000", "--repeat", "3"],
+        ["e2e.py", "--count", "5000", "--repeat", "1", "--seconds", "2"],
+    ),
     "e2e_matrix": (
         ["e2e_matrix.py", "--events", "50000", "--events-10", "15000", "--rates", "500,2000"],
         [
@@ -106,6 +110,32 @@ def translation_rows(_: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def size(data: dict[str, Any]) -> str:
+    """', events of N B' when the result says how large its events were."""
+    return f", events of {data['event_bytes']} B" if data.get("event_bytes") else ""
+
+
+def e2e_rows(_: dict[str, Any]) -> list[Row]:
+    data = load("e2e")
+    if not data:
+        return []
+    rows: list[Row] = []
+    if "throughput" in data:
+        t = data["throughput"]
+        label = f"end to end, tracking log, 1 xAPI consumer ({t['events']:,} events{size(data)})"
+        value = f"median {_num(t['events_per_s'])} events/s of {len(t['runs'])} runs"
+        rows.append((label, "throughput", value))
+    if "latency" in data:
+        lat = data["latency"]
+        label = f"end to end, {lat['consumers']}{size(data)}"
+        value = (
+            f"p50 {lat['p50_ms']} / p99 {lat['p99_ms']} / p999 {lat['p999_ms']} ms "
+            f"(worst consumer p99 {lat['worst_consumer_p99_ms']} ms)"
+        )
+        rows.append((label, f"latency at {lat['rate']:,} events/s", value))
+    return rows
+
+
 def matrix_rows(_: dict[str, Any]) -> list[Row]:
     data = load("e2e_matrix") or {"rows": []}
     rows: list[Row] = []
@@ -144,7 +174,7 @@ def erb_rows(_: dict[str, Any]) -> list[Row]:
     data = load("erb_e2e")
     if not data:
         return []
-    label = f"end to end vs ERB sync routing ({data['events']:,} events)"
+    label = f"end to end vs ERB sync routing ({data['events']:,} events{size(data)})"
     erb, ours = data["erb_sync"], data["router"]
     return [
         (label, "ERB SyncEventsRouter, events/s", _num(erb.get("events_per_second"))),
@@ -157,7 +187,7 @@ def memory_rows(_: dict[str, Any]) -> list[Row]:
     data = load("memory")
     if not data:
         return []
-    label = f"memory, {data['events']:,}-event backlog"
+    label = f"memory, {data['events']:,}-event backlog{size(data)}"
     after, peak = data["rss_after_ingest_mb"], data["rss_peak_mb"]
     return [
         (label, "peak RSS after ingest (router + workers)", f"{after['total_mb']} MiB"),
@@ -180,6 +210,7 @@ def bus_rows(_: dict[str, Any]) -> list[Row]:
 
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "translation": translation_rows,
+    "e2e": e2e_rows,
     "e2e_matrix": matrix_rows,
     "backfill": backfill_rows,
     "erb_e2e": erb_rows,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -286,3 +287,50 @@ def test_a_url_httpx_cannot_use_pauses(receiver: Receiver) -> None:
     consumer.url = "http://[::1"  # passes the model's http(s) check, not a URL
     (outcome,) = send(consumer, encode(statement()))
     assert outcome.verdict is Verdict.PAUSE
+
+
+# -- memory ----------------------------------------------------------------------------------------
+
+
+def test_a_sent_body_is_not_kept_by_the_http_client(receiver: Receiver) -> None:
+    """httpx keeps each request in a reference cycle until the cyclic collector runs: the body
+    must not be in it, or draining a backlog piles up megabytes of them (docs/performance.md).
+    The body still goes as one piece with its Content-Length, not chunked."""
+
+    items = encode(*(statement() for _ in range(200)))
+    body_size = len(b"[" + b",".join(items) + b"]")
+    consumer = lrs(receiver)
+
+    async def run() -> list[object]:
+        sink = build_sink(consumer, secret_key="k")
+        try:
+            await sink.send(items)  # the connection is set up; then one send to look at
+            gc.collect()
+            gc.disable()
+            try:
+                outcome = await sink.send(items)
+                assert outcome.verdict is Verdict.DELIVERED
+                gc.set_debug(gc.DEBUG_SAVEALL)
+                gc.collect()
+                garbage = list(gc.garbage)
+            finally:
+                gc.set_debug(0)
+                gc.garbage.clear()
+                gc.enable()
+            return garbage
+        finally:
+            await sink.close()
+
+    garbage = asyncio.run(run())
+    assert garbage, "the client made no cycle: this test no longer tests anything"
+    held = [
+        ref
+        for obj in garbage
+        for ref in gc.get_referents(obj)
+        if isinstance(ref, bytes | bytearray) and len(ref) >= body_size // 2
+    ]
+    assert held == []
+    exchange = receiver.last()
+    assert exchange.headers["content-length"] == str(body_size)
+    assert "transfer-encoding" not in exchange.headers
+    assert len(exchange.body) == body_size

@@ -54,29 +54,47 @@ Key = tuple[int, str, str]
 
 
 class TranslationCache:
-    """Bounded LRU of serialised translations keyed by (seq, protocol, identity policy)."""
+    """Bounded LRU of serialised translations keyed by (seq, protocol, identity policy).
 
-    def __init__(self, size: int = 20_000) -> None:
+    Bounded by the bytes it holds (and by a count, for translations under way and refusals,
+    which weigh little): what it is for — consumers of one protocol and policy sharing each
+    translation — needs only the span between the fastest and the slowest of them, and a
+    count alone let it grow with the size of the statements (~45 MB for 20,000 of them)."""
+
+    def __init__(self, size: int = 20_000, max_bytes: int = 8 << 20) -> None:
         self._items: OrderedDict[Key, Translated | Pending] = OrderedDict()
         self._size = size
+        self._max_bytes = max_bytes
+        self._bytes = 0
 
     def get(self, key: Key) -> Translated | Pending | None:
         return self._items.get(key)
 
     def put(self, key: Key, value: Translated | Pending) -> None:
+        old = self._items.get(key)
+        if old is not None:
+            self._bytes -= _weight(old)
         self._items[key] = value
-        if len(self._items) > self._size:
-            self._items.popitem(last=False)
+        self._bytes += _weight(value)
+        while len(self._items) > self._size or self._bytes > self._max_bytes:
+            _, dropped = self._items.popitem(last=False)
+            self._bytes -= _weight(dropped)
 
     def clear(self) -> None:
         self._items.clear()
+        self._bytes = 0
 
     def forget(self, keys: Sequence[Key], future: asyncio.Future[list[Translated]]) -> None:
         """Drop those of `keys` still waiting on `future` (a translation that failed)."""
         for key in keys:
             value = self._items.get(key)
             if isinstance(value, Pending) and value.future is future:
-                del self._items[key]
+                del self._items[key]  # a Pending weighs nothing: the byte count stands
+
+
+def _weight(value: Translated | Pending) -> int:
+    """The bytes a cached value holds (its serialised items); a reason or a Pending: none."""
+    return sum(map(len, value)) if isinstance(value, list) else 0
 
 
 class Encoder:

@@ -32,6 +32,9 @@ from event_router.walmode import use_wal
 log = logging.getLogger(__name__)
 _CLOCK_SLACK = 60.0  # seconds a clock may step back without arrival times following it
 _RECENT = 20_000  # events kept in memory for consumers that keep up (memory stays flat)
+# ... and at most this many bytes of them (bodies and translations made ahead): with several
+# protocols translated at ingest, 20,000 entries alone could weigh ~140 MB.
+_RECENT_BYTES = 64 << 20
 
 
 @dataclass(slots=True)
@@ -61,6 +64,15 @@ def _entries(write: _Write, first: int, now: float) -> list[Entry]:
     return out
 
 
+def _weight(entry: Entry) -> int:
+    """The bytes an in-memory entry holds: its body and the translations made for it ahead."""
+    size = len(entry.body)
+    for made in (entry.ahead or {}).values():
+        if isinstance(made, list):
+            size += sum(map(len, made))
+    return size
+
+
 class SqliteJournal(Housekeeping):
     """The journal in `<home>/journal.db`. Thread-safe; append and cursor writes are durable."""
 
@@ -77,6 +89,7 @@ class SqliteJournal(Housekeeping):
         self._read_lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
         self._recent: OrderedDict[int, Entry] = OrderedDict()
+        self._recent_bytes = 0
         self._recent_lock = threading.Lock()
         self._listeners: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         row = self._reader.execute("SELECT seq FROM sqlite_sequence WHERE name='events'").fetchone()
@@ -220,8 +233,9 @@ class SqliteJournal(Housekeeping):
             for entry in appended:
                 if entry.name:  # an unreadable body is left to a disk read, which reports it
                     self._recent[entry.seq] = entry
-            while len(self._recent) > _RECENT:
-                self._recent.popitem(last=False)
+                    self._recent_bytes += _weight(entry)
+            while len(self._recent) > _RECENT or self._recent_bytes > _RECENT_BYTES:
+                self._recent_bytes -= _weight(self._recent.popitem(last=False)[1])
 
     # -- notification --
 
@@ -296,12 +310,14 @@ class SqliteJournal(Housekeeping):
                 if entry is not None:
                     body = redacted_body(entry.body)
                     self._recent[seq] = Entry(seq, entry.ingested_at, None, body, REDACTED)
+                    self._recent_bytes += len(body) - _weight(entry)
         return len(seqs)
 
     def drop_recent(self) -> None:
         """Forget the in-memory tail: reads go to the file (after another process redacted)."""
         with self._recent_lock:
             self._recent.clear()
+            self._recent_bytes = 0
 
     def body(self, seq: int) -> bytes | None:
         with self._read_lock:
