@@ -1,9 +1,10 @@
 """What sources and the web server need from a journal, whichever backs it.
 
-`SqliteJournal` (one process, one file) and `RedisJournal` (a stream shared by several router
-processes) both offer this much, so the tracking-log follower, the bus source and HTTP ingest
-work unchanged on either. Cursors, reads and retention differ (a cursor per consumer on SQLite, a
-consumer group per consumer on Redis) and stay with each delivery path.
+`SqliteJournal` (one process, one file), `RedisJournal` (a stream shared by several router
+processes) and `KafkaJournal` (a partitioned topic) all offer this much, so the tracking-log
+follower, the bus sources and HTTP ingest work unchanged on each. Cursors, reads and retention
+differ (a cursor per consumer on SQLite, a consumer group per consumer on Redis and Kafka) and
+stay with each journal's reader (delivery/reader.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Protocol, TypeVar
 
-from event_router.events import TrackingEvent
+from event_router.events import NormaliseError, TrackingEvent, parse_json
 
 IngestTranslations = dict[tuple[str, str], list[bytes] | str]
 """One event's translations made at ingest, by (protocol, identity policy): the serialised items,
@@ -121,3 +122,48 @@ def batches(writes: queue.SimpleQueue[W | None], limit: int) -> Iterator[list[W]
         live = [write for write in batch if write.future.set_running_or_notify_cancel()]
         if live:
             yield live
+
+
+class Appends:
+    """`append`, the awaitable form of a journal's `submit`, written once for every journal."""
+
+    def submit(
+        self,
+        bodies: Sequence[bytes],
+        position: tuple[str, str] | None = None,
+        cursors: dict[str, int] | None = None,
+        events: Sequence[TrackingEvent] | None = None,
+        seen: tuple[str, Sequence[str]] | None = None,
+        *,
+        names: Sequence[str] | None = None,
+        ahead: Sequence[IngestTranslations] | None = None,
+    ) -> Future[tuple[int, int]]:
+        raise NotImplementedError
+
+    async def append(
+        self,
+        bodies: Sequence[bytes],
+        position: tuple[str, str] | None = None,
+        events: Sequence[TrackingEvent] | None = None,
+        *,
+        names: Sequence[str] | None = None,
+        ahead: Sequence[IngestTranslations] | None = None,
+    ) -> tuple[int, int]:
+        """`submit` (events and a source position, no cursors), awaited."""
+        write = self.submit(bodies, position, None, events, names=names, ahead=ahead)
+        return await asyncio.wrap_future(write)
+
+
+def event_names(bodies: Sequence[bytes], events: Sequence[TrackingEvent] | None) -> list[str]:
+    """The names of events appended, read from the bodies when the parsed events are not given
+    (sources usually pass them); an unreadable body's is "" (the encoder reports it, per
+    consumer)."""
+    if events is not None:
+        return [event.name for event in events]
+    names = []
+    for body in bodies:
+        try:
+            names.append(parse_json(body).name)
+        except NormaliseError:
+            names.append("")
+    return names

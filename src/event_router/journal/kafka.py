@@ -36,7 +36,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
-from event_router.journal.base import IngestTranslations, batches
+from event_router.journal.base import Appends, IngestTranslations, batches, event_names
 from event_router.journal.entry import Entry, JournalFull
 from event_router.journal.kafka_state import JournalState
 from event_router.kafka.settings import KafkaSettings
@@ -88,7 +88,7 @@ class _Write:
     future: Future[tuple[int, int]]
 
 
-class KafkaJournal:
+class KafkaJournal(Appends):
     """The journal topic at `url`; appends are acknowledged by Kafka before they are accepted."""
 
     def __init__(
@@ -185,22 +185,10 @@ class KafkaJournal:
         if cursors:
             raise ValueError("a Kafka journal has no cursors: consumers read through groups")
         if names is None:
-            names = [e.name for e in events] if events is not None else [_name(b) for b in bodies]
+            names = event_names(bodies, events)
         future: Future[tuple[int, int]] = Future()
         self._queue.put(_Write(bodies, list(names), events, position, seen, future))
         return future
-
-    async def append(
-        self,
-        bodies: Sequence[bytes],
-        position: tuple[str, str] | None = None,
-        events: Sequence[TrackingEvent] | None = None,
-        *,
-        names: Sequence[str] | None = None,
-        ahead: Sequence[IngestTranslations] | None = None,
-    ) -> tuple[int, int]:
-        write = self.submit(bodies, position, None, events, names=names, ahead=ahead)
-        return await asyncio.wrap_future(write)
 
     def _write_loop(self) -> None:
         for batch in batches(self._queue, _MAX_WRITES):
@@ -321,10 +309,3 @@ class KafkaJournal:
             self._producer.flush(10)
         with contextlib.suppress(Exception):
             self._meta.close()
-
-
-def _name(body: bytes) -> str:
-    try:
-        return parse_json(body).name
-    except NormaliseError:
-        return ""

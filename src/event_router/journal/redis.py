@@ -41,8 +41,8 @@ import redis
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from event_router.events import NormaliseError, TrackingEvent, parse_json
-from event_router.journal.base import IngestTranslations, batches
+from event_router.events import TrackingEvent
+from event_router.journal.base import Appends, IngestTranslations, batches, event_names
 from event_router.journal.entry import Entry, JournalFull
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class _Write:
     future: Future[tuple[int, int]]
 
 
-class RedisJournal:
+class RedisJournal(Appends):
     """The journal stream at `url` under `prefix`. Thread-safe; appends are atomic per commit."""
 
     def __init__(
@@ -173,22 +173,10 @@ class RedisJournal:
         if cursors:
             raise ValueError("a Redis journal has no cursors: consumers read through groups")
         if names is None:
-            names = [e.name for e in events] if events is not None else [_name(b) for b in bodies]
+            names = event_names(bodies, events)
         future: Future[tuple[int, int]] = Future()
         self._queue.put(_Write(bodies, list(names), position, seen, future))
         return future
-
-    async def append(
-        self,
-        bodies: Sequence[bytes],
-        position: tuple[str, str] | None = None,
-        events: Sequence[TrackingEvent] | None = None,
-        *,
-        names: Sequence[str] | None = None,
-        ahead: Sequence[IngestTranslations] | None = None,
-    ) -> tuple[int, int]:
-        write = self.submit(bodies, position, None, events, names=names, ahead=ahead)
-        return await asyncio.wrap_future(write)
 
     def _write_loop(self) -> None:
         for batch in batches(self._queue, _MAX_WRITES):
@@ -322,11 +310,3 @@ class RedisJournal:
         self._writer.join(timeout=10)
         with contextlib.suppress(RedisError):
             self._client.close()
-
-
-def _name(body: bytes) -> str:
-    """The event name of a body appended without its parsed event (sources usually pass it)."""
-    try:
-        return parse_json(body).name
-    except NormaliseError:
-        return ""  # the encoder reports it as unreadable, per consumer

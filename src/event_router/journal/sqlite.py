@@ -23,7 +23,7 @@ from pathlib import Path
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
 from event_router.home import private_file
-from event_router.journal.base import IngestTranslations, batches
+from event_router.journal.base import Appends, IngestTranslations, batches
 from event_router.journal.entry import REDACTED, Entry, JournalFull, redacted_body
 from event_router.journal.housekeeping import Housekeeping, first_since
 from event_router.journal.schema import migrate
@@ -73,7 +73,7 @@ def _weight(entry: Entry) -> int:
     return size
 
 
-class SqliteJournal(Housekeeping):
+class SqliteJournal(Housekeeping, Appends):
     """The journal in `<home>/journal.db`. Thread-safe; append and cursor writes are durable."""
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
@@ -137,18 +137,6 @@ class SqliteJournal(Housekeeping):
         future: Future[tuple[int, int]] = Future()
         self._queue.put(_Write(bodies, events, position, cursors, future, seen, names, ahead))
         return future
-
-    async def append(
-        self,
-        bodies: Sequence[bytes],
-        position: tuple[str, str] | None = None,
-        events: Sequence[TrackingEvent] | None = None,
-        *,
-        names: Sequence[str] | None = None,
-        ahead: Sequence[IngestTranslations] | None = None,
-    ) -> tuple[int, int]:
-        write = self.submit(bodies, position, None, events, names=names, ahead=ahead)
-        return await asyncio.wrap_future(write)
 
     async def set_cursor(self, consumer: str, seq: int) -> None:
         await asyncio.wrap_future(self.submit((), None, {consumer: seq}))
