@@ -125,7 +125,26 @@ def batches(writes: queue.SimpleQueue[W | None], limit: int) -> Iterator[list[W]
 
 
 class Appends:
-    """`append`, the awaitable form of a journal's `submit`, written once for every journal."""
+    """What every journal does alike: `append` (the awaitable form of its `submit`), and the
+    listeners its writer thread wakes once events are committed."""
+
+    _listeners: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]
+
+    def listener(self) -> asyncio.Event:
+        """An event set whenever this process commits new events (for the calling loop)."""
+        flag = asyncio.Event()
+        if not hasattr(self, "_listeners"):
+            self._listeners = []
+        self._listeners.append((asyncio.get_running_loop(), flag))
+        return flag
+
+    def _notify(self) -> None:
+        """Wake the listeners (called from the writer thread)."""
+        for loop, flag in list(getattr(self, "_listeners", ())):
+            try:
+                loop.call_soon_threadsafe(flag.set)
+            except RuntimeError:  # its loop is closed
+                self._listeners.remove((loop, flag))
 
     def submit(
         self,

@@ -20,7 +20,6 @@ An entry's seq is `offset << 10 | partition` (unique, ordered within a partition
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import queue
@@ -123,7 +122,6 @@ class KafkaJournal(Appends):
         except KafkaException as exc:
             raise JournalFull(f"journal at {servers} is not reachable: {exc}") from exc
         self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
-        self._listeners: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self._writer = threading.Thread(target=self._write_loop, name="journal-writer", daemon=True)
         self._writer.start()
 
@@ -263,20 +261,6 @@ class KafkaJournal(Appends):
                 return
             except BufferError:  # librdkafka's queue is full: let it send some first
                 self._producer.poll(0.05)
-
-    # -- notification (of this process's own commits; deliveries poll Kafka instead) --
-
-    def listener(self) -> asyncio.Event:
-        flag = asyncio.Event()
-        self._listeners.append((asyncio.get_running_loop(), flag))
-        return flag
-
-    def _notify(self) -> None:
-        for loop, flag in list(self._listeners):
-            try:
-                loop.call_soon_threadsafe(flag.set)
-            except RuntimeError:
-                self._listeners.remove((loop, flag))
 
     # -- reading --
 

@@ -23,7 +23,6 @@ Positions are kept per node (the host name by default), because two machines fol
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import queue
@@ -128,7 +127,6 @@ class RedisJournal(Appends):
             self._client.close()
             raise JournalFull(f"journal at {safe_url(url)} is not reachable: {exc}") from exc
         self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
-        self._listeners: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self._writer = threading.Thread(target=self._write_loop, name="journal-writer", daemon=True)
         self._writer.start()
 
@@ -216,20 +214,6 @@ class RedisJournal(Appends):
             write.future.set_result((entry_seq(ids[0]), entry_seq(ids[-1])) if ids else (0, 0))
         if appended:
             self._notify()
-
-    # -- notification (of this process's own commits; deliveries block on the stream instead) --
-
-    def listener(self) -> asyncio.Event:
-        flag = asyncio.Event()
-        self._listeners.append((asyncio.get_running_loop(), flag))
-        return flag
-
-    def _notify(self) -> None:
-        for loop, flag in list(self._listeners):
-            try:
-                loop.call_soon_threadsafe(flag.set)
-            except RuntimeError:
-                self._listeners.remove((loop, flag))
 
     # -- reading --
 

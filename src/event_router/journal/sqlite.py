@@ -91,7 +91,6 @@ class SqliteJournal(Housekeeping, Appends):
         self._recent: OrderedDict[int, Entry] = OrderedDict()
         self._recent_bytes = 0
         self._recent_lock = threading.Lock()
-        self._listeners: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         row = self._reader.execute("SELECT seq FROM sqlite_sequence WHERE name='events'").fetchone()
         self._head = row[0] if row else 0
         last = self._reader.execute("SELECT max(ingested_at) FROM events").fetchone()[0]
@@ -224,21 +223,6 @@ class SqliteJournal(Housekeeping, Appends):
                     self._recent_bytes += _weight(entry)
             while len(self._recent) > _RECENT or self._recent_bytes > _RECENT_BYTES:
                 self._recent_bytes -= _weight(self._recent.popitem(last=False)[1])
-
-    # -- notification --
-
-    def listener(self) -> asyncio.Event:
-        """An event set whenever new events are committed (for the calling loop)."""
-        flag = asyncio.Event()
-        self._listeners.append((asyncio.get_running_loop(), flag))
-        return flag
-
-    def _notify(self) -> None:
-        for loop, flag in list(self._listeners):
-            try:
-                loop.call_soon_threadsafe(flag.set)
-            except RuntimeError:
-                self._listeners.remove((loop, flag))
 
     # -- reading --
 
