@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -123,6 +124,8 @@ async def serve_group(
         drop_fields=config.drop_paths(),
         process=member,
     )
+    if bus is not None:  # several processes of one machine read the bus side by side
+        bus = replace(bus, consumer=member)
     # A Redis or Kafka journal keeps no translations ahead.
     intake = Intake(journal, engine.pool, privacy=engine.privacy)
     banner = readers.label

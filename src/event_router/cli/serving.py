@@ -95,7 +95,13 @@ async def serve_parts(
         web.state.source_counts[source.source_id] = source.counts
     if bus is not None:
         reader = BusSource(
-            journal, bus.url, bus.topic, prefix=bus.prefix, group=bus.group, intake=intake
+            journal,
+            bus.url,
+            bus.topic,
+            prefix=bus.prefix,
+            group=bus.group,
+            consumer=bus.consumer,
+            intake=intake,
         )
         tasks.append(asyncio.create_task(reader.run(sources_stop), name=reader.source_id))
         web.state.source_counts[reader.source_id] = reader.counts

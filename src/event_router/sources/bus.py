@@ -4,8 +4,10 @@ The router reads with **its own** consumer group (a group splits its entries bet
 so joining Aspects' group would take events away from it). Each batch read from Redis is decoded,
 de-duplicated by the message `id`, and appended to the journal in one transaction together with
 the message ids and the source position; entries are XACKed only after that commit. A crash
-before the commit leaves the entries pending on our consumer name, which the next start reads
-first (`XREADGROUP ... 0`); a crash between the commit and the XACK re-reads messages whose ids
+before the commit leaves the entries pending on our consumer name, which the next start under
+that name reads first (`XREADGROUP ... 0`: a single process keeps its name in the journal; in
+scale-out each process reads as its member name, so processes of one machine never share one); a
+crash between the commit and the XACK re-reads messages whose ids
 the journal already has, and they are skipped. Entries left pending by a consumer of the group
 that went away are claimed (`XAUTOCLAIM`) once idle long enough.
 
@@ -53,6 +55,9 @@ class BusOptions:
     topic: str = "analytics"
     prefix: str | None = None
     group: str = "event-router"
+    # The name in the group; None: the one this journal saved for the machine (one process).
+    # Processes sharing a journal on one machine each need their own (scale-out: the member).
+    consumer: str | None = None
 
 
 class BusSource:
