@@ -1,6 +1,6 @@
 """The real Open edX event-bus libraries, driven from a subprocess (Django is configured once).
 
-    python -m tests.peers.openedx produce  URL PREFIX TOPIC  < events.ndjson  > emitted.ndjson
+    python -m tests.peers.openedx produce URL PREFIX TOPIC [MAXLEN] < events.ndjson > emitted.ndjson
     python -m tests.peers.openedx consume  URL PREFIX TOPIC GROUP COUNT KIND  > received.ndjson
     python -m tests.peers.openedx schema   KIND
 
@@ -9,7 +9,8 @@
 `TRACKING_EVENT_EMITTED` signal → `EVENT_BUS_PRODUCER_CONFIG` handler → edx-event-bus-redis's
 producer. It prints each event as the tracker handed it to its backends (a recording backend
 beside the bus one, JSON-encoded with event-tracking's own encoder), then a last line with the
-library versions.
+library versions. MAXLEN sets `EVENT_BUS_REDIS_STREAM_MAX_LEN` (the library trims the stream to
+about 10,000 entries by default, as an LMS operator would size it for a bigger burst).
 
 `consume` runs edx-event-bus-redis's `RedisEventConsumer` on a stream the router wrote (KIND:
 `xapi`, `caliper` or `tracking`) and prints, for each signal it emits, the event data and the
@@ -89,9 +90,10 @@ def emit(events: list[dict[str, Any]]) -> list[str]:
     return list(peer.RECORDED)
 
 
-def produce(url: str, prefix: str, topic: str) -> None:
+def produce(url: str, prefix: str, topic: str, maxlen: str | None = None) -> None:
     events = [json.loads(line) for line in sys.stdin if line.strip()]
-    configure(url, prefix, **tracking_settings(events, topic))
+    sizing = {"EVENT_BUS_REDIS_STREAM_MAX_LEN": int(maxlen)} if maxlen else {}
+    configure(url, prefix, **tracking_settings(events, topic), **sizing)
     for line in emit(events):
         print(line)
     import edx_event_bus_redis
