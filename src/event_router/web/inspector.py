@@ -61,7 +61,12 @@ def find(context: WebContext, query: Query, limit: int) -> tuple[Page, Screen]:
     if query.learner is not None and forgotten(context, query.learner, active):
         return Page([], None, 0), active
     page = search(context.journal, query, limit)
-    kept = [found for found in page.found if active.apply(found.event, found.body) is not None]
+    # Matched again once screened: a value in a dropped field (a username, say) finds nothing.
+    kept = [
+        found
+        for found in page.found
+        if active.apply(found.event, found.body) is not None and query.matches(found.event)
+    ]
     return Page(kept, page.next, page.examined), active
 
 
