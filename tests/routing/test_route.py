@@ -219,3 +219,14 @@ def test_patterns_that_can_backtrack_for_ever_are_refused(pattern: str) -> None:
 )
 def test_ordinary_patterns_are_kept(pattern: str) -> None:
     assert Route(allow=[pattern]).allow == [pattern]
+
+
+def test_a_pattern_saved_before_the_check_still_loads() -> None:
+    """The store loads saved consumers with context stored: an upgrade does not lock them out."""
+    from event_router.routing.consumer import Consumer
+
+    saved = {"name": "old", "url": "http://a.test/xapi", "route": {"allow": [r"(\w+\.)*x"]}}
+    loaded = Consumer.model_validate(saved, context={"stored": True})
+    assert loaded.route.allow == [r"(\w+\.)*x"]
+    with pytest.raises(ValueError, match="repeat inside a repeat"):
+        Consumer.model_validate(saved)

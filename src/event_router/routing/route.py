@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from event_router.events import TrackingEvent
 
@@ -39,14 +39,23 @@ MAX_PATTERN = 1000  # characters: a route names events, it is not a program
 _REPEATS = (_parser.MAX_REPEAT, _parser.MIN_REPEAT)
 
 
-def check_regex(pattern: str) -> None:
+def check_regex(pattern: str, stored: bool = False) -> None:
     """re.error unless `pattern` compiles and cannot backtrack for ever: Python's `re` has no
     time limit, and a pattern such as `(.*.*)*z` holds the process (GIL and all) for hours on a
-    short name. So an unbounded repeat may not contain another repeat or an alternation."""
+    short name. So an unbounded repeat may not contain another repeat or an alternation. A
+    `stored` pattern (saved before this check) need only compile, so an upgrade loads it."""
+    if stored:
+        re.compile(pattern)
+        return
     if len(pattern) > MAX_PATTERN:
         raise re.error(f"longer than {MAX_PATTERN} characters")
     re.compile(pattern)
     _check_nesting(_parser.parse(pattern), inside=False)
+
+
+def _stored(info: ValidationInfo) -> bool:
+    """Whether the store is loading a saved configuration (`context={"stored": True}`)."""
+    return isinstance(info.context, dict) and bool(info.context.get("stored"))
 
 
 def _check_nesting(items: Any, inside: bool) -> None:
@@ -117,22 +126,24 @@ class Route(BaseModel):
 
     @field_validator("allow", "deny")
     @classmethod
-    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+    def _patterns_compile(cls, patterns: list[str], info: ValidationInfo) -> list[str]:
         for pattern in patterns:
             if is_regex(pattern):
                 try:
-                    check_regex(pattern)
+                    check_regex(pattern, _stored(info))
                 except re.error as exc:
                     raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
         return patterns
 
     @field_validator("match_params")
     @classmethod
-    def _params_compile(cls, params: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+    def _params_compile(
+        cls, params: dict[str, str | list[str]], info: ValidationInfo
+    ) -> dict[str, str | list[str]]:
         for key, value in params.items():
             for pattern in value if isinstance(value, list) else [value]:
                 try:
-                    check_regex(pattern)
+                    check_regex(pattern, _stored(info))
                 except re.error as exc:
                     raise ValueError(f"match_params[{key!r}]: invalid regex: {exc}") from None
         return params
