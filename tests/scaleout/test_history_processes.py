@@ -12,8 +12,8 @@ from event_router.store import Store
 from event_router.store.history import ROUTER
 from event_router.store.schema import history
 from tests.peers.receiver import Receiver
-from tests.scaleout.conftest import JournalRedis
 from tests.scaleout.test_scaleout import member, play, routers
+from tests.support.databases import JournalRedis
 
 
 def test_each_process_writes_its_rows_and_reading_sums_them(

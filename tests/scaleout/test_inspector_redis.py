@@ -16,7 +16,7 @@ from event_router.routing.consumer import Consumer
 from event_router.store import Store
 from event_router.web.context import WebContext
 from event_router.web.inspector import find, locate, outcomes
-from tests.scaleout.conftest import JournalRedis
+from tests.support.databases import JournalRedis
 
 
 def event(i: int, user: int, name: str = "play_video") -> bytes:
