@@ -160,3 +160,15 @@ def test_every_ui_form_post_needs_the_csrf_token(web_ingest: Web) -> None:
         # The session is still signed in (nothing was done, not even a sign-out).
         assert session.client.get("/api/v1/me").status_code == 200
     assert leaks == []
+
+
+def test_every_api_change_with_a_session_needs_the_csrf_header(web_ingest: Web) -> None:
+    session = web_ingest.login()
+    leaks = []
+    for method, path in routes(web_ingest):
+        if method == "GET" or not path.startswith("/api/") or (method, path) == INGEST:
+            continue
+        response = session.client.request(method, path, json={})
+        if response.status_code != 403:
+            leaks.append((method, path, response.status_code))
+    assert leaks == []
