@@ -127,6 +127,9 @@ def test_the_pages(web: Web) -> None:
     assert f'href="/events/{seqs[2]}"' in page and f'href="/events/{seqs[1]}"' not in page
     assert session.client.get("/events?since=yesterday").status_code == 400
     assert session.client.get("/events?before=5-0").status_code == 400
+    # The page's inputs are bounded as the API's are (255 characters).
+    too_long = session.client.get("/events", params={"learner": "x" * 256})
+    assert too_long.status_code == 400 and "at most 255 characters" in too_long.text
     detail = session.client.get(f"/events/{seqs[2]}").text
     assert 'data-consumer="videos"' in detail and "route: not in allow list" in detail
     assert 'data-field="statement-id"' in detail
