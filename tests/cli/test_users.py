@@ -75,6 +75,8 @@ def test_tokens_create_list_revoke(cli: Invoke, open_store: Callable[[], Store])
     assert revoked.exit_code == 0 and f"revoked token {listed[0]['id']}" in revoked.stdout
     with open_store() as store:
         assert store.users.authenticate_token(token) is None
+    too_big = cli("tokens", "revoke", "99999999999999999999")
+    assert too_big.exit_code == 2 and "Traceback" not in too_big.output
     again = cli("tokens", "revoke", str(listed[0]["id"]))
     assert again.exit_code == 1 and "no API token" in again.output
     nobody = cli("tokens", "create", "--user", "nobody", "--name", "ci")

@@ -201,3 +201,32 @@ def test_activity_types_are_refused_for_the_edx_protocol() -> None:
             url="http://127.0.0.1:9/e",
             route={"activity_types": ["video"]},
         )
+
+
+@pytest.mark.parametrize(
+    "pattern", ["(.*.*)*z", "(a|aa)*b", r"(\w+\.)*x", "(a*)*", "x" * 1001 + ".*"]
+)
+def test_patterns_that_can_backtrack_for_ever_are_refused(pattern: str) -> None:
+    """Python's re has no time limit: one such pattern held the process on a 40-character name."""
+    with pytest.raises(ValueError, match="invalid"):
+        Route(allow=[pattern])
+    with pytest.raises(ValueError, match="invalid"):
+        Route(match_params={"context.course_id": pattern})
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"edx\.video\..*", "(play|pause)_video", "[a-z]+_video", r"course-v1:edX\+.*"]
+)
+def test_ordinary_patterns_are_kept(pattern: str) -> None:
+    assert Route(allow=[pattern]).allow == [pattern]
+
+
+def test_a_pattern_saved_before_the_check_still_loads() -> None:
+    """The store loads saved consumers with context stored: an upgrade does not lock them out."""
+    from event_router.routing.consumer import Consumer
+
+    saved = {"name": "old", "url": "http://a.test/xapi", "route": {"allow": [r"(\w+\.)*x"]}}
+    loaded = Consumer.model_validate(saved, context={"stored": True})
+    assert loaded.route.allow == [r"(\w+\.)*x"]
+    with pytest.raises(ValueError, match="repeat inside a repeat"):
+        Consumer.model_validate(saved)

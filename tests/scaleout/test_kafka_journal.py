@@ -233,3 +233,25 @@ def test_forgetting_a_learner_says_the_kafka_log_keeps_their_events(
     done = forget_in_journal(journal, Learner.of("9", None))
     assert done == {"kind": "kafka", "events": 0, "action": "kept until Kafka's retention"}
     assert len(kafka_bus.read(journal.topic, 3)) == 3
+
+
+def test_the_event_inspector_says_it_cannot_search_a_kafka_journal(
+    journal: KafkaJournal, store: Store
+) -> None:
+    """Not a 500: a clear answer saying the inspector searches other journals."""
+    from starlette.testclient import TestClient
+
+    from event_router.web.app import create_app
+
+    journal.submit([event(1, 7)]).result(timeout=30)
+    store.users.add("ops", "ops-password", "admin")
+    _, token = store.users.create_token("ops", "inspect")
+    app = create_app(
+        journal, None, ingest_token=None, max_body_bytes=1 << 20, store=store, secret_key="k"
+    )
+    client = TestClient(app, raise_server_exceptions=False)
+    client.headers["Authorization"] = f"Bearer {token}"
+    for path in ("/api/v1/journal/events", "/api/v1/journal/events/1"):
+        answer = client.get(path)
+        assert answer.status_code == 501, (path, answer.text)
+        assert "not the Kafka journal" in answer.json()["error"]

@@ -127,7 +127,24 @@ def test_the_pages(web: Web) -> None:
     assert f'href="/events/{seqs[2]}"' in page and f'href="/events/{seqs[1]}"' not in page
     assert session.client.get("/events?since=yesterday").status_code == 400
     assert session.client.get("/events?before=5-0").status_code == 400
+    # The page's inputs are bounded as the API's are (255 characters).
+    too_long = session.client.get("/events", params={"learner": "x" * 256})
+    assert too_long.status_code == 400 and "at most 255 characters" in too_long.text
     detail = session.client.get(f"/events/{seqs[2]}").text
     assert 'data-consumer="videos"' in detail and "route: not in allow list" in detail
     assert 'data-field="statement-id"' in detail
     assert session.client.get("/events/12345").status_code == 404
+
+
+def test_a_value_only_in_a_dropped_field_finds_nothing(web_engine: Web) -> None:
+    """An event journaled before EVENT_ROUTER_DROP_FIELDS named `username`: a search for the
+    username must not find it (and so tie the username to the user id it shows)."""
+    web = web_engine
+    assert web.engine is not None
+    (seq,) = journal(web, enrolment(7))
+    web.engine.privacy.screen = Screen(SECRET, parse_drop_fields("username"))
+    client = web.viewer()
+    assert client.get("/api/v1/journal/events", params={"learner": "ann7"}).json()["events"] == []
+    by_id = client.get("/api/v1/journal/events", params={"learner": "7"}).json()["events"]
+    assert [e["position"] for e in by_id] == [str(seq)]
+    assert "ann7" not in client.get(f"/api/v1/journal/events/{seq}").text

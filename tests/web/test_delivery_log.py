@@ -103,3 +103,28 @@ def test_the_log_shows_each_send_and_retry_now_tries_at_once(
         assert again.status_code == 409 and "not waiting" in again.json()["error"]
         status = router.status()["consumers"]["lrs"]
         assert status["failing_since"] is None and status["delivered"] == 1
+
+
+def test_the_log_masks_credentials_the_consumer_url_carries(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """A webhook whose URL holds its key (an `api_key` query value: the URL's userinfo is
+    refused) and whose error answer echoes it, in a URL and on its own: the log shows neither."""
+    router = Router(tmp_path / "home")
+    key = "q-api-key-value"
+    router.add_consumer(
+        name="hook", url=f"{receiver.url}/xapi/statements?api_key={key}", linger=0.01
+    )
+    echoed = f"refused {receiver.url}/xapi/statements?api_key={key} (key {key})"
+    receiver.fail_next(1, 503, retry_after="30", body=echoed.encode())
+    with router:
+        assert router.post([play(1)]).status_code == 202
+
+        def log() -> dict[str, Any] | None:
+            found = router.api("GET", "/api/v1/consumers/hook/attempts").json()
+            return found if found["attempts"] else None
+
+        attempt = wait_for(log, "the refused send")["attempts"][0]
+        assert attempt["status"] == 503
+        assert attempt["answer"] == f"refused {receiver.url}/xapi/statements?api_key=*** (key ***)"
+        assert key not in str(attempt)

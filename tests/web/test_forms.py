@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import orjson
+import pytest
 
 from tests.peers.receiver import Receiver
 from tests.support.web import FULL_FORM, messages, post
@@ -122,3 +123,14 @@ def test_event_names_come_from_the_translation_registry(web: Web) -> None:
     assert names == sorted(names)
     page = web.login().client.get("/consumers/new").text
     assert '<datalist id="event-names">' in page and '<option value="play_video">' in page
+
+
+@pytest.mark.timeout(30)
+def test_a_route_preview_refuses_a_pattern_that_backtracks_for_ever(web: Web) -> None:
+    """Any viewer may preview a route: `(.*.*)*z` used to hold the whole router (the GIL) for
+    hours matching the known event names. It is a 4xx at once now."""
+    answer = web.viewer().post(
+        "/api/v1/playground/route", json={"protocol": "xapi", "route": {"allow": ["(.*.*)*z"]}}
+    )
+    assert answer.status_code in (400, 422), answer.text
+    assert "repeat inside a repeat" in answer.text

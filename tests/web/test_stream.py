@@ -232,3 +232,31 @@ def test_a_subscriber_that_reads_nothing_at_all_is_closed_after_the_grace(
         client.close()
         assert router.post([play(99_999)]).status_code == 202  # the router goes on
     assert "Traceback" not in router.log.read_text()
+
+
+@pytest.mark.parametrize("how", ["token revoked", "user removed"])
+def test_an_open_stream_ends_when_its_token_stops_being_valid(tmp_path: Path, how: str) -> None:
+    """Revoking a subscriber's token (or removing its user) cuts off a stream already open, as
+    it ends sessions at once: a revoked subscriber gets no more learner data."""
+    router = Router(tmp_path / "home")
+    router.add_consumer(name="engine", protocol="xapi", sink="stream")
+    with router:
+        router.token  # noqa: B018  (creates the router-peer user)
+        with router.store() as store:
+            store.users.add("sub", "sub-password-1", "viewer")
+            record, token = store.users.create_token("sub", "feed", consumer="engine")
+        wait_for(lambda: "stream" in router.status()["consumers"]["engine"], "the stream's hub")
+        with subscribe(router, token) as response:
+            assert response.status_code == 200
+            stream = messages(response)
+            assert router.post([play(1)]).status_code == 202
+            assert next(stream).event == "xapi"
+            with router.store() as store:
+                if how == "token revoked":
+                    store.users.revoke_token(record.id)
+                else:
+                    store.users.remove("sub")
+            last = next(stream)
+            assert last.event == "closed" and last.data["reason"] == "revoked"
+            assert router.post([play(2)]).status_code == 202
+            assert list(stream) == []  # the connection ended; nothing more came

@@ -87,6 +87,12 @@ def test_a_new_token_is_shown_once_and_works_until_revoked(web: Web) -> None:
     assert bearer.get("/api/v1/me").status_code == 401
     audit = admin.client.get("/admin/audit").text
     assert "token.create" in audit and "token.revoke" in audit and secret not in audit
+    # An id no row can have is a 404 page, not a database overflow (500).
+    for token_id in ("99999999999999999999", "0"):
+        missing = admin.client.post(
+            f"/admin/tokens/{token_id}/revoke", data={"csrf_token": admin.csrf}
+        )
+        assert missing.status_code == 404
 
 
 def test_roles_change_and_an_admin_cannot_demote_or_remove_themselves(web: Web) -> None:

@@ -19,6 +19,7 @@ from event_router.cli import app
 from event_router.cli.consumers import console, fail, open_store
 from event_router.cli.options import HOME
 from event_router.store import InvalidUser, Role, StoreError
+from event_router.store.database import MAX_ROW_ID
 
 users_app = typer.Typer(
     no_args_is_help=True,
@@ -245,7 +246,10 @@ def list_tokens(
 
 @tokens_app.command("revoke")
 def revoke_token(
-    token_id: Annotated[int, typer.Argument(metavar="ID", help="Token id (see `tokens list`).")],
+    token_id: Annotated[
+        int,
+        typer.Argument(metavar="ID", help="Token id (see `tokens list`).", min=1, max=MAX_ROW_ID),
+    ],
     home: Home = None,
 ) -> None:
     """Revoke an API token: requests with it get 401 from now on."""

@@ -16,12 +16,13 @@ translated, so one problem check fanned out into several statements is filtered 
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from event_router.events import TrackingEvent
 
@@ -30,6 +31,50 @@ _REGEX_CHARS = set("*?[]()|^$+{}\\")
 
 def is_regex(pattern: str) -> bool:
     return any(char in _REGEX_CHARS for char in pattern)
+
+
+# The parser re.compile uses: the parse tree `check_regex` walks (typeshed has no stub for it).
+_parser: Any = importlib.import_module("re._parser")
+MAX_PATTERN = 1000  # characters: a route names events, it is not a program
+_REPEATS = (_parser.MAX_REPEAT, _parser.MIN_REPEAT)
+
+
+def check_regex(pattern: str, stored: bool = False) -> None:
+    """re.error unless `pattern` compiles and cannot backtrack for ever: Python's `re` has no
+    time limit, and a pattern such as `(.*.*)*z` holds the process (GIL and all) for hours on a
+    short name. So an unbounded repeat may not contain another repeat or an alternation. A
+    `stored` pattern (saved before this check) need only compile, so an upgrade loads it."""
+    if stored:
+        re.compile(pattern)
+        return
+    if len(pattern) > MAX_PATTERN:
+        raise re.error(f"longer than {MAX_PATTERN} characters")
+    re.compile(pattern)
+    _check_nesting(_parser.parse(pattern), inside=False)
+
+
+def _stored(info: ValidationInfo) -> bool:
+    """Whether the store is loading a saved configuration (`context={"stored": True}`)."""
+    return isinstance(info.context, dict) and bool(info.context.get("stored"))
+
+
+def _check_nesting(items: Any, inside: bool) -> None:
+    for op, arg in items:
+        if op in _REPEATS:
+            _, high, body = arg
+            unbounded = high is _parser.MAXREPEAT or high > 100
+            if inside and (unbounded or any(o in _REPEATS for o, _ in body)):
+                raise re.error("a repeat inside a repeat can take for ever: flatten it")
+            _check_nesting(body, inside or unbounded)
+        elif op is _parser.BRANCH:
+            if inside:
+                raise re.error("alternatives inside a repeat can take for ever: flatten it")
+            for branch in arg[1]:
+                _check_nesting(branch, inside)
+        elif op is _parser.SUBPATTERN:
+            _check_nesting(arg[-1], inside)
+        elif op in (_parser.ASSERT, _parser.ASSERT_NOT):
+            _check_nesting(arg[1], inside)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,22 +126,24 @@ class Route(BaseModel):
 
     @field_validator("allow", "deny")
     @classmethod
-    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+    def _patterns_compile(cls, patterns: list[str], info: ValidationInfo) -> list[str]:
         for pattern in patterns:
             if is_regex(pattern):
                 try:
-                    re.compile(pattern)
+                    check_regex(pattern, _stored(info))
                 except re.error as exc:
                     raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
         return patterns
 
     @field_validator("match_params")
     @classmethod
-    def _params_compile(cls, params: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+    def _params_compile(
+        cls, params: dict[str, str | list[str]], info: ValidationInfo
+    ) -> dict[str, str | list[str]]:
         for key, value in params.items():
             for pattern in value if isinstance(value, list) else [value]:
                 try:
-                    re.compile(pattern)
+                    check_regex(pattern, _stored(info))
                 except re.error as exc:
                     raise ValueError(f"match_params[{key!r}]: invalid regex: {exc}") from None
         return params

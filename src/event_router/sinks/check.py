@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import unquote_plus, urlsplit
 
 from event_router.routing.consumer import SECRET_FIELDS, Consumer
 from event_router.sinks.http import auth_headers
 from event_router.sinks.outcome import failure
 from event_router.store.config_yaml import secret_header
+from event_router.web.secrets_mask import mask_urls_in
 
 BODY_LIMIT = 200  # characters of an error answer shown
 
@@ -41,9 +43,26 @@ def shown(consumer: Consumer, status: int | None, text: str) -> str:
     secrets = [str(getattr(consumer, name) or "") for name in SECRET_FIELDS]
     secrets += [value for key, value in consumer.headers.items() if secret_header(key)]
     secrets += [value.split(" ", 1)[-1] for value in auth_headers(consumer).values()]
+    secrets += url_secrets(consumer.url)
+    text = mask_urls_in(text)  # any URL echoed, the consumer's or another
     for secret in sorted(filter(None, secrets), key=len, reverse=True):
         text = text.replace(secret, "***")
     return text[:BODY_LIMIT]
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The credentials a URL carries, its query values (userinfo is refused when a consumer is
+    saved), as given and decoded: an endpoint may echo them on their own, outside any URL."""
+    try:
+        query = urlsplit(url or "").query
+    except ValueError:
+        return []
+    found = []
+    for pair in query.split("&"):
+        value = pair.partition("=")[2]
+        if len(value) >= 4:  # short values (`v=1`) are settings, and masking them garbles text
+            found += [value, unquote_plus(value)]
+    return found
 
 
 def failed(consumer: Consumer, request: str, exc: BaseException, started: float) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from event_router.web.inspector import find, locate, outcomes, summary
 
 router = APIRouter(prefix="/api/v1/journal/events", tags=["event inspector"])
 POSITION = r"^\d{1,19}(-\d{1,19})?$"  # a SQLite seq, or a Redis entry id
+MAX_TEXT = 255  # characters of a learner, course or event name searched for
 
 
 def epoch(value: datetime | None) -> float | None:
@@ -45,6 +46,9 @@ def search_query(
     before: str | None,
 ) -> Search:
     """The search asked for, or a 400 naming what is wrong."""
+    for field, value in (("learner", learner), ("course", course), ("name", name)):
+        if value is not None and len(value) > MAX_TEXT:  # the UI's form has no Query() bound
+            raise ApiError(400, f"{field}: at most {MAX_TEXT} characters")
     if before is not None and not re.match(POSITION, before):
         raise ApiError(400, "before: a position from an earlier answer's `next`")
     start, end = epoch(since), epoch(until)

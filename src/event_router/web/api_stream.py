@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
@@ -18,6 +19,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive, Scope, Send
 
+from event_router.store.users import Users
 from event_router.stream.hub import Hub, PositionRefused
 from event_router.stream.sse import Position, notice, opening, parse_position
 from event_router.stream.subscriber import Subscriber, Write
@@ -26,6 +28,7 @@ from event_router.web.context import web
 from event_router.web.errors import ApiError
 
 router = APIRouter(tags=["stream"])
+RECHECK_EVERY = 2.0  # seconds: how soon an open stream ends once its token is revoked
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Accel-Buffering": "no",  # nginx: pass each message on at once
@@ -117,7 +120,18 @@ async def stream(
         subscriber = hub.subscribe(
             start, user=who, token=token_name, client=client_address(request)
         )
-    return EventStream(hub, subscriber, refused)
+    still_valid = _checker(users, token, consumer)
+    return EventStream(hub, subscriber, refused, still_valid)
+
+
+def _checker(users: Users, token: str, consumer: str) -> Callable[[], Awaitable[bool]]:
+    """Whether the token still opens this stream (not revoked, its user not removed)."""
+
+    async def still_valid() -> bool:
+        found = await run_in_threadpool(users.stream_token, token)
+        return found is not None and found[2] == consumer
+
+    return still_valid
 
 
 class EventStream(Response):
@@ -125,13 +139,20 @@ class EventStream(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, hub: Hub, subscriber: Subscriber | None, refused: PositionRefused | None):
+    def __init__(
+        self,
+        hub: Hub,
+        subscriber: Subscriber | None,
+        refused: PositionRefused | None,
+        still_valid: Callable[[], Awaitable[bool]],
+    ):
         super().__init__(headers=HEADERS, media_type=self.media_type)
         # No length: the body goes on until one side ends it.
         self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
         self.hub = hub
         self.subscriber = subscriber
         self.refused = refused
+        self.still_valid = still_valid
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def write(data: bytes) -> None:
@@ -162,7 +183,8 @@ class EventStream(Response):
         serving = asyncio.create_task(self.hub.serve(subscriber, write))
         gone = asyncio.create_task(_disconnected(receive))
         expired = asyncio.create_task(_expire(subscriber, self.hub.options.grace))
-        tasks = (serving, gone, expired)
+        watch = asyncio.create_task(_revoked(subscriber, self.still_valid))
+        tasks = (serving, gone, expired, watch)
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             if serving in done:
@@ -176,6 +198,20 @@ class EventStream(Response):
             for task in tasks:
                 with contextlib.suppress(BaseException):
                     await task
+
+
+async def _revoked(subscriber: Subscriber, still_valid: Callable[[], Awaitable[bool]]) -> None:
+    """Cut the subscriber off once its token stops opening the stream, as a revoked token or a
+    removed user ends everything else at once; never returns (the cut-off ends the serving)."""
+    while subscriber.closing is None:
+        await asyncio.sleep(RECHECK_EVERY)
+        try:
+            valid = await still_valid()
+        except Exception:  # the store is unreachable for a moment: check again later
+            continue
+        if not valid:
+            subscriber.close("revoked", "the token was revoked, or its user removed")
+    await asyncio.Event().wait()
 
 
 async def _expire(subscriber: Subscriber, grace: float) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from event_router.journal.entry import Entry
+from event_router.journal.redis import RedisJournal
 from event_router.journal.search import Found, Page, Query, search
 from event_router.journal.sqlite import SqliteJournal
 from event_router.privacy.screen import Screen, retired_key
@@ -39,9 +40,20 @@ def forgotten(context: WebContext, learner: str, active: Screen) -> bool:
     return any(retired_key(context.secret_key, kind, learner) in retired for kind in ("id", "name"))
 
 
+def searchable(context: WebContext) -> None:
+    """ApiError (501) unless the journal is one `search` reads (SQLite or Redis)."""
+    if not isinstance(context.journal, SqliteJournal | RedisJournal):
+        raise ApiError(
+            501,
+            "the event inspector searches the SQLite and Redis journals, not the Kafka journal: "
+            "read its topic with Kafka's own tools",
+        )
+
+
 def find(context: WebContext, query: Query, limit: int) -> tuple[Page, Screen]:
     """A page of matching events with the privacy screen applied to each; ApiError (400) for
-    a `before` that is not a position of this journal."""
+    a `before` that is not a position of this journal, (501) for a journal it cannot search."""
+    searchable(context)
     sqlite = isinstance(context.journal, SqliteJournal)
     if query.before is not None and sqlite != query.before.isdigit():
         raise ApiError(400, f"before: {query.before} is not a position in this journal")
@@ -49,7 +61,12 @@ def find(context: WebContext, query: Query, limit: int) -> tuple[Page, Screen]:
     if query.learner is not None and forgotten(context, query.learner, active):
         return Page([], None, 0), active
     page = search(context.journal, query, limit)
-    kept = [found for found in page.found if active.apply(found.event, found.body) is not None]
+    # Matched again once screened: a value in a dropped field (a username, say) finds nothing.
+    kept = [
+        found
+        for found in page.found
+        if active.apply(found.event, found.body) is not None and query.matches(found.event)
+    ]
     return Page(kept, page.next, page.examined), active
 
 
@@ -67,7 +84,8 @@ def summary(found: Found) -> dict[str, Any]:
 
 def locate(context: WebContext, position: str) -> Found | None:
     """The event at `position`, screened; None if it is not in the journal (trimmed, redacted,
-    a forgotten learner's) or not a position of this journal."""
+    a forgotten learner's) or not a position of this journal; ApiError (501) as `find`."""
+    searchable(context)
     sqlite = isinstance(context.journal, SqliteJournal)
     if sqlite != position.isdigit():
         return None

@@ -19,7 +19,7 @@ from event_router.store import InvalidUser, Role, StoreError
 from event_router.store.audit import describe
 from event_router.web.auth import Principal, UiAdmin, check_form_csrf
 from event_router.web.context import web
-from event_router.web.errors import MAX_ID
+from event_router.web.errors import MAX_ID, RowId
 from event_router.web.ui import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -154,7 +154,7 @@ async def create_token(request: Request, principal: UiAdmin) -> Response:
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
-async def revoke_token(request: Request, principal: UiAdmin, token_id: int) -> Response:
+async def revoke_token(request: Request, principal: UiAdmin, token_id: RowId) -> Response:
     await _form(request, principal)
     return await _change(
         request,
