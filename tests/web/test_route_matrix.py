@@ -64,7 +64,7 @@ def web_ingest(tmp_path: Path, template: Template) -> Iterator[Web]:
         secret_key="web-tests",
         home=tmp_path,
     )
-    built.store.consumers.add(Consumer(name="hose", protocol="xapi", sink="stream"))
+    built.store.consumers.add(Consumer(name="hose", url="stream:", protocol="xapi", sink="stream"))
     yield built
     built.journal.close()
     built.store.close()
