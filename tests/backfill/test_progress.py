@@ -5,19 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import stat
-import time
 from pathlib import Path
 
 from event_router.backfill import progress
 from tests.backfill.conftest import Home, write_log
 from tests.peers.receiver import Receiver
-
-
-def _wait_for(check: object, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+from tests.support.wait import wait_until
 
 
 def test_progress_is_written_while_running_and_at_the_end(
@@ -26,12 +19,14 @@ def test_progress_is_written_while_running_and_at_the_end(
     receiver: Receiver,
 ) -> None:
     log = write_log(tmp_path / "tracking.log", 2000)
-    receiver.delay = 0.1
+    # Slow enough that the job is still running when its once-a-second record is written, even
+    # on a loaded machine (20 batches of 0.5 s); once seen, the receiver answers at once.
+    receiver.delay = 0.5
     process = home.start_backfill(str(log), "-c", "lrs", "--batch-size", "100")
     try:
-        _wait_for(
+        wait_until(
             lambda: (p := progress.read(home.path)) and p["state"] == "running" and p["read"] > 0,
-            "a running record",
+            message="a running record",
         )
         running = progress.read(home.path)
         assert running is not None and running["consumers"] == ["lrs"] and running["files"] == 1
@@ -60,7 +55,9 @@ def test_a_killed_backfill_reads_as_stopped(
     log = write_log(tmp_path / "tracking.log", 2000)
     receiver.delay = 0.2
     process = home.start_backfill(str(log), "-c", "lrs", "--batch-size", "50")
-    _wait_for(lambda: (p := progress.read(home.path)) and p["read"] > 0, "a running record")
+    wait_until(
+        lambda: (p := progress.read(home.path)) and p["read"] > 0, message="a running record"
+    )
     os.kill(process.pid, signal.SIGKILL)
     process.communicate(timeout=60)
     record = progress.read(home.path)

@@ -24,6 +24,7 @@ from event_router.routing.consumer import Consumer
 from event_router.store import Store
 from tests.peers.kafka import KafkaBus
 from tests.peers.receiver import Receiver
+from tests.support.wait import until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -80,14 +81,6 @@ def running(engine: Engine, scenario: Callable[[], Awaitable[None]]) -> None:
             await asyncio.wait_for(task, 30)
 
     asyncio.run(go())
-
-
-async def until(check: Callable[[], bool], timeout: float = 60, message: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {message}")
-        await asyncio.sleep(0.05)
 
 
 def stamps(receiver: Receiver) -> list[str]:

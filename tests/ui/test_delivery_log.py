@@ -17,6 +17,7 @@ from tests.peers.receiver import Receiver
 from tests.peers.router import Router
 from tests.support.browser import PASSWORD, sign_in
 from tests.support.traffic import play
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(180)
 WIDTHS = {1280: 800, 390: 844}
@@ -50,10 +51,10 @@ def test_the_log_explains_a_paused_consumer_and_retry_now_delivers(
     )
     with router:
         assert router.post([play(1)]).status_code == 202
-        deadline = time.monotonic() + 60
-        while router.status()["consumers"]["lrs"]["state"] != "paused":
-            assert time.monotonic() < deadline, "the consumer never paused"
-            time.sleep(0.1)
+        wait_until(
+            lambda: router.status()["consumers"]["lrs"]["state"] == "paused",
+            message="the consumer never paused",
+        )
 
         # A viewer reads the log, and cannot retry.
         page = open_page(browser, router, "watcher", 1280)
@@ -86,10 +87,14 @@ def test_the_log_explains_a_paused_consumer_and_retry_now_delivers(
         expect(page.get_by_role("status")).to_contain_text("Retrying lrs now.")
         receiver.wait_for(1, timeout=30)
         assert time.monotonic() - asked < 30  # not the minute a paused consumer waits
-        deadline = time.monotonic() + 30
-        while "delivered (HTTP 200)" not in page.locator("#attempts tbody tr").first.inner_text():
-            assert time.monotonic() < deadline, "the log never showed the delivery"
+
+        def shows_the_delivery() -> bool:
+            if "delivered (HTTP 200)" in page.locator("#attempts tbody tr").first.inner_text():
+                return True
             page.reload()
+            return False
+
+        wait_until(shows_the_delivery, 30, "the log never showed the delivery")
         log = page.locator("#delivery-log")
         expect(log.locator('[data-field="failing_since"]')).to_have_text("not failing")
         expect(log.get_by_role("button", name="Retry now")).to_have_count(0)

@@ -5,7 +5,6 @@ delivering to a real receiver that refuses, then fails, then accepts.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +12,11 @@ import pytest
 
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
+from tests.support.stream import wait_for
 from tests.support.traffic import play
 
 pytestmark = pytest.mark.timeout(180)
 PASSWORD = "s3cret-pw"
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_the_log_shows_each_send_and_retry_now_tries_at_once(
