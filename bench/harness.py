@@ -442,3 +442,41 @@ def timestamps(path: Path) -> list[str]:
 
 def dump(result: dict[str, Any]) -> str:
     return json.dumps(result, indent=2)
+
+
+# A tracking-log line's prefix, and small numbered events (scale-out benchmarks).
+PREFIX = b"2024-01-01 00:00:00,000 INFO 20 [tracking] [user 3] [ip 127.0.0.1] logger.py:41 - "
+
+
+def stamp(i: int) -> str:
+    """A unique, valid timestamp per event index (the receiver keys arrivals on it).
+
+    Microseconds are never zero: Python's isoformat drops `.000000`, which would change the key.
+    """
+    seconds, micros = divmod(i, 999_999)
+    micros += 1
+    clock = f"{seconds // 3600 % 24:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return f"2024-03-01T{clock}.{micros:06d}+00:00"
+
+
+def line(i: int) -> bytes:
+    """A small play_video tracking-log line (the scale-out benchmarks' minimal event)."""
+    event = {
+        "name": "play_video",
+        "event_type": "play_video",
+        "time": stamp(i),
+        "username": f"learner{i % 5000}",
+        "session": "be0c0a9fbd0b46d6b2a1d4c1f8a0e3aa",
+        "event_source": "browser",
+        "host": "lms.example.com",
+        "event": orjson.dumps(
+            {"id": "0b9e39477cf34507a7a48f74be381fdd", "currentTime": i % 600, "code": "html5"}
+        ).decode(),
+        "context": {
+            "course_id": "course-v1:edX+DemoX+Demo_Course",
+            "org_id": "edX",
+            "user_id": i % 5000 + 1,
+            "path": "/event",
+        },
+    }
+    return PREFIX + orjson.dumps(event) + b"\n"

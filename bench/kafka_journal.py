@@ -29,7 +29,7 @@ import orjson
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from e2e import PREFIX, free_port, stamp  # sibling scripts, not a package
+from harness import PREFIX, free_port, stamp  # a sibling script, not a package
 from scaleout import RESULTS, Cluster, measure
 
 PARTITIONS = 6

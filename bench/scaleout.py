@@ -36,7 +36,7 @@ import redis
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from e2e import PREFIX, free_port, line  # a sibling script, not a package
+from harness import PREFIX, free_port, line  # a sibling script, not a package
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
