@@ -104,6 +104,9 @@ class KafkaBus:
         self.registry = registry
         self.bootstrap = broker.bootstrap
         self.prefix = f"test-{uuid.uuid4().hex[:12]}"
+        # The router's consumer group too is the test's own: members SIGKILLed by one test must
+        # never be in a group another test joins (the broker waits for them to time out).
+        self.group = f"{self.prefix}-router"
 
     def topic(self, name: str = "analytics") -> str:
         return f"{self.prefix}-{name}"
@@ -126,6 +129,7 @@ class KafkaBus:
             "EVENT_ROUTER_KAFKA_SESSION_TIMEOUT": "6",
             "EVENT_ROUTER_BUS_TOPIC": "analytics",
             "EVENT_ROUTER_BUS_PREFIX": self.prefix,
+            "EVENT_ROUTER_BUS_GROUP": self.group,
         }
 
     def create_topic(self, topic: str, partitions: int = 1) -> None:

@@ -24,13 +24,14 @@ from tests.support.sources import LMS_EVENTS, event, names_and_users, run_until
 from tests.support.wait import until, wait_until
 
 pytestmark = pytest.mark.timeout(180)
-GROUP = "event-router"
 
 
 def source(journal: SqliteJournal, bus: KafkaBus, **options: Any) -> KafkaSource:
     settings = bus.settings(**options.pop("settings", {}))
     options.setdefault("poll", 0.2)
-    return KafkaSource(journal, settings, "analytics", prefix=bus.prefix, group=GROUP, **options)
+    return KafkaSource(
+        journal, settings, "analytics", prefix=bus.prefix, group=bus.group, **options
+    )
 
 
 def produce(bus: KafkaBus, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -83,7 +84,7 @@ def test_real_producer_every_event_once(tmp_path: Path, kafka_bus: KafkaBus) -> 
     assert any(p.startswith("/schemas/ids/") for _, p, _ in kafka_bus.registry.requests)
     assert reader.counts["shipped_schema"] == 0
     # Offsets committed for every partition that had records, and the journal agrees.
-    committed = kafka_bus.committed(topic, GROUP, 4)
+    committed = kafka_bus.committed(topic, kafka_bus.group, 4)
     positions = [journal.position(reader.position_id(p)) for p in range(4)]
     for offset, position in zip(committed, positions, strict=True):
         assert (offset < 0 and position is None) or str(offset) == position
@@ -117,8 +118,8 @@ def test_journal_position_wins_over_a_lagging_kafka_commit(
     journal = SqliteJournal(tmp_path / "journal.db")
     first = source(journal, kafka_bus)
     run_until(first, lambda: first.counts["accepted"] == 10)
-    assert kafka_bus.committed(topic, GROUP) == [10]
-    rewind = kafka_bus.consumer(GROUP)  # Kafka's commit lags: as if it never happened
+    assert kafka_bus.committed(topic, kafka_bus.group) == [10]
+    rewind = kafka_bus.consumer(kafka_bus.group)  # Kafka's commit lags: as if it never happened
     from confluent_kafka import TopicPartition
 
     rewind.commit(offsets=[TopicPartition(topic, 0, 3)], asynchronous=False)
@@ -127,7 +128,7 @@ def test_journal_position_wins_over_a_lagging_kafka_commit(
     again = source(journal, kafka_bus)
     run_until(again, lambda: again.counts["accepted"] == 1)
     assert again.counts["duplicates"] == 0  # offsets 3..9 were not even read again
-    assert kafka_bus.committed(topic, GROUP) == [11]
+    assert kafka_bus.committed(topic, kafka_bus.group) == [11]
     assert [u for _, u in names_and_users(journal)] == list(range(11))
     journal.close()
 
@@ -185,7 +186,7 @@ def test_duplicates_other_types_and_bad_records(
     assert reasons[4] == "schema id 9999 is unknown to the registry"
     assert reasons[5].startswith("`data` is not JSON text")
     assert "(message id m-3)" in caplog.text
-    assert kafka_bus.committed(topic, GROUP) == [10]  # everything read is committed
+    assert kafka_bus.committed(topic, kafka_bus.group) == [10]  # everything read is committed
     journal.close()
 
 
@@ -278,14 +279,14 @@ def test_kill_9_mid_stream_loses_and_repeats_nothing(tmp_path: Path, kafka_bus: 
     wait_until(
         lambda: router.status()["journal"]["head"] >= total, 120, "router does not finish the topic"
     )
-    counts = router.status()["source_counts"][f"kafka:{topic}:{GROUP}"]
+    counts = router.status()["source_counts"][f"kafka:{topic}:{kafka_bus.group}"]
     router.stop()
     journal = SqliteJournal(tmp_path / "home" / "journal.db")
     users = [u for _, u in names_and_users(journal)]
     journal.close()
     assert sorted(users) == list(range(total))  # each exactly once, whatever the kill interrupted
     assert 0 < counts["accepted"] <= total - 1500  # the restart took over where the kill left
-    assert sum(o for o in kafka_bus.committed(topic, GROUP, 3) if o > 0) == total
+    assert sum(o for o in kafka_bus.committed(topic, kafka_bus.group, 3) if o > 0) == total
 
 
 def _log(data: str = "{}") -> dict[str, Any]:
