@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from event_router.generate.visit import Step, Visit, blocks_of
-from event_router.translate.samples import About, hex_id, samples
+from event_router.translate.samples import About, Sample, hex_id, samples
 
 
 def _block_key(visit: Visit, kind: str) -> str:
@@ -37,7 +37,7 @@ def page_view(visit: Visit) -> Step:
 def explore(visit: Visit) -> Iterator[Step]:
     """A handful of events of the families beyond ERB's, and a page the LMS served."""
     yield page_view(visit)
-    table = samples()
+    table = extra_samples()
     for name in visit.rng.sample(sorted(table), 8):
         sample = table[name]
         source, kind = sample.source, sample.kind
@@ -54,6 +54,14 @@ def explore(visit: Visit) -> Iterator[Step]:
             page if source == "browser" else None,
             module,
         )
+
+
+def extra_samples() -> dict[str, Sample]:
+    """The samples of the families beyond ERB's (ERB's own are simulated in sequences)."""
+    from event_router.translate.families import ERB_FAMILIES
+
+    simulated = {row.name for family in ERB_FAMILIES for row in family.ROWS}
+    return {name: sample for name, sample in samples().items() if name not in simulated}
 
 
 def _about(visit: Visit, block: str) -> About:
