@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from event_router.generate.visit import Step, Visit, blocks_of
-from event_router.translate.samples import About, Sample, hex_id, samples
+from event_router.generate.visit import Step, Visit, about, blocks_of
+from event_router.translate.samples import Sample, hex_id, samples
 
 
 def _block_key(visit: Visit, kind: str) -> str:
@@ -47,7 +47,7 @@ def explore(visit: Visit) -> Iterator[Step]:
         referer = page if kind != "problem" else f"{page.split('?')[0]}?activate_block_id={key}"
         yield Step(
             name,
-            sample.payload(_about(visit, key)),
+            sample.payload(about(visit, key)),
             source,
             "/event" if source == "browser" else "/x",
             referer,
@@ -62,11 +62,3 @@ def extra_samples() -> dict[str, Sample]:
 
     simulated = {row.name for family in ERB_FAMILIES for row in family.ROWS}
     return {name: sample for name, sample in samples().items() if name not in simulated}
-
-
-def _about(visit: Visit, block: str) -> About:
-    learner = visit.learner
-    return About(
-        visit.course.course_id, block, visit.lms_url, learner.user_id, learner.username,
-        visit.progress.mode, visit.stamp(), visit.rng,
-    )  # fmt: skip
