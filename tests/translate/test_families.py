@@ -97,7 +97,11 @@ def test_every_table_row_is_documented() -> None:
 
     from event_router.translate.families import (
         assessments,
+        capa,
         courseware,
+        exams,
+        forums,
+        grading,
         problems,
         social,
         textbook,
@@ -105,6 +109,18 @@ def test_every_table_row_is_documented() -> None:
     )
 
     doc = (Path(__file__).parents[2] / "docs" / "translations.md").read_text()
-    for family in (assessments, courseware, problems, social, textbook, xblocks):
+    tables = (
+        assessments,
+        capa,
+        courseware,
+        exams,
+        forums,
+        grading,
+        problems,
+        social,
+        textbook,
+        xblocks,
+    )
+    for family in tables:
         for row in family.ROWS:
             assert f"| `{row.name}` |" in doc, row.name
