@@ -1,4 +1,6 @@
-"""Special exams: an attempt is created, the learner works through the exam, then submits it."""
+"""Special exams: an attempt is created, the learner works through the exam, then submits it.
+Payloads are the samples beside the translations (`translate/families/exams.py`), with the
+simulated exam, attempt and times (`sampled`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """Problems and grades: hints, the browser's then the server's `problem_check`, the problem,
-subsection and course grades, passing or failing the course, showing the answer."""
+subsection and course grades, passing or failing the course, showing the answer.
+
+Server payloads are the samples beside the translations (`translate/families/capa.py`,
+`grading.py`) with the simulated answers, points and ids (`sampled`); the browser's form and
+the course's pass/fail events are written here."""
 
 from __future__ import annotations
 

@@ -61,7 +61,9 @@ class Caliper:
     generated: Callable[[Json, str], Json | None] | None = None
     extensions: PartFn | None = None
     target: TargetFn | None = None  # the object, when Caliper's differs from xAPI's
-    events: Build | None = None  # builds the events itself (problem_check: browser or server)
+    # The events, built by code (problem_check: browser or server); the fields above then
+    # document them.
+    events: Build | None = None
 
 
 @dataclass(frozen=True, slots=True)
