@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from event_router.events import normalise
 from event_router.translate import TranslationError, translate
+from event_router.translate.families.grading import score
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.grading import score
 from tests.conftest import erb_event, erb_options
 from tests.support.translate import case_params, check_case, load_cases, ours
 

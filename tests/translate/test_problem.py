@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from event_router.events import normalise
 from event_router.translate import TranslationError, translate
+from event_router.translate.families.capa_check import INTERACTION_TYPES
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.problem import INTERACTION_TYPES
 from tests.conftest import erb_event, erb_options
 from tests.support.translate import (
     case_params,

@@ -69,13 +69,24 @@ def ralph_models_by_event() -> dict[tuple[str, str], type[Any]]:
     return found
 
 
+# The events Ralph has no model of (their samples follow the LMS source): the video language
+# menu, and ERB's forum, special exam and grade events and `edx.problem.completed`.
+RALPH_UNMODELLED = (
+    "edx.video.language_menu.",
+    "edx.forum.",
+    "edx.special_exam.",
+    "edx.grades.",
+    "edx.problem.completed",
+)
+
+
 @pytest.mark.parametrize("name", sorted(samples()))
 def test_each_sample_is_what_ralph_models_for_its_event(name: str) -> None:
     """Where Ralph models the event, the sample beside its row is a valid instance of it."""
     sample = samples()[name]
     model = ralph_models_by_event().get((sample.source, name))
     if model is None:
-        assert name.startswith("edx.video.language_menu."), f"Ralph models {name}"
+        assert name.startswith(RALPH_UNMODELLED), f"Ralph models {name}"
         return
     event = tracking_event(name, about(sample.kind))
     if "upgrade" in name:  # these name the mode in their context: audit until it succeeds

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from event_router.generate.visit import Step, Visit, blocks_of
-from event_router.translate.samples import About, hex_id, samples
+from event_router.generate.visit import Step, Visit, about, blocks_of
+from event_router.translate.samples import Sample, hex_id, samples
 
 
 def _block_key(visit: Visit, kind: str) -> str:
@@ -37,7 +37,7 @@ def page_view(visit: Visit) -> Step:
 def explore(visit: Visit) -> Iterator[Step]:
     """A handful of events of the families beyond ERB's, and a page the LMS served."""
     yield page_view(visit)
-    table = samples()
+    table = extra_samples()
     for name in visit.rng.sample(sorted(table), 8):
         sample = table[name]
         source, kind = sample.source, sample.kind
@@ -47,7 +47,7 @@ def explore(visit: Visit) -> Iterator[Step]:
         referer = page if kind != "problem" else f"{page.split('?')[0]}?activate_block_id={key}"
         yield Step(
             name,
-            sample.payload(_about(visit, key)),
+            sample.payload(about(visit, key)),
             source,
             "/event" if source == "browser" else "/x",
             referer,
@@ -56,9 +56,9 @@ def explore(visit: Visit) -> Iterator[Step]:
         )
 
 
-def _about(visit: Visit, block: str) -> About:
-    learner = visit.learner
-    return About(
-        visit.course.course_id, block, visit.lms_url, learner.user_id, learner.username,
-        visit.progress.mode, visit.stamp(), visit.rng,
-    )  # fmt: skip
+def extra_samples() -> dict[str, Sample]:
+    """The samples of the families beyond ERB's (ERB's own are simulated in sequences)."""
+    from event_router.translate.families import ERB_FAMILIES
+
+    simulated = {row.name for family in ERB_FAMILIES for row in family.ROWS}
+    return {name: sample for name, sample in samples().items() if name not in simulated}

@@ -1,10 +1,14 @@
-"""Discussion forums: threads, responses and comments to threads that exist, votes, moderation."""
+"""Discussion forums: threads, responses and comments to threads that exist, votes, moderation.
+
+Payloads are the samples beside the forum translations (`translate/families/forums.py`) with the
+simulated ids, titles and topics (`sampled`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from event_router.generate.visit import Json, Step, Visit
+from event_router.generate.visit import Step, Visit, sampled
 from event_router.translate.samples import hex_id
 
 DISCUSSION_API = "/api/discussion/v1"
@@ -13,105 +17,60 @@ DISCUSSION_API = "/api/discussion/v1"
 def discuss(visit: Visit) -> Iterator[Step]:
     rng = visit.rng
     course = visit.course
-    learner = visit.learner
     referer = f"{visit.lms_url}/discussions/{course.course_id}/"
-    roles = {"url": referer, "user_forums_roles": ["Student"], "user_course_roles": []}
     topic = hex_id(course.course_id, "topic", rng.randrange(3))
 
     def object_id() -> str:
         return f"{int(visit.now.timestamp()):08x}{rng.getrandbits(64):016x}"
 
+    def step(name: str, path: str, **values: Any) -> Step:
+        data = sampled(visit, f"edx.forum.{name}", commentable_id=topic, **values)
+        return Step(f"edx.forum.{name}", data, "server", path, referer)
+
     if not course.threads or rng.random() < 0.3:
         thread = object_id()
         title = f"Question about {rng.choice(course.subsections).name}"
-        course.threads.append((thread, title, learner.user_id))
-        yield Step(
-            "edx.forum.thread.created",
-            {
-                "commentable_id": topic,
-                "group_id": None,
-                "thread_type": rng.choice(("discussion", "question")),
-                "anonymous": False,
-                "anonymous_to_peers": False,
-                "options": {"followed": True},
-                "from_mfe_sidebar": False,
-                "title": title,
-                "title_truncated": False,
-                "body": f"<p>{title}: can someone explain?</p>",
-                "truncated": False,
-                "id": thread,
-                **roles,
-            },
-            "server",
-            f"{DISCUSSION_API}/threads/",
-            referer,
-        )
+        course.threads.append((thread, title, visit.learner.user_id))
+        kind = rng.choice(("discussion", "question"))
+        body = f"<p>{title}: can someone explain?</p>"
+        yield step("thread.created", f"{DISCUSSION_API}/threads/", thread_type=kind, title=title,
+                   body=body, id=thread)  # fmt: skip
         if rng.random() < 0.2:
-            yield from _moderate(visit, "thread", thread, f"{DISCUSSION_API}/threads", roles)
+            yield from _moderate(visit, "thread", thread, f"{DISCUSSION_API}/threads")
         return
     thread, title, _author = rng.choice(course.threads)
     thread_path = f"{DISCUSSION_API}/threads/{thread}/"
-    yield Step(
-        "edx.forum.thread.viewed",
-        {"commentable_id": topic, "target_username": learner.username, "title": title,
-         "title_truncated": False, "id": thread, **roles},
-        "server", thread_path, referer,
-    )  # fmt: skip
+    yield step("thread.viewed", thread_path, title=title, id=thread)
     if rng.random() < 0.4:
-        yield Step(
-            "edx.forum.thread.voted",
-            {"commentable_id": topic, "target_username": learner.username, "undo_vote": False,
-             "vote_value": "up", "id": thread, **roles},
-            "server", thread_path, referer,
-        )  # fmt: skip
+        yield step("thread.voted", thread_path, id=thread)
     response = object_id()
-    yield Step(
-        "edx.forum.response.created",
-        {"discussion": {"id": thread}, "commentable_id": topic, "options": {"followed": False},
-         "from_mfe_sidebar": False, "truncated": False, "body": "<p>I think it is chapter 2.</p>",
-         "id": response, **roles},
-        "server", f"{DISCUSSION_API}/comments/", referer,
-    )  # fmt: skip
+    discussion = {"id": thread}
+    yield step("response.created", f"{DISCUSSION_API}/comments/", discussion=discussion,
+               id=response)  # fmt: skip
     if rng.random() < 0.3:
-        yield Step(
-            "edx.forum.response.voted",
-            {"commentable_id": topic, "target_username": learner.username, "undo_vote": False,
-             "vote_value": "up", "id": response, **roles},
-            "server", f"{DISCUSSION_API}/comments/{response}/", referer,
-        )  # fmt: skip
+        yield step("response.voted", f"{DISCUSSION_API}/comments/{response}/", id=response)
     if rng.random() < 0.5:
         comment = object_id()
-        yield Step(
-            "edx.forum.comment.created",
-            {"discussion": {"id": thread}, "response": {"id": response}, "commentable_id": topic,
-             "options": {"followed": False}, "from_mfe_sidebar": False, "truncated": False,
-             "body": "<p>Thanks!</p>", "id": comment, **roles},
-            "server", f"{DISCUSSION_API}/comments/", referer,
-        )  # fmt: skip
+        yield step("comment.created", f"{DISCUSSION_API}/comments/", discussion=discussion,
+                   response={"id": response}, body="<p>Thanks!</p>", id=comment)  # fmt: skip
         if rng.random() < 0.2:
-            yield from _moderate(visit, "comment", comment, f"{DISCUSSION_API}/comments", roles)
+            yield from _moderate(visit, "comment", comment, f"{DISCUSSION_API}/comments")
     if rng.random() < 0.2:
-        yield from _moderate(visit, "response", response, f"{DISCUSSION_API}/comments", roles)
+        yield from _moderate(visit, "response", response, f"{DISCUSSION_API}/comments")
 
 
-def _moderate(visit: Visit, kind: str, post: str, base: str, roles: Json) -> Iterator[Step]:
-    """Edit, report then unreport, or delete a post of the learner's."""
-    rng = visit.rng
-    data = {
-        "commentable_id": hex_id(visit.course.course_id, "topic", 0),
-        "content_type": kind.capitalize(),
-        "own_content": True,
-        "target_username": visit.learner.username,
-        "id": post,
-        **roles,
-    }
-    path, referer = f"{base}/{post}/", roles["url"]
-    yield Step(f"edx.forum.{kind}.edited", {**data, "edit_reason": None}, "server", path, referer)
-    if rng.random() < 0.5:
-        body = {**data, "body": "<p>edited</p>", "truncated": False}
-        yield Step(f"edx.forum.{kind}.reported", body, "server", path, referer)
-        yield Step(f"edx.forum.{kind}.unreported", {**body, "reported_status_cleared": True},
-                   "server", path, referer)  # fmt: skip
+def _moderate(visit: Visit, kind: str, post: str, base: str) -> Iterator[Step]:
+    """Edit, report then unreport, or delete a post of the learner's (in the course's first
+    topic, as the sample)."""
+    path, referer = f"{base}/{post}/", f"{visit.lms_url}/discussions/{visit.course.course_id}/"
+
+    def step(action: str) -> Step:
+        name = f"edx.forum.{kind}.{action}"
+        return Step(name, sampled(visit, name, id=post), "server", path, referer)
+
+    yield step("edited")
+    if visit.rng.random() < 0.5:
+        yield step("reported")
+        yield step("unreported")
     else:
-        yield Step(f"edx.forum.{kind}.deleted", {**data, "body": "<p>edited</p>"},
-                   "server", path, referer)  # fmt: skip
+        yield step("deleted")

@@ -1,5 +1,9 @@
 """Problems and grades: hints, the browser's then the server's `problem_check`, the problem,
-subsection and course grades, passing or failing the course, showing the answer."""
+subsection and course grades, passing or failing the course, showing the answer.
+
+Server payloads are the samples beside the translations (`translate/families/capa.py`,
+`grading.py`) with the simulated answers, points and ids (`sampled`); the browser's form and
+the course's pass/fail events are written here."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from urllib.parse import quote
 
-from event_router.generate.visit import Json, Step, Visit, blocks_of, completion, ident
+from event_router.generate.visit import Json, Step, Visit, blocks_of, completion, sampled
 from event_router.generate.world import Block, Question, Subsection
 from event_router.translate.samples import hex_id
 
@@ -26,12 +30,14 @@ def solve(visit: Visit) -> Iterator[Step]:
     for hint in range(rng.randint(0, problem.hints)):
         yield Step(
             "edx.problem.hint.demandhint_displayed",
-            {
-                "hint_index": hint,
-                "hint_len": problem.hints,
-                "hint_text": f"Hint {hint + 1}: read the question again.",
-                "module_id": problem.usage_key,
-            },
+            sampled(
+                visit,
+                "edx.problem.hint.demandhint_displayed",
+                problem.usage_key,
+                hint_index=hint,
+                hint_len=problem.hints,
+                hint_text=f"Hint {hint + 1}: read the question again.",
+            ),
             "server",
             visit.handler_path(problem, "hint_button"),
             page,
@@ -47,7 +53,12 @@ def solve(visit: Visit) -> Iterator[Step]:
         grade, most = sum(correct), len(problem.questions)
         yield Step(
             "problem_check",
-            _graded(problem, answers, correct, attempt),
+            sampled(
+                visit,
+                "problem_check",
+                problem.usage_key,
+                **_graded(problem, answers, correct, attempt),
+            ),
             "server",
             visit.handler_path(problem, "problem_check"),
             page,
@@ -56,15 +67,14 @@ def solve(visit: Visit) -> Iterator[Step]:
         )
         yield Step(
             "edx.grades.problem.submitted",
-            {
-                **ident(visit),
-                "user_id": str(visit.learner.user_id),
-                "problem_id": problem.usage_key,
-                "weighted_earned": grade,
-                "weighted_possible": most,
-                "event_transaction_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                "event_transaction_type": "edx.grades.problem.submitted",
-            },
+            sampled(
+                visit,
+                "edx.grades.problem.submitted",
+                problem.usage_key,
+                weighted_earned=grade,
+                weighted_possible=most,
+                event_transaction_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            ),
             "server",
             visit.handler_path(problem, "problem_check"),
             page,
@@ -75,7 +85,7 @@ def solve(visit: Visit) -> Iterator[Step]:
         if all(correct):
             yield Step(
                 "edx.problem.completed",
-                {**ident(visit), "problem_id": problem.usage_key},
+                sampled(visit, "edx.problem.completed", problem.usage_key),
                 "server",
                 visit.handler_path(problem, "problem_check"),
                 page,
@@ -87,7 +97,7 @@ def solve(visit: Visit) -> Iterator[Step]:
     if rng.random() < 0.5:
         yield Step(
             "showanswer",
-            {"problem_id": problem.usage_key},
+            sampled(visit, "showanswer", problem.usage_key),
             "server",
             visit.handler_path(problem, "problem_show"),
             page,
@@ -185,17 +195,18 @@ def _regrade(
     path = visit.handler_path(problem, "problem_check")
     yield Step(
         "edx.grades.subsection.grade_calculated",
-        {
+        sampled(
+            visit,
+            "edx.grades.subsection.grade_calculated",
+            sub.usage_key,
             **common,
-            "block_id": sub.usage_key,
-            "weighted_total_earned": earned,
-            "weighted_total_possible": possible,
-            "weighted_graded_earned": earned,
-            "weighted_graded_possible": possible,
-            "first_attempted": stamp,
-            "subtree_edited_timestamp": stamp,
-            "visible_blocks_hash": hex_id(sub.usage_key, "visible")[:27] + "=",
-        },
+            weighted_total_earned=earned,
+            weighted_total_possible=possible,
+            weighted_graded_earned=earned,
+            weighted_graded_possible=possible,
+            first_attempted=stamp,
+            subtree_edited_timestamp=stamp,
+        ),
         "server",
         path,
         module=module,
@@ -210,13 +221,14 @@ def _regrade(
     letter = "Pass" if percent >= PASS_CUTOFF else ""
     yield Step(
         "edx.grades.course.grade_calculated",
-        {
+        sampled(
+            visit,
+            "edx.grades.course.grade_calculated",
             **common,
-            "percent_grade": percent,
-            "letter_grade": letter,
-            "course_edited_timestamp": stamp,
-            "grading_policy_hash": hex_id(course.course_id, "policy")[:27] + "=",
-        },
+            percent_grade=percent,
+            letter_grade=letter,
+            course_edited_timestamp=stamp,
+        ),
         "server",
         path,
         module=module,

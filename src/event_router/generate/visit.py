@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from event_router.generate.world import Block, Course, Learner, Subsection
-from event_router.translate.samples import hex_id
+from event_router.translate.samples import About, hex_id, samples
 
 Json = dict[str, Any]
 
@@ -81,6 +81,26 @@ class Visit:
 
     def stamp(self) -> str:
         return self.now.isoformat()
+
+
+def about(visit: Visit, block: str = "") -> About:
+    """What a sample event is about in this visit: its course, `block`, learner and moment."""
+    learner = visit.learner
+    return About(
+        visit.course.course_id, block, visit.lms_url, learner.user_id, learner.username,
+        visit.progress.mode, visit.stamp(), visit.rng,
+    )  # fmt: skip
+
+
+def sampled(visit: Visit, name: str, block: str = "", **values: Any) -> Json:
+    """The payload of `name` shaped as the sample beside its translation (`translate/families`):
+    the sample's fields in their order, about this visit, with what the simulation decided in
+    `values` (a field the sample lacks is a bug: the simulation drifted from the sample)."""
+    shape: Json = samples()[name].payload(about(visit, block))
+    unknown = values.keys() - shape.keys()
+    if unknown:
+        raise ValueError(f"{name}: its sample has no {sorted(unknown)}")
+    return {**shape, **values}
 
 
 def ident(visit: Visit) -> Json:

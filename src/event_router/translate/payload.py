@@ -30,6 +30,19 @@ def require_course(event: TrackingEvent) -> str:
     return course_id
 
 
+def required(data: Json, key: str) -> Any:
+    """A payload field ERB requires to be present (its value may still be null)."""
+    if key not in data:
+        raise TranslationError(f"event data has no {key}")
+    return data[key]
+
+
+def problem_usage_key(data: Json) -> str | None:
+    """`problem_id`, else `module_id`, of a problem event's payload."""
+    value = data.get("problem_id") or data.get("module_id")
+    return value if isinstance(value, str) else None
+
+
 def seconds(value: Any) -> float | None:
     """A duration in seconds rounded to milliseconds, as ERB reports video times; None if absent."""
     kind = type(value)

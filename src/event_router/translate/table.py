@@ -1,10 +1,11 @@
 """Translations as data: one row per event name, read by one engine for both protocols.
 
-The families ERB never translated (open response assessment, teams, textbooks, ...) are tables of
-`Row`s: the xAPI verb and activity type, the Caliper event type and action, and small builders for
-what differs (which object, which result). Adding an event is adding a row; the engine below
-assembles the statement (`xapi.common.statement`) and the Caliper event (`caliper_event`) the same
-way the hand-written families do, so ids, actor, context and timestamps stay alike everywhere.
+The families in `translate/families/` (ERB's and the newer ones) are tables of `Row`s: the xAPI
+verb and activity type, the Caliper event type and action, and small builders for what differs
+(which object, which result, which context). Adding an event is adding a row; the engine below
+assembles the statement (`xapi.common.statement`) and the Caliper event (`caliper_event`), so
+ids, actor, context and timestamps stay alike everywhere. An event no row of fields can describe
+(`problem_check`: browser or server, one statement per question) names its builders.
 """
 
 from __future__ import annotations
@@ -23,8 +24,14 @@ from event_router.translate.payload import Json, referer_block_id
 from event_router.translate.payload import identifier as payload_identifier
 from event_router.translate.samples import SAMPLES, Sample
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import activity, statement
+
+# Re-exported (`x as x`): what the builders of ERB's families assemble objects and statements
+# with, xAPI's own so they look alike everywhere; family modules take them from here.
+from event_router.translate.xapi.common import COURSE_PARENT as COURSE_PARENT
+from event_router.translate.xapi.common import activity as activity
+from event_router.translate.xapi.common import course_activity as course_activity
 from event_router.translate.xapi.common import registry as xapi_registry
+from event_router.translate.xapi.common import statement as statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +45,9 @@ class Target:
 # Builders a row is made of. Each gets the event, the options and the payload (always an object).
 TargetFn = Callable[[TrackingEvent, Options, Json], Target]
 PartFn = Callable[[Json], Json | None]
+ContextFn = Callable[[TrackingEvent, Options, Json], Json | None]
+# A whole translation, for the events one row of fields cannot describe (several statements).
+Build = Callable[[TrackingEvent, Options], list[Json]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +60,10 @@ class Caliper:
     entity: str
     generated: Callable[[Json, str], Json | None] | None = None
     extensions: PartFn | None = None
+    target: TargetFn | None = None  # the object, when Caliper's differs from xAPI's
+    # The events, built by code (problem_check: browser or server); the fields above then
+    # document them.
+    events: Build | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +78,13 @@ class Row:
     result: PartFn | None = None
     extensions: PartFn | None = None
     caliper: Caliper | None = None
+    language: str = "en-US"  # of the activity's name (ERB names some objects in "en")
+    activity_extensions: PartFn | None = None  # the activity definition's extensions
+    # The context activities (default: the course as parent, which `COURSE_PARENT` also says).
+    context_activities: ContextFn | None = None
+    # The statements, built by code, for an event no row of fields describes (problem_check:
+    # browser or server, one statement per question); the fields above then document it.
+    statements: Build | None = None
 
 
 def payload(event: TrackingEvent) -> Json:
@@ -79,14 +100,35 @@ def _verb(row: Row, data: Json) -> v.Verb:
 
 
 def xapi_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Json]]:
+    if row.statements is not None:
+        return row.statements
+
     def translate(event: TrackingEvent, options: Options) -> list[Json]:
         data = payload(event)
         target = row.target(event, options, data)
-        obj = activity(target.iri, row.activity_type, name=target.name)
+        obj = activity(
+            target.iri,
+            row.activity_type,
+            name=target.name,
+            extensions=row.activity_extensions(data) if row.activity_extensions else None,
+            language=row.language,
+        )
         result = row.result(data) if row.result else None
         extensions = row.extensions(data) if row.extensions else None
+        context: Json | None = COURSE_PARENT
+        if row.context_activities is not None:
+            context = row.context_activities(event, options, data)
+        verb = _verb(row, data)
         return [
-            statement(event, options, _verb(row, data), obj, result=result, extensions=extensions)
+            statement(
+                event,
+                options,
+                verb,
+                obj,
+                result=result,
+                extensions=extensions,
+                context_activities=context,
+            )
         ]
 
     translate.__name__ = f"xapi_{row.name}"
@@ -96,10 +138,13 @@ def xapi_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Json]]
 def caliper_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Json]]:
     spec = row.caliper
     assert spec is not None
+    if spec.events is not None:
+        return spec.events
+    target_of = spec.target or row.target
 
     def translate(event: TrackingEvent, options: Options) -> list[Json]:
         data = payload(event)
-        target = row.target(event, options, data)
+        target = target_of(event, options, data)
         obj: Json = {"id": target.iri, "type": spec.entity, "name": target.name}
         action = spec.action if isinstance(spec.action, str) else spec.action(data)
         extra: Json = {}

@@ -3,7 +3,6 @@
 from event_router.translate.caliper import (  # noqa: F401  (each module registers its events)
     enrollment,
     navigation,
-    problem,
     video,
 )
 from event_router.translate.caliper.common import registry

@@ -3,11 +3,7 @@
 from event_router.translate.xapi import (  # noqa: F401  (each module registers its events)
     completion,
     enrollment,
-    exam,
-    forum,
-    grading,
     navigation,
-    problem,
     video,
 )
 from event_router.translate.xapi.common import registry

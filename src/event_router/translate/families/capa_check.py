@@ -1,39 +1,46 @@
-"""Problems: the learner submitted, was graded on, asked for a hint or the answer to a problem.
+"""`problem_check`'s builders, for the row in `capa.py`: the one problem event that one row of
+fields cannot describe, as it behaves three ways.
 
-Example: "Learner 32e08e30… evaluated
-http://lms/xblock/block-v1:edX+DemoX+Demo_Course+type@problem+block@3fc546… (choice question
-'Add the question text…', attempt 10): incorrect, 0 of 1, response ["a correct answer", …]."
-
-`problem_check` is one event name with three behaviours:
-
-- sent by the browser (`event_source` "browser"): the form data as a query string, nothing graded
-  yet. Verb "attempted"; the problem comes from the referer's `activate_block_id` or from the first
-  `input_<block id>_…` field of the form. No result.
-- sent by the server: the graded submission. Verb "evaluated", with success, score and the
+- From the browser (`event_source` "browser"): the form data as a query string, nothing graded
+  yet. xAPI verb "attempted"; the problem comes from the referer's `activate_block_id` or from the
+  first `input_<block id>_…` field of the form. No result. Caliper: AssessmentEvent "Submitted".
+- From the server: the graded submission. xAPI verb "evaluated", with success, score and the
   learner's response (a list of answers is JSON-encoded); the interaction type follows the
-  question's `response_type` ("other" when unknown).
-- sent by the server for a problem with several questions: one statement for the whole problem
+  question's `response_type` ("other" when unknown). Caliper: a GradeEvent on the learner's
+  Attempt, generating the score.
+- From the server, for a problem with several questions: one xAPI statement for the whole problem
   (interaction type "other"), then one per question, whose id comes from the question id, whose
   context names the problem as parent, the course as grouping and the problem's statement.
+  Caliper has no per-question fan-out: one event.
 
 ERB marks the whole problem as objectType "GroupActivity", which xAPI does not have (an LRS rejects
 the statement); it is an "Activity" here, and its questions still point to it as their parent.
+ERB's Caliper reads `event_source` from the context only, so it takes a tracking-log line (where
+the field sits at the top level) for a browser event; the router folds top-level fields into the
+context when it reads an event, so the same event is graded whatever layout it arrived in.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from event_router.events import TrackingEvent
+from event_router.translate.caliper.common import caliper_event
 from event_router.translate.errors import TranslationError
+from event_router.translate.families.grading import score
 from event_router.translate.iri import block_iri, iri_safe
 from event_router.translate.options import Options
-from event_router.translate.payload import Json, data_of, form_block_id, number, referer_block_id
+from event_router.translate.payload import (
+    Json,
+    data_of,
+    form_block_id,
+    number,
+    problem_usage_key,
+    referer_block_id,
+)
+from event_router.translate.table import activity, course_activity, payload, statement
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import activity, course_activity, registry, statement
-from event_router.translate.xapi.grading import required, score, weighted_result
 
 OTHER = "other"
 # Open edX response types → xAPI interaction types (ERB's table); anything else is "other".
@@ -54,12 +61,9 @@ INTERACTION_TYPES = {
     "symbolicresponse": "fill-in",
     "truefalseresponse": "true-false",
 }
-# What a bare usage key starts with (`block-v1:`, `ccx-block-v1:`, old `i4x://` keys).
-_USAGE_KEY_START = re.compile(r"(?:ccx-)?block-v\d+:|i4x://")
 
 
-# ---------------------------------------------------------------------------------------------
-# Where the problem is (shared with the Caliper translation)
+# --- Where the problem is --------------------------------------------------------------------
 
 
 def from_browser(event: TrackingEvent) -> bool:
@@ -69,12 +73,6 @@ def from_browser(event: TrackingEvent) -> bool:
 def xblock_iri(options: Options, usage_key: str, suffix: str = "") -> str:
     """`<LMS>/xblock/<usage key><suffix>`, percent-encoding what an IRI cannot hold."""
     return iri_safe(block_iri(options, usage_key) + suffix)
-
-
-def problem_usage_key(data: Json) -> str | None:
-    """`problem_id`, else `module_id`, of a server event's payload."""
-    value = data.get("problem_id") or data.get("module_id")
-    return value if isinstance(value, str) else None
 
 
 def _browser_usage_key(event: TrackingEvent) -> str:
@@ -88,8 +86,21 @@ def _browser_usage_key(event: TrackingEvent) -> str:
     return usage_key
 
 
-# ---------------------------------------------------------------------------------------------
-# Questions, answers, grades
+def caliper_usage_key(event: TrackingEvent, data: Json) -> str:
+    """Caliper's problem: from the payload, else the referer's `activate_block_id`, else the
+    form (ERB's order, which differs from xAPI's for browser events)."""
+    usage_key = data.get("problem_id", data.get("module_id"))
+    if not usage_key or not isinstance(usage_key, str):
+        usage_key = referer_block_id(event.context.get("referer")) or form_block_id(
+            event.data, event.course_id
+        )
+    if not usage_key:
+        # ERB sends the event with an object that has no id, which Caliper does not allow.
+        raise TranslationError("no problem: no problem_id, activate_block_id nor input_ field")
+    return usage_key
+
+
+# --- Questions, answers, grades --------------------------------------------------------------
 
 
 def _interaction(response_type: Any) -> str:
@@ -179,12 +190,11 @@ def _question_result(data: Json, submission: Any) -> Json:
     return {"success": data.get("success") == "correct"}
 
 
-# ---------------------------------------------------------------------------------------------
-# problem_check
+# --- xAPI ------------------------------------------------------------------------------------
 
 
-@registry.register("problem_check")
-def problem_check(event: TrackingEvent, options: Options) -> list[Json]:
+def statements(event: TrackingEvent, options: Options) -> list[Json]:
+    """`problem_check` as xAPI: attempted (browser), evaluated (server), fanned out per question."""
     if from_browser(event):
         return [_browser_check(event, options)]
     data = data_of(event)
@@ -231,7 +241,7 @@ def _multi_question_check(
     context_activities = {"parent": [problem], "grouping": [course] if course else None}
     # A question's usage key: the problem's, with the last `@` part replaced by the question id.
     stem = usage_key.rpartition("@")[0]
-    statements = [parent]
+    out = [parent]
     for question_id, submission in submissions.items():
         own = submission if isinstance(submission, dict) and submission else None
         question = _question(
@@ -251,62 +261,51 @@ def _multi_question_check(
             child_id=question_id,
             parent_id=parent["id"],
         )
-        statements.append(child)
-    return statements
+        out.append(child)
+    return out
 
 
-# ---------------------------------------------------------------------------------------------
-# The other problem events
+# --- Caliper ---------------------------------------------------------------------------------
 
 
-def _required_text(data: Json, key: str) -> str:
-    value = data.get(key)
-    if not value or not isinstance(value, str):
-        raise TranslationError(f"event data has no {key}")
-    return value
+def caliper_events(event: TrackingEvent, options: Options) -> list[Json]:
+    """`problem_check` as Caliper: the graded Attempt (server), else the submitted problem."""
+    data = payload(event)
+    usage_key = caliper_usage_key(event, data)
+    if event.context.get("event_source") == "server":
+        return [_graded(event, options, data, usage_key)]
+    obj = {"id": iri_safe(options.iri("xblock", usage_key)), "type": "Assessment", "name": None}
+    return [caliper_event(event, options, "AssessmentEvent", "Submitted", obj)]
 
 
-@registry.register("showanswer")
-def show_answer(event: TrackingEvent, options: Options) -> list[Json]:
-    problem_id = _required_text(data_of(event), "problem_id")
-    answer = activity(xblock_iri(options, problem_id, "/answer"), v.SOLUTION)
-    return [statement(event, options, v.ASKED, answer)]
-
-
-@registry.register("edx.problem.hint.demandhint_displayed")
-def hint_displayed(event: TrackingEvent, options: Options) -> list[Json]:
-    data = data_of(event)
-    module_id = _required_text(data, "module_id")
-    index = data.get("hint_index")
-    if index is None or index == "" or isinstance(index, bool | dict | list):
-        raise TranslationError("event data has no hint_index")
-    hint = activity(xblock_iri(options, module_id, f"/hint/{index}"), v.SUPPLEMENTAL_INFO)
-    return [statement(event, options, v.ASKED, hint)]
-
-
-@registry.register("edx.problem.completed")
-def problem_completed(event: TrackingEvent, options: Options) -> list[Json]:
-    usage_key = problem_usage_key(data_of(event))
-    if usage_key is None:
-        raise TranslationError("event data has no problem_id nor module_id")
-    # ERB's object id is the bare usage key (`block-v1:…`, an IRI with scheme `block-v1`).
-    if not _USAGE_KEY_START.match(usage_key):
-        raise TranslationError("problem_id is not a usage key")
-    problem = activity(iri_safe(usage_key), v.INTERACTION)
-    return [statement(event, options, v.COMPLETED, problem)]
-
-
-@registry.register("edx.grades.problem.submitted")
-def problem_submitted(event: TrackingEvent, options: Options) -> list[Json]:
-    data = data_of(event)
-    usage_key = problem_usage_key(data)
-    if usage_key is None:
-        raise TranslationError("event data has no problem_id nor module_id")
-    earned = number(required(data, "weighted_earned"), "weighted_earned")
-    possible = number(required(data, "weighted_possible"), "weighted_possible")
-    if possible is None:
-        # ERB sends a score "of 0", which analytics read as a real grade (docs/compatibility.md).
-        raise TranslationError("weighted_possible is null: the problem's grade is unknown")
-    question = activity(xblock_iri(options, usage_key), v.QUESTION)
-    result = weighted_result(earned, possible)
-    return [statement(event, options, v.ATTEMPTED, question, result=result)]
+def _graded(event: TrackingEvent, options: Options, data: Json, usage_key: str) -> Json:
+    """The learner's attempt, graded: ERB's Attempt object and generated score."""
+    actor_id = options.identity.caliper_actor_id(event)
+    learner = actor_id.removeprefix(options.iri("user", ""))
+    attempts: Any = data.get("attempts", "")
+    course_id = event.course_id
+    attempt = {
+        "id": iri_safe(options.iri("xblock", f"{usage_key}/user/{learner}/attempt/{attempts}")),
+        "type": "Attempt",
+        "extensions": {
+            "isPartOf": (
+                {"id": iri_safe(options.iri("course", course_id)), "type": "CourseOffering"}
+                if course_id
+                else None
+            ),
+            "assignee": {"id": actor_id, "type": "Person"},
+            "assignable": {"id": iri_safe(options.iri("xblock", usage_key)), "type": "Assessment"},
+            "count": attempts,
+        },
+    }
+    generated = {
+        "score": {
+            "id": "_:score",
+            "type": "Score",
+            "maxScore": number(data.get("max_grade"), "max_grade"),
+            "scoreGiven": number(data.get("grade"), "grade"),
+            "attempts": data.get("attempts"),
+            "extensions": {"success": "True" if data.get("success") == "correct" else "False"},
+        }
+    }
+    return caliper_event(event, options, "GradeEvent", "Graded", attempt, generated=generated)
