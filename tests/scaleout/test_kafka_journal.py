@@ -238,7 +238,7 @@ def test_the_event_inspector_says_it_cannot_search_a_kafka_journal(
 
     journal.submit([event(1, 7)]).result(timeout=30)
     store.users.add("ops", "ops-password", "admin")
-    _, token = store.users.create_token("ops", "inspect")
+    _, token = store.tokens.create("ops", "inspect")
     app = create_app(
         journal, None, ingest_token=None, max_body_bytes=1 << 20, store=store, secret_key="k"
     )

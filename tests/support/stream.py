@@ -61,4 +61,4 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = TIMEOUT) -> A
 def stream_token(router: Router, consumer: str) -> str:
     router.token  # noqa: B018  (creates the router-peer user)
     with router.store() as store:
-        return store.users.create_token("router-peer", f"{consumer}-engine", consumer=consumer)[1]
+        return store.tokens.create("router-peer", f"{consumer}-engine", consumer=consumer)[1]

@@ -36,7 +36,7 @@ def test_the_log_shows_each_send_and_retry_now_tries_at_once(
         router.token  # noqa: B018  (creates the admin that router.api uses)
         with router.store() as store:
             store.users.add("vic", "vic-password", "viewer")
-            viewer = store.users.create_token("vic", "dashboards")[1]
+            viewer = store.tokens.create("vic", "dashboards")[1]
 
         def log() -> dict[str, Any]:
             answer = router.api("GET", "/api/v1/consumers/lrs/attempts")

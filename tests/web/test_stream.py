@@ -244,7 +244,7 @@ def test_an_open_stream_ends_when_its_token_stops_being_valid(tmp_path: Path, ho
         router.token  # noqa: B018  (creates the router-peer user)
         with router.store() as store:
             store.users.add("sub", "sub-password-1", "viewer")
-            record, token = store.users.create_token("sub", "feed", consumer="engine")
+            record, token = store.tokens.create("sub", "feed", consumer="engine")
         wait_for(lambda: "stream" in router.status()["consumers"]["engine"], "the stream's hub")
         with subscribe(router, token) as response:
             assert response.status_code == 200
@@ -253,7 +253,7 @@ def test_an_open_stream_ends_when_its_token_stops_being_valid(tmp_path: Path, ho
             assert next(stream).event == "xapi"
             with router.store() as store:
                 if how == "token revoked":
-                    store.users.revoke_token(record.id)
+                    store.tokens.revoke(record.id)
                 else:
                     store.users.remove("sub")
             last = next(stream)
