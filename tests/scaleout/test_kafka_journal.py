@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from event_router.routing.consumer import Consumer
 from event_router.store import Store
 from tests.peers.kafka import KafkaBus
 from tests.peers.receiver import Receiver
-from tests.support.wait import until
+from tests.support.wait import clock_moves_on, until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -117,7 +116,7 @@ def test_the_engine_delivers_once_and_commits_offsets(
     store.consumers.add(
         Consumer(name="lrs", protocol="xapi", url=receiver.url + "/xapi/statements", linger=0.01)
     )
-    time.sleep(0.01)
+    clock_moves_on()  # a new millisecond: the events are later than the consumer
     journal.submit([event(i, i % 7) for i in range(200)]).result(30)
     engine = engine_for(journal, store)
 
@@ -153,7 +152,7 @@ def test_a_retried_batch_is_never_overtaken_by_a_later_one_of_its_partition(
                 linger=0.01,
             )
         )
-        time.sleep(0.01)
+        clock_moves_on()  # a new millisecond: the events are later than the consumer
         journal.submit([event(i, learner=5) for i in range(120)]).result(30)
         receiver.fail_next(3, 503)
         engine = engine_for(journal, store)
@@ -182,7 +181,7 @@ def test_rewind_sends_again_and_status_shows_the_cluster(
     store.consumers.add(
         Consumer(name="lrs", protocol="xapi", url=receiver.url + "/xapi/statements", linger=0.01)
     )
-    time.sleep(0.01)
+    clock_moves_on()  # a new millisecond: the events are later than the consumer
     journal.submit([event(i, i % 4) for i in range(40)]).result(30)
     engine = engine_for(journal, store, member="member-x")
     env = {
