@@ -44,12 +44,6 @@ def event(i: int, learner: int) -> bytes:
 
 
 @pytest.fixture
-def store(control_plane: str) -> Iterator[Store]:
-    with Store.open(control_plane) as opened:
-        yield opened
-
-
-@pytest.fixture
 def journal(kafka_bus: KafkaBus, control_plane: str, store: Store) -> Iterator[KafkaJournal]:
     opened = journal_at(kafka_bus, control_plane, partitions=4)
     yield opened
