@@ -74,8 +74,8 @@ class Router:
             options = {"buffer": buffer}
             store.consumers.add(Consumer(name="live", sink="stream", sink_options=options))
             store.users.add("bench", "bench-password", "admin")
-            self.stream_token = store.users.create_token("bench", "engine", consumer="live")[1]
-            self.admin_token = store.users.create_token("bench", "status")[1]
+            self.stream_token = store.tokens.create("bench", "engine", consumer="live")[1]
+            self.admin_token = store.tokens.create("bench", "status")[1]
         self.port = free_port()
         args = [*ROUTER, "run", "--listen", f"127.0.0.1:{self.port}", "--log-level", "warning"]
         self.log = (self.dir / "router.log").open("wb")

@@ -66,7 +66,7 @@ def test_tokens_create_list_revoke(cli: Invoke, open_store: Callable[[], Store])
     token = created.stdout.strip()
     assert token.startswith("ert_") and "not shown again" in created.stderr
     with open_store() as store:
-        found = store.users.authenticate_token(token)
+        found = store.tokens.authenticate(token)
     assert found is not None and found[1].value == "viewer"
     listed = json.loads(cli("tokens", "list", "--json").stdout)
     assert listed[0]["name"] == "ci" and listed[0]["prefix"] == token[:10]
@@ -74,7 +74,7 @@ def test_tokens_create_list_revoke(cli: Invoke, open_store: Callable[[], Store])
     revoked = cli("tokens", "revoke", str(listed[0]["id"]))
     assert revoked.exit_code == 0 and f"revoked token {listed[0]['id']}" in revoked.stdout
     with open_store() as store:
-        assert store.users.authenticate_token(token) is None
+        assert store.tokens.authenticate(token) is None
     too_big = cli("tokens", "revoke", "99999999999999999999")
     assert too_big.exit_code == 2 and "Traceback" not in too_big.output
     again = cli("tokens", "revoke", str(listed[0]["id"]))

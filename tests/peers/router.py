@@ -137,7 +137,7 @@ class Router:
         if self._token is None:
             with self.store() as store:
                 store.users.add("router-peer", secrets.token_urlsafe(12), "admin")
-                self._token = store.users.create_token("router-peer", "tests")[1]
+                self._token = store.tokens.create("router-peer", "tests")[1]
         return self._token
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

@@ -4,7 +4,6 @@ journal on SQLite and Redis), counts per store, nothing of anyone else touched."
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -30,10 +29,9 @@ ANN = Learner.of(7, "ann")
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    with Store.open(database_url) as opened:
-        opened.consumers.add(Consumer(name="lrs", url="http://lrs.test/xapi"))
-        yield opened
+def store(store: Store) -> Store:
+    store.consumers.add(Consumer(name="lrs", url="http://lrs.test/xapi"))
+    return store
 
 
 def fill_store(store: Store, tmp_path: Path) -> None:

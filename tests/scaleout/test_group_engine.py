@@ -46,12 +46,6 @@ def event(i: int) -> bytes:
 
 
 @pytest.fixture
-def store(control_plane: str) -> Iterator[Store]:
-    with Store.open(control_plane) as opened:
-        yield opened
-
-
-@pytest.fixture
 def journal(journal_redis: JournalRedis) -> Iterator[RedisJournal]:
     opened = RedisJournal(journal_redis.url, journal_redis.prefix)
     yield opened

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from event_router.routing.consumer import Consumer
 from event_router.store import Store
 from tests.peers.kafka import KafkaBus
 from tests.peers.receiver import Receiver
-from tests.support.wait import until
+from tests.support.wait import clock_moves_on, until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -42,12 +41,6 @@ def event(i: int, learner: int) -> bytes:
             },
         }
     )
-
-
-@pytest.fixture
-def store(control_plane: str) -> Iterator[Store]:
-    with Store.open(control_plane) as opened:
-        yield opened
 
 
 @pytest.fixture
@@ -117,7 +110,7 @@ def test_the_engine_delivers_once_and_commits_offsets(
     store.consumers.add(
         Consumer(name="lrs", protocol="xapi", url=receiver.url + "/xapi/statements", linger=0.01)
     )
-    time.sleep(0.01)
+    clock_moves_on()  # a new millisecond: the events are later than the consumer
     journal.submit([event(i, i % 7) for i in range(200)]).result(30)
     engine = engine_for(journal, store)
 
@@ -153,7 +146,7 @@ def test_a_retried_batch_is_never_overtaken_by_a_later_one_of_its_partition(
                 linger=0.01,
             )
         )
-        time.sleep(0.01)
+        clock_moves_on()  # a new millisecond: the events are later than the consumer
         journal.submit([event(i, learner=5) for i in range(120)]).result(30)
         receiver.fail_next(3, 503)
         engine = engine_for(journal, store)
@@ -182,7 +175,7 @@ def test_rewind_sends_again_and_status_shows_the_cluster(
     store.consumers.add(
         Consumer(name="lrs", protocol="xapi", url=receiver.url + "/xapi/statements", linger=0.01)
     )
-    time.sleep(0.01)
+    clock_moves_on()  # a new millisecond: the events are later than the consumer
     journal.submit([event(i, i % 4) for i in range(40)]).result(30)
     engine = engine_for(journal, store, member="member-x")
     env = {
@@ -238,7 +231,7 @@ def test_the_event_inspector_says_it_cannot_search_a_kafka_journal(
 
     journal.submit([event(1, 7)]).result(timeout=30)
     store.users.add("ops", "ops-password", "admin")
-    _, token = store.users.create_token("ops", "inspect")
+    _, token = store.tokens.create("ops", "inspect")
     app = create_app(
         journal, None, ingest_token=None, max_body_bytes=1 << 20, store=store, secret_key="k"
     )

@@ -21,8 +21,8 @@ def test_every_change_is_recorded_with_who_made_it(store: Store) -> None:
         store.users.add("bob", "bob-password", "viewer")
         store.users.set_role("bob", "admin")
         store.users.set_password("bob", "another-password")
-        token, secret = store.users.create_token("bob", "grafana", "viewer")
-        store.users.revoke_token(token.id)
+        token, secret = store.tokens.create("bob", "grafana", "viewer")
+        store.tokens.revoke(token.id)
         store.sessions.end_all("bob")
     with acting_as("carol (shell)", "cli"):
         store.consumers.add(

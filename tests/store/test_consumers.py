@@ -15,6 +15,7 @@ from event_router.store import (
     Store,
     UnknownConsumer,
 )
+from tests.support.databases import STORE_KEY
 
 SECRETS = ("hunter2", "tok-123", "sign-456", "apikey-789")
 
@@ -155,7 +156,7 @@ def test_yaml_round_trip_with_secrets(store: Store, tmp_path: Any) -> None:
     store.consumers.set_enabled("hook", False)
     text = store.consumers.export_yaml(with_secrets=True)
     assert "WITH SECRETS" in text
-    with Store.open(f"sqlite:///{tmp_path / 'other.db'}", secret_key="store tests") as other:
+    with Store.open(f"sqlite:///{tmp_path / 'other.db'}", secret_key=STORE_KEY) as other:
         result = other.consumers.import_yaml(text)
         assert (result.added, result.updated) == (["hook", "lrs"], [])
         assert other.consumers.list() == store.consumers.list()

@@ -15,7 +15,7 @@ from event_router.store import DuplicateUser, Store, StoreUnavailable, UnknownUs
 from event_router.store.database import VERSION_TABLE, alembic_config, utcnow
 from event_router.store.schema import web_sessions
 from event_router.store.sessions import LIFETIME
-from event_router.store.users import token_digest
+from event_router.store.tokens import token_digest
 
 
 def _age(store: Store, token: str, **columns: timedelta) -> None:

@@ -1,4 +1,4 @@
-"""Users and API tokens in the store (SQLite and PostgreSQL): hashing, roles, tokens, removal."""
+"""Users in the store (SQLite and PostgreSQL): hashing, roles, authentication, removal."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ from event_router.store import (
     InvalidUser,
     Role,
     Store,
-    UnknownToken,
     UnknownUser,
 )
-from event_router.store.users import Users, api_tokens, users
+from event_router.store.users import Users, users
 
 
 def test_add_get_list_and_passwords_are_argon2_hashes(store: Store) -> None:
@@ -89,51 +88,6 @@ def test_outdated_hashes_are_upgraded_on_login(store: Store) -> None:
     with store._db.read() as conn:
         after = conn.execute(sa.select(users.c.password_hash)).scalar_one()
     assert before != after and PasswordHasher().check_needs_rehash(after) is False
-
-
-def test_tokens_are_stored_hashed_act_for_their_user_and_can_be_revoked(store: Store) -> None:
-    store.users.add("alice", "alice-password", "admin")
-    record, token = store.users.create_token("alice", "ci")
-    assert token.startswith("ert_") and len(token) > 40 and record.prefix == token[:10]
-    assert record.role is Role.ADMIN
-    with store._db.read() as conn:
-        row = conn.execute(sa.select(api_tokens)).one()
-    assert token not in str(tuple(row))
-    found = store.users.authenticate_token(token)
-    assert found is not None and found[0].username == "alice" and found[1] is Role.ADMIN
-    assert store.users.authenticate_token(token + "x") is None
-    assert store.users.authenticate_token("not-even-prefixed") is None
-    assert store.users.tokens("alice")[0].last_used_at is not None
-    store.users.revoke_token(record.id)
-    assert store.users.authenticate_token(token) is None
-    with pytest.raises(UnknownToken):
-        store.users.revoke_token(record.id)
-
-
-def test_token_roles_never_exceed_the_user(store: Store) -> None:
-    store.users.add("vic", "vic-password", "viewer")
-    with pytest.raises(InvalidUser, match="cannot have more rights"):
-        store.users.create_token("vic", "sneaky", "admin")
-    store.users.add("alice", "alice-password", "admin")
-    _, token = store.users.create_token("alice", "dash", "viewer")
-    assert store.users.authenticate_token(token)[1] is Role.VIEWER  # type: ignore[index]
-    _, full = store.users.create_token("alice", "ci")
-    store.users.set_role("alice", "viewer")  # a demoted user's tokens are demoted too
-    assert store.users.authenticate_token(full)[1] is Role.VIEWER  # type: ignore[index]
-    with pytest.raises(InvalidUser, match="token name"):
-        store.users.create_token("alice", "  ")
-    with pytest.raises(UnknownUser):
-        store.users.create_token("nobody", "ci")
-
-
-def test_removing_a_user_removes_their_tokens(store: Store) -> None:
-    store.users.add("alice", "alice-password", "admin")
-    store.users.add("bob", "bob-password", "admin")
-    _, token = store.users.create_token("alice", "ci")
-    store.users.create_token("bob", "ci")
-    store.users.remove("alice")
-    assert store.users.authenticate_token(token) is None
-    assert [t.username for t in store.users.tokens()] == ["bob"]
 
 
 class CountingHasher(PasswordHasher):

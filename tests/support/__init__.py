@@ -4,7 +4,8 @@ file: no test module imports another. Fixtures the whole suite shares are regist
 tests/conftest.py's `pytest_plugins`; test modules import plain helpers from here.
 
 - `wait.py`: the one way to wait (`wait_until`, async `until`, `clock_moves_on`); never a sleep.
-- `databases.py`: the real PostgreSQL and Redis, each fixture written once.
+- `databases.py`: the real PostgreSQL and Redis, each fixture written once, and `store` (the
+  control plane on them).
 - `reference.py`: what `event-router transform` prints for the same events (the expected output).
 - `traffic.py`: events and tracking-log lines fed to a router, its consumer, `settled` (the
   router's own record that every batch is answered).

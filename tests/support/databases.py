@@ -3,6 +3,8 @@ whole suite in tests/conftest.py).
 
 - PostgreSQL at 127.0.0.1:5432: a database created for this session (dropped at the end), and a
   fresh schema per test (`database_url`'s PostgreSQL case, `control_plane`).
+- The control plane itself: `store`, opened on `database_url` (a directory whose tests need the
+  shared PostgreSQL only, tests/scaleout, makes `database_url` its `control_plane`).
 - Redis at 127.0.0.1:6379: a key prefix of the test's own, every key under it deleted after
   (`journal_redis`; the event-bus fixture `bus_redis` of tests/peers/bus.py uses `redis_client`).
 
@@ -20,14 +22,18 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, cast
+from typing import TYPE_CHECKING, NoReturn, cast
 
 import pytest
 import redis
 import sqlalchemy as sa
 
+if TYPE_CHECKING:
+    from event_router.store import Store
+
 PG_ADDRESS = "127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/0"
+STORE_KEY = "store tests"  # the `store` fixture's secret key: consumers' secrets are sealed
 
 
 def unreachable(message: str) -> NoReturn:
@@ -100,6 +106,15 @@ def control_plane(postgres_database: sa.URL) -> Iterator[str]:
     """A control-plane URL on a fresh schema of the session's PostgreSQL database."""
     with fresh_schema(postgres_database) as url:
         yield url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """The control plane on an empty database, migrated, with a secret key (`STORE_KEY`)."""
+    from event_router.store import Store  # the store's imports only for the tests that use it
+
+    with Store.open(database_url, secret_key=STORE_KEY) as opened:
+        yield opened
 
 
 def redis_client() -> redis.Redis:

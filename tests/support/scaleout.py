@@ -15,7 +15,6 @@ import json
 import random
 import socket
 import subprocess
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from tests.peers.ralph import Ralph
 from tests.peers.router import Router
 from tests.support.databases import JournalRedis
 from tests.support.reference import expected_ids
+from tests.support.traffic import settled
 from tests.support.wait import wait_until
 
 SECRET = "scale-out"
@@ -232,7 +232,7 @@ class Scenario:
             ]
 
         wait_until(lambda: len(set(ids_in_ralph())) >= COUNT, 600, "not every statement stored")
-        time.sleep(2.0)  # anything still to come would be a duplicate: let it arrive
+        settled(self.group[0], {"lrs": None}, 300)  # every batch answered: no re-send to come
         return Outcome(events, expected, ids_in_ralph(), kills, versions)
 
     @staticmethod

@@ -4,7 +4,7 @@ parsed, and a token bound to a stream consumer."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,6 @@ import httpx
 import orjson
 
 from tests.peers.router import Router
-from tests.support.wait import wait_until
 
 TIMEOUT = 60.0
 
@@ -53,12 +52,7 @@ def subscribe(
         yield r
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = TIMEOUT) -> Any:
-    """`wait_until` with the stream tests' argument order (what is awaited, then the timeout)."""
-    return wait_until(check, timeout, f"waiting for {what}")
-
-
 def stream_token(router: Router, consumer: str) -> str:
     router.token  # noqa: B018  (creates the router-peer user)
     with router.store() as store:
-        return store.users.create_token("router-peer", f"{consumer}-engine", consumer=consumer)[1]
+        return store.tokens.create("router-peer", f"{consumer}-engine", consumer=consumer)[1]

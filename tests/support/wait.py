@@ -19,12 +19,12 @@ INTERVAL = 0.02
 
 
 def wait_until(
-    condition: Callable[[], T],
+    condition: Callable[[], T | None],
     timeout: float = TIMEOUT,
     message: str | Callable[[], object] = "",
     interval: float = INTERVAL,
 ) -> T:
-    """Call `condition` until it returns a true value, and return that value.
+    """Call `condition` until it returns a true value, and return that value (never None).
 
     Raises AssertionError after `timeout` seconds, with `message` (or what `message()` returns:
     a description of the state at that moment).
@@ -38,7 +38,7 @@ def wait_until(
 
 
 async def until(
-    condition: Callable[[], T],
+    condition: Callable[[], T | None],
     timeout: float = TIMEOUT,
     message: str | Callable[[], object] = "",
     interval: float = INTERVAL,

@@ -110,7 +110,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory, receiver_server: Receiver) -
         # Something for the admin pages: a token, an audit trail, a backfill that was stopped.
         with router.store() as store:
             store.users.add("viewer", PASSWORD, "viewer")
-            store.users.create_token("operator", "grafana", "viewer")
+            store.tokens.create("operator", "grafana", "viewer")
         router.api("PATCH", "/api/v1/consumers/analytics", json={"batch_size": 50})
         now = time.time()
         progress.write(

@@ -11,7 +11,8 @@ from playwright.sync_api import Browser, expect
 
 from tests.peers.router import Router
 from tests.support.browser import PASSWORD, sign_in
-from tests.support.stream import stream_token, subscribe, wait_for
+from tests.support.stream import stream_token, subscribe
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(180)
 WIDTHS = {1280: 800, 390: 844}
@@ -24,12 +25,12 @@ def test_the_page_lists_the_subscribers(tmp_path: Path, browser: Browser, page_s
     router.add_consumer(name="adaptive", protocol="xapi", sink="stream")
     with router:
         token = stream_token(router, "adaptive")
-        wait_for(lambda: "stream" in router.status()["consumers"]["adaptive"], "the hub")
+        wait_until(lambda: "stream" in router.status()["consumers"]["adaptive"], message="the hub")
         with subscribe(router, token) as response:
             assert response.status_code == 200
-            wait_for(
+            wait_until(
                 lambda: router.status()["consumers"]["adaptive"]["stream"]["subscribers"] == 1,
-                "the subscriber",
+                message="the subscriber",
             )
             for width, height in WIDTHS.items():
                 context = browser.new_context(viewport={"width": width, "height": height})

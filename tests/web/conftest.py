@@ -43,8 +43,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     with Store.open(f"sqlite:///{path}") as store:
         store.users.add(ADMIN, ADMIN_PASSWORD, "admin")
         store.users.add(VIEWER, VIEWER_PASSWORD, "viewer")
-        admin_token = store.users.create_token(ADMIN, "tests")[1]
-        viewer_token = store.users.create_token(VIEWER, "tests")[1]
+        admin_token = store.tokens.create(ADMIN, "tests")[1]
+        viewer_token = store.tokens.create(VIEWER, "tests")[1]
     return Template(path, admin_token, viewer_token)
 
 

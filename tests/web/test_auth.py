@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from event_router.store.users import token_digest
+from event_router.store.tokens import token_digest
 from event_router.web.auth import SESSION_COOKIE
 from tests.web.conftest import (
     ADMIN,
@@ -97,15 +97,15 @@ def test_bad_credentials_get_401(web: Web, header: str) -> None:
 
 
 def test_a_revoked_token_stops_working_at_once(web: Web) -> None:
-    record, token = web.store.users.create_token(ADMIN, "ci")
+    record, token = web.store.tokens.create(ADMIN, "ci")
     auth = {"Authorization": f"Bearer {token}"}
     assert web.client().get("/api/v1/me", headers=auth).json()["username"] == ADMIN
-    web.store.users.revoke_token(record.id)
+    web.store.tokens.revoke(record.id)
     assert web.client().get("/api/v1/me", headers=auth).status_code == 401
 
 
 def test_a_viewer_token_of_an_admin_cannot_change_things(web: Web) -> None:
-    _, token = web.store.users.create_token(ADMIN, "dashboards", "viewer")
+    _, token = web.store.tokens.create(ADMIN, "dashboards", "viewer")
     client = web.client()
     client.headers["Authorization"] = f"Bearer {token}"
     me = client.get("/api/v1/me").json()
@@ -115,7 +115,7 @@ def test_a_viewer_token_of_an_admin_cannot_change_things(web: Web) -> None:
 
 def test_a_removed_users_token_and_session_end(web: Web) -> None:
     web.store.users.add("carol", "carol-password", "admin")
-    _, token = web.store.users.create_token("carol", "ci")
+    _, token = web.store.tokens.create("carol", "ci")
     session = web.login("carol", "carol-password")
     web.store.users.remove("carol")
     assert (

@@ -5,6 +5,7 @@ delivering to a real receiver that refuses, then fails, then accepts.
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,8 @@ import pytest
 
 from tests.peers.receiver import Receiver
 from tests.peers.router import Router
-from tests.support.stream import wait_for
 from tests.support.traffic import play
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(180)
 PASSWORD = "s3cret-pw"
@@ -36,7 +37,7 @@ def test_the_log_shows_each_send_and_retry_now_tries_at_once(
         router.token  # noqa: B018  (creates the admin that router.api uses)
         with router.store() as store:
             store.users.add("vic", "vic-password", "viewer")
-            viewer = store.users.create_token("vic", "dashboards")[1]
+            viewer = store.tokens.create("vic", "dashboards")[1]
 
         def log() -> dict[str, Any]:
             answer = router.api("GET", "/api/v1/consumers/lrs/attempts")
@@ -46,7 +47,9 @@ def test_the_log_shows_each_send_and_retry_now_tries_at_once(
         assert router.api("GET", "/api/v1/consumers/nobody/attempts").status_code == 404
         assert log()["attempts"] == []
         assert router.post([play(1)]).status_code == 202
-        paused = wait_for(lambda: (found := log())["attempts"] and found, "a refused send")
+        paused = wait_until(
+            lambda: found if (found := log())["attempts"] else None, message="a refused send"
+        )
         (first,) = paused["attempts"]
         assert first["verdict"] == "pause" and first["status"] == 401 and first["items"] == 1
         assert first["try"] == 1 and first["latency_ms"] >= 0
@@ -71,20 +74,26 @@ def test_the_log_shows_each_send_and_retry_now_tries_at_once(
             found = log()
             return found if found["attempts"][0]["status"] == 503 else None
 
-        busy = wait_for(backing_off, "the 503")
+        busy = wait_until(backing_off, message="the 503")
         assert busy["attempts"][0]["try"] == 2 and busy["state"] == "retrying"
         assert busy["attempts"][0]["answer"] == "busy; got ***"
         assert PASSWORD not in str(busy)
         assert busy["next_retry_at"] - busy["attempts"][0]["at"] >= 29  # Retry-After honoured
         assert busy["failing_since"] == first["at"]  # failing since the first refusal
+
         # Retry now, twice: each ends the 30 s wait at once; then the send is delivered.
-        for _ in range(2):
-            wait_for(lambda: log()["next_retry_at"], "a retry to wait for")
+        def tried_since(tried: int) -> bool:
+            return bool(log()["attempts"][0]["try"] > tried)
+
+        for tried in (2, 3):  # the 503s' tries; each retry now makes the next one at once
+            wait_until(lambda: log()["next_retry_at"], message="a retry to wait for")
             assert router.api("POST", "/api/v1/consumers/lrs/retry").status_code == 202
-            time.sleep(0.2)
+            wait_until(partial(tried_since, tried), message="the retry asked for")
         receiver.wait_for(1, timeout=30)
         assert time.monotonic() - asked < 30  # far sooner than the waits asked for
-        done = wait_for(lambda: (found := log())["failing_since"] is None and found, "success")
+        done = wait_until(
+            lambda: found if (found := log())["failing_since"] is None else None, message="success"
+        )
         newest = done["attempts"][0]
         assert newest["verdict"] == "delivered" and newest["status"] == 200
         assert newest["answer"] == ""  # a success answer is not shown (as Test connection)
@@ -115,7 +124,7 @@ def test_the_log_masks_credentials_the_consumer_url_carries(
             found = router.api("GET", "/api/v1/consumers/hook/attempts").json()
             return found if found["attempts"] else None
 
-        attempt = wait_for(log, "the refused send")["attempts"][0]
+        attempt = wait_until(log, message="the refused send")["attempts"][0]
         assert attempt["status"] == 503
         assert attempt["answer"] == f"refused {receiver.url}/xapi/statements?api_key=*** (key ***)"
         assert key not in str(attempt)

@@ -106,7 +106,7 @@ def test_no_route_answers_without_credentials_unless_opened_on_purpose(web_inges
 @pytest.mark.parametrize("who", ["stream", "ingest"])
 def test_stream_and_ingest_tokens_open_nothing_else(web_ingest: Web, who: str) -> None:
     if who == "stream":
-        _, token = web_ingest.store.users.create_token("alice", "subscriber", consumer="hose")
+        _, token = web_ingest.store.tokens.create("alice", "subscriber", consumer="hose")
     else:
         token = INGEST_TOKEN
     client = web_ingest.client()

@@ -20,8 +20,9 @@ import httpx
 import pytest
 
 from tests.peers.router import Router
-from tests.support.stream import Message, messages, stream_token, subscribe, wait_for
+from tests.support.stream import Message, messages, stream_token, subscribe
 from tests.support.traffic import play
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -43,7 +44,9 @@ def test_stream_translates_filters_resumes_and_refuses(tmp_path: Path) -> None:
     router.add_consumer(name="other", protocol="edx", sink="stream")
     with router:
         token, other = stream_token(router, "engine"), stream_token(router, "other")
-        wait_for(lambda: "stream" in router.status()["consumers"]["engine"], "the stream's hub")
+        wait_until(
+            lambda: "stream" in router.status()["consumers"]["engine"], message="the stream's hub"
+        )
 
         # Refused: no token, a user's token, another consumer's token, a bad Last-Event-ID.
         with subscribe(router, None) as response:
@@ -68,9 +71,9 @@ def test_stream_translates_filters_resumes_and_refuses(tmp_path: Path) -> None:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             stream = messages(response)
-            wait_for(
+            wait_until(
                 lambda: router.status()["consumers"]["engine"]["stream"]["subscribers"] == 1,
-                "the subscriber in status",
+                message="the subscriber in status",
             )
             assert router.post(sent).status_code == 202
             first = take(stream, 4)
@@ -80,7 +83,7 @@ def test_stream_translates_filters_resumes_and_refuses(tmp_path: Path) -> None:
                 return int(stream["connections"][0]["lag"])
 
             # Up to date, though the last event (a pause) was not for it.
-            wait_for(lambda: lag() == 0, "no lag")
+            wait_until(lambda: lag() == 0, message="no lag")
 
         # The hub records its position as the consumer's cursor, so the journal is trimmed by
         # retention: nothing is held back for subscribers.
@@ -89,7 +92,9 @@ def test_stream_translates_filters_resumes_and_refuses(tmp_path: Path) -> None:
                 row = db.execute("SELECT seq FROM cursors WHERE consumer = 'engine'").fetchone()
             return None if row is None else int(row[0])
 
-        wait_for(lambda: cursor() == len(sent), "the hub's position as the consumer's cursor")
+        wait_until(
+            lambda: cursor() == len(sent), message="the hub's position as the consumer's cursor"
+        )
         assert {m.event for m in first} == {"xapi"}
         for message in first:
             statement = message.data
@@ -124,9 +129,9 @@ def test_stream_translates_filters_resumes_and_refuses(tmp_path: Path) -> None:
         # The router stops with a subscriber connected: it is told why, and the router ends.
         with subscribe(router, token) as response:
             stream = messages(response)
-            wait_for(
+            wait_until(
                 lambda: router.status()["consumers"]["engine"]["stream"]["subscribers"] == 1,
-                "the subscriber",
+                message="the subscriber",
             )
             assert router.stop(timeout=30) == 0
             last = list(stream)
@@ -140,7 +145,9 @@ def test_a_subscriber_that_stops_reading_is_cut_off_and_others_go_on(tmp_path: P
     )
     with router:
         token = stream_token(router, "engine")
-        wait_for(lambda: "stream" in router.status()["consumers"]["engine"], "the stream's hub")
+        wait_until(
+            lambda: "stream" in router.status()["consumers"]["engine"], message="the stream's hub"
+        )
         received: list[Message] = []
         with subscribe(router, token) as stalled, subscribe(router, token) as steady:
             stalled_stream = messages(stalled)
@@ -152,9 +159,9 @@ def test_a_subscriber_that_stops_reading_is_cut_off_and_others_go_on(tmp_path: P
 
             reader = threading.Thread(target=read_steadily, daemon=True)
             reader.start()
-            wait_for(
+            wait_until(
                 lambda: router.status()["consumers"]["engine"]["stream"]["subscribers"] == 2,
-                "both subscribers",
+                message="both subscribers",
             )
 
             def cut_off() -> bool:
@@ -167,7 +174,7 @@ def test_a_subscriber_that_stops_reading_is_cut_off_and_others_go_on(tmp_path: P
                 assert router.post([play(posted + i) for i in range(250)]).status_code == 202
                 posted += 250
             # The steady one got every event, in order, without a gap.
-            wait_for(lambda: len(received) >= posted, "the steady subscriber's messages")
+            wait_until(lambda: len(received) >= posted, message="the steady subscriber's messages")
             assert [m.id for m in received[:posted]] == [str(i) for i in range(1, posted + 1)]
             assert {m.event for m in received} == {"xapi"}
             # The stalled one now reads: what was written, in order, then why it was cut off.
@@ -185,11 +192,11 @@ def test_a_subscriber_that_stops_reading_is_cut_off_and_others_go_on(tmp_path: P
             rest = take(stream, posted - len(delivered))
         assert [m.id for m in rest] == [str(i) for i in range(len(delivered) + 1, posted + 1)]
         # `event-router status` tells it too (from the figures the router writes each second).
-        wait_for(
+        wait_until(
             lambda: (
                 router.cli_status()["consumers"]["engine"]["stream"]["disconnects"] == {"slow": 1}
             ),
-            "the cut-off in `event-router status`",
+            message="the cut-off in `event-router status`",
         )
         metrics = httpx.get(f"{router.url}/metrics").text
         assert (
@@ -207,7 +214,9 @@ def test_a_subscriber_that_reads_nothing_at_all_is_closed_after_the_grace(
     )
     with router:
         token = stream_token(router, "engine")
-        wait_for(lambda: "stream" in router.status()["consumers"]["engine"], "the stream's hub")
+        wait_until(
+            lambda: "stream" in router.status()["consumers"]["engine"], message="the stream's hub"
+        )
         # A raw client with a small receive window that never reads.
         client = socket.socket()
         client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -218,13 +227,15 @@ def test_a_subscriber_that_reads_nothing_at_all_is_closed_after_the_grace(
         def stream() -> dict[str, Any]:
             return router.status()["consumers"]["engine"]["stream"]  # type: ignore[no-any-return]
 
-        wait_for(lambda: stream()["subscribers"] == 1, "the subscriber")
+        wait_until(lambda: stream()["subscribers"] == 1, message="the subscriber")
         posted = 0
         while not stream()["disconnects"].get("slow"):
             assert posted < 20_000, "the silent subscriber was never cut off"
             assert router.post([play(posted + i) for i in range(100)]).status_code == 202
             posted += 100
-        wait_for(lambda: stream()["subscribers"] == 0, "the connection closed after the grace")
+        wait_until(
+            lambda: stream()["subscribers"] == 0, message="the connection closed after the grace"
+        )
         # What it can still read ends: the server closed the connection.
         client.settimeout(30)
         while client.recv(1 << 16):
@@ -244,8 +255,10 @@ def test_an_open_stream_ends_when_its_token_stops_being_valid(tmp_path: Path, ho
         router.token  # noqa: B018  (creates the router-peer user)
         with router.store() as store:
             store.users.add("sub", "sub-password-1", "viewer")
-            record, token = store.users.create_token("sub", "feed", consumer="engine")
-        wait_for(lambda: "stream" in router.status()["consumers"]["engine"], "the stream's hub")
+            record, token = store.tokens.create("sub", "feed", consumer="engine")
+        wait_until(
+            lambda: "stream" in router.status()["consumers"]["engine"], message="the stream's hub"
+        )
         with subscribe(router, token) as response:
             assert response.status_code == 200
             stream = messages(response)
@@ -253,7 +266,7 @@ def test_an_open_stream_ends_when_its_token_stops_being_valid(tmp_path: Path, ho
             assert next(stream).event == "xapi"
             with router.store() as store:
                 if how == "token revoked":
-                    store.users.revoke_token(record.id)
+                    store.tokens.revoke(record.id)
                 else:
                     store.users.remove("sub")
             last = next(stream)

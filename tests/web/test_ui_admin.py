@@ -79,7 +79,7 @@ def test_a_new_token_is_shown_once_and_works_until_revoked(web: Web) -> None:
     assert bearer.get("/api/v1/me").json()["username"] == VIEWER
     again = admin.client.get("/admin/users").text
     assert secret not in again and "grafana" in again
-    (record,) = [t for t in web.store.users.tokens() if t.name == "grafana"]
+    (record,) = [t for t in web.store.tokens.list() if t.name == "grafana"]
     revoked = admin.client.post(
         f"/admin/tokens/{record.id}/revoke", data={"csrf_token": admin.csrf}
     )

@@ -10,8 +10,9 @@ import typer
 from rich.table import Table
 
 from event_router.cli import app
-from event_router.cli.consumers import console, open_store, store_errors
+from event_router.cli.control_plane import open_store, store_errors
 from event_router.cli.options import HOME
+from event_router.cli.output import console
 from event_router.store.audit import describe
 
 

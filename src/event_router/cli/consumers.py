@@ -8,26 +8,21 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
-import sqlalchemy as sa
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from event_router.cli import app
-from event_router.cli.options import HOME, settings
+from event_router.cli.control_plane import open_store, store_errors
+from event_router.cli.options import HOME
+from event_router.cli.output import console, fail
 from event_router.plugins.loader import missing_hooks
-from event_router.routing.catalogue import CatalogueError
 from event_router.routing.consumer import SECRET_FIELDS, AuthKind, Protocol
-from event_router.routing.identity import IdentityError, Policy
+from event_router.routing.identity import Policy
 from event_router.routing.presets import EventSet
-from event_router.store import InvalidConfig, Store, StoreError
 from event_router.store.consumers import validate
-from event_router.store.database import database_url
 from event_router.web.secrets_mask import mask_url
 
 consumers_app = typer.Typer(
@@ -35,36 +30,6 @@ consumers_app = typer.Typer(
     help="Registered consumers: where events go, in which format, which events.",
 )
 app.add_typer(consumers_app, name="consumers")
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def store_errors() -> Iterator[None]:
-    """Store errors as one clear message: exit 2 for invalid input, 1 for everything else."""
-    try:
-        yield
-    except (InvalidConfig, IdentityError, CatalogueError) as exc:
-        fail(str(exc), 2)
-    except StoreError as exc:
-        fail(str(exc))
-    except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        fail(f"database error: {reason[0] if reason else type(exc).__name__}")
-
-
-def open_store(home: Path | None, secrets: bool = True) -> Store:
-    """The store of the home (or EVENT_ROUTER_DATABASE_URL), created and migrated if needed.
-    Without `secrets` (users, identities) no secret key is needed, nor checked."""
-    try:
-        if not secrets:
-            return Store.open(database_url(settings(home)))
-        return Store.from_settings(settings(home))
-    except StoreError as exc:
-        fail(str(exc))
 
 
 def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
@@ -286,11 +251,6 @@ def list_(
             record.updated_at.strftime("%Y-%m-%d %H:%M"),
         )
     console().print(table)
-
-
-def console() -> Console:
-    """Rich wraps to 80 columns when not on a terminal; a pipe gets full rows instead."""
-    return Console() if sys.stdout.isatty() else Console(width=200)
 
 
 def _route_summary(route: dict[str, Any]) -> str:

@@ -14,8 +14,9 @@ import typer
 from rich.table import Table
 
 from event_router.cli import app
-from event_router.cli.consumers import console, fail, open_store, store_errors
+from event_router.cli.control_plane import open_store, store_errors
 from event_router.cli.options import HOME
+from event_router.cli.output import console, fail
 from event_router.store import State
 from event_router.store.database import MAX_ROW_ID
 

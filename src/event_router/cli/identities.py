@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from event_router.cli import app
-from event_router.cli.consumers import open_store, store_errors
+from event_router.cli.control_plane import open_store, store_errors
 from event_router.cli.options import HOME
 
 identities_app = typer.Typer(

@@ -10,8 +10,9 @@ import orjson
 import typer
 
 from event_router.cli import app
-from event_router.cli.consumers import fail, open_store, store_errors
+from event_router.cli.control_plane import open_store, store_errors
 from event_router.cli.options import HOME, settings
+from event_router.cli.output import fail
 from event_router.journal import Journal, JournalFull, SqliteJournal
 from event_router.privacy.forget import ForgetError, Learner, forget
 

@@ -14,8 +14,10 @@ from typing import Annotated
 
 import typer
 
-from event_router.cli.consumers import consumers_app, fail, open_store, store_errors
+from event_router.cli.consumers import consumers_app
+from event_router.cli.control_plane import open_store, store_errors
 from event_router.cli.options import HOME, settings
+from event_router.cli.output import fail
 from event_router.cli.scaleout import is_kafka, open_kafka_journal
 from event_router.delivery.rewind import RewindError, since_time
 from event_router.delivery.rewind import rewind as rewind_consumer

@@ -13,8 +13,9 @@ from typing import Annotated
 import typer
 
 from event_router.cli import app
-from event_router.cli.consumers import fail, store_errors
+from event_router.cli.control_plane import store_errors
 from event_router.cli.options import HOME, settings
+from event_router.cli.output import fail
 from event_router.secret_key import (
     KEY_FILE,
     NEW_KEY_FILE,

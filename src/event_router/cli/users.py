@@ -16,8 +16,9 @@ import typer
 from rich.table import Table
 
 from event_router.cli import app
-from event_router.cli.consumers import console, fail, open_store
+from event_router.cli.control_plane import open_store
 from event_router.cli.options import HOME
+from event_router.cli.output import console, fail
 from event_router.store import InvalidUser, Role, StoreError
 from event_router.store.database import MAX_ROW_ID
 
@@ -202,7 +203,7 @@ def create_token(
     """Create an API token and print it (only now: it is stored hashed)."""
     with open_store(home, secrets=False) as store:
         try:
-            record, token = store.users.create_token(user, name, role, consumer)
+            record, token = store.tokens.create(user, name, role, consumer)
         except InvalidUser as exc:
             fail(str(exc), 2)
         except StoreError as exc:
@@ -222,7 +223,7 @@ def list_tokens(
 ) -> None:
     """API tokens (never the tokens themselves: their first characters, to tell them apart)."""
     with open_store(home, secrets=False) as store:
-        tokens = store.users.tokens(user)
+        tokens = store.tokens.list(user)
     if as_json:
         typer.echo(json.dumps([token.to_json() for token in tokens], indent=2))
         return
@@ -255,7 +256,7 @@ def revoke_token(
     """Revoke an API token: requests with it get 401 from now on."""
     with open_store(home, secrets=False) as store:
         try:
-            store.users.revoke_token(token_id)
+            store.tokens.revoke(token_id)
         except StoreError as exc:
             fail(str(exc))
     typer.echo(f"revoked token {token_id}")

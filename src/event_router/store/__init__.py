@@ -28,18 +28,11 @@ from event_router.store.errors import (
 )
 from event_router.store.history import History
 from event_router.store.identities import Courses, Identities
+from event_router.store.resealing import reencrypt, seal_plaintext
 from event_router.store.retired import RetiredLearners
 from event_router.store.sessions import Active, SessionInfo, Sessions
-from event_router.store.users import (
-    ApiToken,
-    DuplicateUser,
-    InvalidUser,
-    Role,
-    UnknownToken,
-    UnknownUser,
-    User,
-    Users,
-)
+from event_router.store.tokens import ApiToken, Tokens, UnknownToken
+from event_router.store.users import DuplicateUser, InvalidUser, Role, UnknownUser, User, Users
 
 __all__ = [
     "Active",
@@ -62,6 +55,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "Tokens",
     "UnknownConsumer",
     "UnknownDeadLetter",
     "UnknownToken",
@@ -86,11 +80,13 @@ class Store:
     ) -> None:
         self._db = db
         self.url = safe_url(db.engine.url)
-        self.consumers = Consumers(db, SecretBox(secret_key), destinations)
+        self._box = SecretBox(secret_key)
+        self.consumers = Consumers(db, self._box, destinations)
         self.identities = Identities(db)
         self.courses = Courses(db)
         self.dead_letters = DeadLetters(db)
         self.users = Users(db)
+        self.tokens = Tokens(db)
         self.sessions = Sessions(db)
         self.retired = RetiredLearners(db)
         self.history = History(db)
@@ -112,7 +108,7 @@ class Store:
         try:
             db.migrate()
             store = cls(db, secret_key, destinations)
-            if secret_key and store.consumers.seal_plaintext():
+            if secret_key and seal_plaintext(db, store._box):
                 db.scrub()
         except BaseException:
             db.dispose()
@@ -132,7 +128,7 @@ class Store:
 
     def reencrypt(self, new_key: str) -> int:
         """Re-encrypt every consumer's secrets under `new_key` (one transaction); rows changed."""
-        changed = self.consumers.reencrypt(SecretBox(new_key))
+        changed = reencrypt(self._db, self._box, SecretBox(new_key))
         self._db.scrub()
         return changed
 

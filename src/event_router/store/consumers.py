@@ -2,7 +2,8 @@
 
 Every write takes the next control revision and stamps it on the row it touches (a removal leaves
 a tombstone with its revision), so a running router learns what changed with one cheap query per
-second: `changes_since(last_seen)`.
+second: `changes_since(last_seen)`. Re-sealing every row's secrets at once (an upgrade, a key
+rotation) is resealing.py's.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from event_router.store.destination import (
     drop_unsupplied,
     moved,
 )
-from event_router.store.encryption import SecretBox, plaintext, sealed_with
+from event_router.store.encryption import SecretBox
 from event_router.store.errors import (
     DuplicateConsumer,
     InvalidConfig,
@@ -296,48 +297,6 @@ class Consumers:
                 raise _DryRun  # a preview: roll it all back
             if done.added or done.updated:
                 audit(conn, "config.import", "consumers", added=done.added, updated=done.updated)
-
-    def seal_plaintext(self) -> int:
-        """Encrypt the secrets of rows written before encryption; the number of rows changed.
-
-        Idempotent and cheap when there is nothing to do (one read of the consumers table). The
-        revision is not bumped: what the rows mean is unchanged.
-        """
-        with self._db.read() as conn:
-            rows = conn.execute(sa.select(consumers.c.id, consumers.c.config)).all()
-        if not any(plaintext(row.config) for row in rows):
-            return 0
-        changed = 0
-        with self._db.write() as conn:
-            for row in conn.execute(sa.select(consumers.c.id, consumers.c.config)).all():
-                if plaintext(row.config):
-                    sealed = self._box.seal_config(row.config)
-                    conn.execute(
-                        sa.update(consumers).where(consumers.c.id == row.id).values(config=sealed)
-                    )
-                    changed += 1
-        return changed
-
-    def reencrypt(self, new: SecretBox) -> int:
-        """Re-encrypt every consumer's secrets under `new`, in one transaction; rows already
-        under `new` (a rotation resumed after a crash) are left as they are."""
-        changed = 0
-        with self._db.write() as conn:
-            self._db.bump(conn)  # the lock that orders writers; no consumer changes meaning
-            rows = conn.execute(sa.select(consumers).with_for_update()).all()
-            for row in rows:
-                if sealed_with(row.config) <= {new.key_id} and not plaintext(row.config):
-                    continue
-                opened = self._box.open_config(row.config, f"consumer {row.name!r}")
-                conn.execute(
-                    sa.update(consumers)
-                    .where(consumers.c.id == row.id)
-                    .values(config=new.seal_config(opened))
-                )
-                changed += 1
-            if changed:  # which key, never the key: its id is a fingerprint
-                audit(conn, "secret_key.rotate", "consumers", rows=changed)
-        return changed
 
     def _data(self, row: Row[Any], unreadable_as_none: bool = False) -> dict[str, Any]:
         config = self._box.open_config(row.config, f"consumer {row.name!r}", unreadable_as_none)

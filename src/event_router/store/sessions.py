@@ -20,14 +20,8 @@ import sqlalchemy as sa
 from event_router.store.audit import record as audit
 from event_router.store.database import Database, as_utc, utcnow
 from event_router.store.schema import web_sessions
-from event_router.store.users import (
-    UnknownUser,
-    User,
-    token_digest,
-    user_from_row,
-    user_match,
-    users,
-)
+from event_router.store.tokens import token_digest
+from event_router.store.users import UnknownUser, User, user_from_row, user_match, users
 
 LIFETIME = timedelta(hours=12)  # a session ends this long after sign-in, however busy
 _TOUCH_EVERY = timedelta(seconds=15)  # bound the writes a polling page causes

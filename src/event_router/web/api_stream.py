@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive, Scope, Send
 
-from event_router.store.users import Users
+from event_router.store.tokens import Tokens
 from event_router.stream.hub import Hub, PositionRefused
 from event_router.stream.sse import Position, notice, opening, parse_position
 from event_router.stream.subscriber import Subscriber, Write
@@ -76,10 +76,10 @@ async def stream(
     context = web(request)
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     token = credentials.strip() if scheme.lower() == "bearer" else ""
-    users = context.store.users
-    found = await run_in_threadpool(users.stream_token, token) if token else None
+    tokens = context.store.tokens
+    found = await run_in_threadpool(tokens.authenticate_stream, token) if token else None
     if found is None:
-        if token and await run_in_threadpool(users.authenticate_token, token) is not None:
+        if token and await run_in_threadpool(tokens.authenticate, token) is not None:
             raise ApiError(
                 403,
                 "this token is not bound to a stream consumer: create one with "
@@ -120,15 +120,15 @@ async def stream(
         subscriber = hub.subscribe(
             start, user=who, token=token_name, client=client_address(request)
         )
-    still_valid = _checker(users, token, consumer)
+    still_valid = _checker(tokens, token, consumer)
     return EventStream(hub, subscriber, refused, still_valid)
 
 
-def _checker(users: Users, token: str, consumer: str) -> Callable[[], Awaitable[bool]]:
+def _checker(tokens: Tokens, token: str, consumer: str) -> Callable[[], Awaitable[bool]]:
     """Whether the token still opens this stream (not revoked, its user not removed)."""
 
     async def still_valid() -> bool:
-        found = await run_in_threadpool(users.stream_token, token)
+        found = await run_in_threadpool(tokens.authenticate_stream, token)
         return found is not None and found[2] == consumer
 
     return still_valid

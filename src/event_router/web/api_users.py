@@ -87,13 +87,13 @@ def remove_user(request: Request, principal: Admin, username: Username) -> Respo
 @router.get("/api/v1/tokens")
 def list_tokens(request: Request, principal: Admin) -> dict[str, Any]:
     """Every API token: id, name, user, role, first characters, created, last used."""
-    return {"tokens": [token.to_json() for token in web(request).store.users.tokens()]}
+    return {"tokens": [token.to_json() for token in web(request).store.tokens.list()]}
 
 
 @router.post("/api/v1/tokens", status_code=201)
 def create_token(request: Request, principal: Admin, body: NewToken) -> dict[str, Any]:
     """Create a token; `token` is in this answer only and cannot be shown again."""
-    record, secret = web(request).store.users.create_token(body.user, body.name, body.role)
+    record, secret = web(request).store.tokens.create(body.user, body.name, body.role)
     return {**record.to_json(), "token": secret}
 
 
@@ -102,7 +102,7 @@ def revoke_token(
     request: Request, principal: Admin, token_id: Annotated[int, Path(ge=1, le=MAX_ID)]
 ) -> Response:
     """Revoke a token: requests with it are refused at once."""
-    web(request).store.users.revoke_token(token_id)
+    web(request).store.tokens.revoke(token_id)
     return Response(status_code=204)
 
 

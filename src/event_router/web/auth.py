@@ -90,7 +90,7 @@ def authenticate(request: Request, *, take_flash: bool = False) -> Principal | N
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             return None
-        found = context.store.users.authenticate_token(credentials.strip())
+        found = context.store.tokens.authenticate(credentials.strip())
         return Principal(found[0], found[1], "token") if found else None
     token = request.cookies.get(SESSION_COOKIE)
     if not token:

@@ -46,7 +46,7 @@ def _users_page(
         principal,
         status_code,
         users=store.users.list(),
-        tokens=store.users.tokens(),
+        tokens=store.tokens.list(),
         roles=ROLES,
         new_token=new_token,
         errors=errors or {},
@@ -142,7 +142,7 @@ async def create_token(request: Request, principal: UiAdmin) -> Response:
     values = {key: form.get(key, "") for key in ("token_user", "token_name", "token_role")}
     try:
         _, secret = await run_in_threadpool(
-            web(request).store.users.create_token,
+            web(request).store.tokens.create,
             values["token_user"],
             values["token_name"],
             values["token_role"] or None,
@@ -159,7 +159,7 @@ async def revoke_token(request: Request, principal: UiAdmin, token_id: RowId) ->
     return await _change(
         request,
         principal,
-        lambda: web(request).store.users.revoke_token(token_id),
+        lambda: web(request).store.tokens.revoke(token_id),
         f"Revoked token {token_id}.",
     )
 
