@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
 from event_router.home import private_file
@@ -80,7 +81,7 @@ class SqliteJournal(Housekeeping, Appends):
         self.path = path
         private_file(path)  # before SQLite: its -wal and -shm files take the main file's mode
         self._synchronous = synchronous
-        self._reader = self._connect()
+        self._reader = self.connect()
         try:
             migrate(self._reader)
         except BaseException:  # a journal from a newer version, a full disk: nothing stays open
@@ -99,7 +100,10 @@ class SqliteJournal(Housekeeping, Appends):
         self._writer = threading.Thread(target=self._write_loop, name="journal-writer", daemon=True)
         self._writer.start()
 
-    def _connect(self) -> sqlite3.Connection:
+    def connect(self) -> sqlite3.Connection:
+        """A connection of its own on the journal's file (closed by the caller): the writer
+        thread's, housekeeping's, and that of what delivery keeps in this file (status
+        snapshots, rewind requests: `delivery.status_store`, `delivery.rewind`)."""
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         use_wal(conn)
         conn.execute(f"PRAGMA synchronous={self._synchronous}")
@@ -141,7 +145,7 @@ class SqliteJournal(Housekeeping, Appends):
         await asyncio.wrap_future(self.submit((), None, {consumer: seq}))
 
     def _write_loop(self) -> None:
-        conn = self._connect()
+        conn = self.connect()
         for batch in batches(self._queue, 1024):
             self._commit(conn, batch)
         conn.close()
@@ -290,6 +294,12 @@ class SqliteJournal(Housekeeping, Appends):
         with self._recent_lock:
             self._recent.clear()
             self._recent_bytes = 0
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        """The rows of one read on the shared reading connection (for what delivery keeps in
+        the journal's file: a connection each would cost an open per status poll)."""
+        with self._read_lock:
+            return self._reader.execute(sql, params).fetchall()
 
     def body(self, seq: int) -> bytes | None:
         with self._read_lock:
