@@ -8,7 +8,8 @@ import asyncio
 from pathlib import Path
 
 from event_router.delivery.cursor import CursorReaders
-from event_router.delivery.engine import WARM_LAG, Engine
+from event_router.delivery.engine import Engine
+from event_router.delivery.made_at_ingest import WARM_LAG
 from event_router.delivery.status_store import StatusStore
 from event_router.events import normalise
 from event_router.journal import SqliteJournal

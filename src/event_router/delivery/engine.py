@@ -24,13 +24,14 @@ import orjson
 from event_router.delivery.consumer import Delivery
 from event_router.delivery.encoder import Encoder, TranslationCache
 from event_router.delivery.history import Recorder, lags
+from event_router.delivery.made_at_ingest import MadeAtIngest, shares_translations, warm_pairs
 from event_router.delivery.reader import Reader, Readers
 from event_router.delivery.sender import DeadLetter, Item
 from event_router.delivery.stats import State, Stats
 from event_router.plugins.loader import missing_hooks
 from event_router.privacy.screen import STATUS_ROW, Privacy, Screen
 from event_router.routing.catalogue import CourseCatalogue
-from event_router.routing.consumer import Consumer, Protocol
+from event_router.routing.consumer import Consumer
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
 from event_router.sinks.base import SinkError, build_sink
 from event_router.sinks.outcome import Outcome, Verdict
@@ -41,7 +42,6 @@ from event_router.translate import Options
 from event_router.translate.workers import ProtocolPolicies, TranslationPool
 
 log = logging.getLogger(__name__)
-WARM_LAG = 10_000  # events: half the journal's in-memory tail
 
 
 @dataclass
@@ -90,6 +90,7 @@ class Engine:
         self.stats: dict[str, Stats] = {}
         self.privacy = Privacy(Screen(secret_key, drop_fields))
         self.warm: ProtocolPolicies = ()  # what sources translate ahead (see `sources.intake`)
+        self.made = MadeAtIngest()  # ... and where they leave those translations for delivery
         # Figures over time, one row a minute per consumer; `process` names this process's rows.
         self.history = Recorder(store, process)
         self._running: dict[str, Running] = {}
@@ -110,6 +111,7 @@ class Engine:
                     await self._rewinds()
                     await self.sync()
                     self.warm = self._warm_pairs()
+                    self.made.settled(self._settled())
                     await self.readers.observe(self.stats, self._privacy_figures())
                     leased = await self.readers.lease()
                     if leased:
@@ -163,7 +165,8 @@ class Engine:
 
     async def _start(self, consumer: Consumer, stats: Stats) -> None:
         created = self._created.get(consumer.name, time.time())
-        encoder = Encoder(consumer, self.options(consumer.identity), self.cache, self.pool)
+        options = self.options(consumer.identity)
+        encoder = Encoder(consumer, options, self.cache, self.pool, self.made)
         if consumer.sink == STREAM:  # subscribers read the journal where they are: no cursor
             self._start_hub(consumer, encoder, stats)
             return
@@ -216,20 +219,22 @@ class Engine:
         return running.delivery if running and isinstance(running.delivery, Hub) else None
 
     def _warm_pairs(self) -> ProtocolPolicies:
-        """(protocol, identity policy) of the deliveries worth translating for at ingest: those
-        that take every event and read the journal's in-memory tail (a consumer far behind would
-        find those translations gone by the time it gets there)."""
+        """What sources translate at ingest (`made_at_ingest.warm_pairs`): none without workers."""
         if self.pool is None:
             return ()
-        pairs = {
-            (r.consumer.protocol.value, r.consumer.identity.value)
-            for r in self._running.values()
-            if r.consumer.protocol is not Protocol.EDX
-            and r.consumer.route.is_open
-            and not r.consumer.hooks  # translated on its own (see Encoder._own_translation)
-            and self.readers.behind(r.delivery.stats) < WARM_LAG
-        }
-        return tuple(sorted(pairs))
+        running = self._running.values()
+        return warm_pairs((r.consumer, self.readers.behind(r.delivery.stats)) for r in running)
+
+    def _settled(self) -> int:
+        """The seq every delivery that may use translations made at ingest has passed."""
+        return min(
+            (
+                r.delivery.stats.cursor
+                for r in self._running.values()
+                if isinstance(r.delivery, Delivery) and shares_translations(r.consumer)
+            ),
+            default=-1,  # none runs
+        )
 
     async def shutdown(self) -> None:
         await self._stop_all()
@@ -311,8 +316,10 @@ class Engine:
         self.privacy.screen = screen
         if retired - old.retired:
             # Perhaps forgotten by another process: what this one holds of their events in
-            # memory goes (translations are dropped with the tables, in `_use_tables`).
+            # memory goes (translations are dropped with the tables, in `_use_tables`; those
+            # made at ingest here).
             self.readers.learners_retired()
+            self.made.clear()
         return identities, catalogue
 
     def _use_tables(self, identities: IdentityTable, catalogue: CourseCatalogue) -> None:
