@@ -2,9 +2,9 @@
 
 A consumer's cursor is the seq of the newest event it has settled; acknowledging a batch moves
 it there, durably, before the next batch is acknowledged. The journal keeps every event until
-every enabled consumer's cursor has passed it (and the retention window), the engine's status
-snapshots (for `event-router status`, and figures that go on after a restart), and the rewinds
-operators ask for.
+every enabled consumer's cursor has passed it (and the retention window); its file also holds
+the engine's status snapshots (`StatusStore`: for `event-router status`, and figures that go on
+after a restart) and the rewinds operators ask for (`RewindRequests`).
 """
 
 from __future__ import annotations
