@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from event_router.cli.rewind import parse_since
 from event_router.delivery.cursor import CursorReaders
 from event_router.delivery.engine import Engine
+from event_router.delivery.rewind import RewindRequests
 from event_router.journal import SqliteJournal
 from event_router.routing.consumer import Consumer
 from event_router.store import Store
@@ -57,8 +58,8 @@ def test_the_engine_moves_the_cursor_back_between_batches(tmp_path: Path) -> Non
         await until(lambda: "lrs" in engine._running, interval=0.01)
         # As if all delivered; the endpoint is down, so a delivery stays where it starts.
         journal.submit(bodies(10), None, {"lrs": 10}).result()
-        journal.request_rewind("lrs", 4)
-        await until(lambda: not journal.rewinds(), interval=0.01)
+        RewindRequests(journal).request("lrs", 4)
+        await until(lambda: not RewindRequests(journal).pending(), interval=0.01)
         await until(lambda: "lrs" in engine._running, interval=0.01)
         # The new delivery sets its cursor when its task first runs; the endpoint is down, so
         # from then on it stays where it started: 4 after a rewind, never again 0 or 10.
@@ -87,7 +88,7 @@ def test_a_cursor_already_behind_is_left_alone(cli: Invoke, home: Path, store_ur
     result = cli("consumers", "rewind", "lrs", "--since", "1h")
     assert result.exit_code == 0 and "nothing to send again" in result.stdout
     journal = SqliteJournal(home / "journal.db")
-    assert journal.rewinds() == {}
+    assert RewindRequests(journal).pending() == {}
     journal.close()
     unknown = cli("consumers", "rewind", "nobody", "--since", "1h")
     assert unknown.exit_code != 0 and "nobody" in unknown.output

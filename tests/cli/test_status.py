@@ -12,6 +12,7 @@ from pathlib import Path
 
 import orjson
 
+from event_router.delivery.status_store import StatusStore
 from event_router.journal import SqliteJournal
 from event_router.routing.consumer import Consumer
 from event_router.store import Store
@@ -28,7 +29,7 @@ def test_a_killed_router_s_last_state_is_not_shown_as_current(
     journal.submit(
         [b'{"name": "a", "time": "2024-01-01T00:00:00Z"}'] * 3, None, {"lrs": 1}
     ).result()
-    journal.write_status(
+    StatusStore(journal).write(
         {
             "lrs": orjson.dumps({"state": "running", "delivered": 1}),
             "done": orjson.dumps({"state": "stopped", "delivered": 0}),
@@ -53,7 +54,7 @@ def test_piped_status_keeps_every_row_whole_on_one_line(home: Path, store_url: s
         store.consumers.add(Consumer(name=name, url="http://127.0.0.1:9/x"))
     journal = SqliteJournal(home / "journal.db")
     snapshot = {"state": "retrying", "delivered": 7, "last_error": error}
-    journal.write_status({name: orjson.dumps(snapshot)})
+    StatusStore(journal).write({name: orjson.dumps(snapshot)})
     journal.close()
     done = subprocess.run(
         [sys.executable, "-m", "event_router", "status"],

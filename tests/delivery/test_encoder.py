@@ -21,6 +21,7 @@ from event_router.delivery.encoder import (
     Skip,
     TranslationCache,
 )
+from event_router.delivery.made_at_ingest import MadeAtIngest
 from event_router.events import TrackingEvent, normalise
 from event_router.journal import Entry
 from event_router.journal.entry import REDACTED
@@ -59,8 +60,9 @@ def entry(seq: int, event: TrackingEvent | None = None, **kwargs: Any) -> Entry:
 
 
 def encoder(*, cache: TranslationCache | None = None, **config: Any) -> Encoder:
+    made: MadeAtIngest | None = config.pop("made", None)
     consumer = Consumer(name=config.pop("name", "c"), url=config.pop("url", URL), **config)
-    return Encoder(consumer, options(consumer.identity), cache or TranslationCache())
+    return Encoder(consumer, options(consumer.identity), cache or TranslationCache(), made=made)
 
 
 def encode_all(coder: Encoder, entries: list[Entry]) -> list[list[bytes] | Skip]:
@@ -155,10 +157,14 @@ def test_a_translation_made_at_ingest_is_used_before_the_cache() -> None:
     ahead: Translated = [b'{"id": "made-at-ingest"}']
     cache = TranslationCache()
     cache.put((1, "xapi", "anonymous"), [b'{"id": "cached"}'])
-    with_ahead = entry(1, ahead={("xapi", "anonymous"): ahead})
-    assert encode_all(encoder(cache=cache), [with_ahead]) == [ahead]
-    other_policy = entry(1, ahead={("xapi", "username"): ahead})
-    assert encode_all(encoder(cache=cache), [other_policy]) == [[b'{"id": "cached"}']]
+    made = MadeAtIngest()
+    made.keep(1, [{("xapi", "anonymous"): ahead}])
+    assert encode_all(encoder(cache=cache, made=made), [entry(1)]) == [ahead]
+    made.clear()
+    made.keep(1, [{("xapi", "username"): ahead}])
+    assert encode_all(encoder(cache=cache, made=made), [entry(1)]) == [[b'{"id": "cached"}']]
+    made.settled(1)  # every delivery passed it: gone
+    assert made.find(1) is None and len(made) == made.bytes == 0
 
 
 def test_a_translation_under_way_is_awaited_and_a_failed_one_done_here() -> None:

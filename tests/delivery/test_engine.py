@@ -8,7 +8,9 @@ import asyncio
 from pathlib import Path
 
 from event_router.delivery.cursor import CursorReaders
-from event_router.delivery.engine import WARM_LAG, Engine
+from event_router.delivery.engine import Engine
+from event_router.delivery.made_at_ingest import WARM_LAG
+from event_router.delivery.status_store import StatusStore
 from event_router.events import normalise
 from event_router.journal import SqliteJournal
 from event_router.routing.consumer import Consumer, Protocol
@@ -68,7 +70,7 @@ def test_housekeeping_trims_below_the_slowest_running_consumer(tmp_path: Path) -
         journal.submit((), None, {"fast": 8, "slow": 3}).result()
         cursor_readers(engine).housekeeping({"fast": b"{}"}, ["fast", "slow"], engine.retention)
         assert journal.size()[0] == 7  # seqs 1..3 are gone: "slow" has passed them
-        assert set(journal.read_status()) == {"fast"}
+        assert set(StatusStore(journal).read()) == {"fast"}
         cursor_readers(engine).housekeeping(
             {}, ["fast", "slow"], engine.retention
         )  # within the minute: no second trim

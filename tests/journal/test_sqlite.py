@@ -112,7 +112,7 @@ def test_trim_keeps_what_consumers_have_not_passed(tmp_path: Path) -> None:
 def test_write_failure_refuses_with_journal_full(tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "j.db")
     asyncio.run(journal.append([body(1)]))
-    guard = journal._connect()
+    guard = journal.connect()
     guard.execute(
         "CREATE TRIGGER full BEFORE INSERT ON events BEGIN "
         "SELECT RAISE(ABORT, 'database or disk is full'); END"
@@ -155,7 +155,7 @@ def test_a_write_whose_caller_gave_up_does_not_stop_the_writer(tmp_path: Path) -
     """A delivery stopped while recording its cursor cancels the wait; the writer must skip that
     write, not die resolving its future (every later append would then wait forever)."""
     journal = SqliteJournal(tmp_path / "j.db")
-    guard = journal._connect()
+    guard = journal.connect()
     guard.execute("BEGIN IMMEDIATE")  # the writer's next commit waits for this lock
 
     async def go() -> tuple[int, int]:

@@ -1,5 +1,6 @@
 """Intake: lines normalised once (in the workers for big chunks) and translated ahead for the
-consumers that keep up; the translations reach the consumers through the journal's tail."""
+consumers that keep up; the translations reach the consumers by seq, kept as the commit
+completes (`MadeAtIngest`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import orjson
 import pytest
 
 from event_router.delivery.encoder import Encoder, TranslationCache
+from event_router.delivery.made_at_ingest import MadeAtIngest
 from event_router.events import line_json, parse_json
 from event_router.journal import SqliteJournal
 from event_router.routing.consumer import Consumer
@@ -19,6 +21,7 @@ from event_router.sources.tracking_log import TrackingLogSource
 from event_router.translate import translate
 from event_router.translate.options import Options
 from event_router.translate.workers import (
+    Prepared,
     ProtocolPolicies,
     Translated,
     TranslationPool,
@@ -102,7 +105,8 @@ def test_intake_normalises_a_trickle_here_and_a_flood_in_the_workers(
     tmp_path: Path, pool: TranslationPool
 ) -> None:
     journal = SqliteJournal(tmp_path / "journal.db")
-    intake = Intake(journal, pool, lambda: XAPI)
+    made = MadeAtIngest()
+    intake = Intake(journal, pool, lambda: XAPI, made=made)
     small = b"\n".join(log_lines()[:5]) + b"\n"
     _, big = chunk_of(log_lines(), 40)
 
@@ -120,8 +124,8 @@ def test_intake_normalises_a_trickle_here_and_a_flood_in_the_workers(
         assert not bad and journal.position("test") == "2"
         trickled = len(flood_bodies(small))
         assert [e.body for e in entries] == flood_bodies(small) + flood_bodies(big)
-        assert all(e.ahead is None for e in entries[:trickled])
-        assert all(e.ahead and ("xapi", "anonymous") in e.ahead for e in entries[trickled:])
+        assert all(made.find(e.seq) is None for e in entries[:trickled])
+        assert all(XAPI[0] in (made.find(e.seq) or {}) for e in entries[trickled:])
         # The tail's entries parse on demand, and their names came from the workers.
         assert all(e.name == e.event.name for e in entries)
     finally:
@@ -145,14 +149,19 @@ def test_consumers_use_the_translation_made_ahead(tmp_path: Path, options: Optio
     journal = SqliteJournal(tmp_path / "journal.db")
     body = line_json(log_lines()[0])
     marker = [b'{"made": "at ingest"}']
+    made = MadeAtIngest()
+    prepared = Prepared([body], [parse_json(body).name], ahead=[{XAPI[0]: marker}])
 
     async def go() -> list[object]:
-        await journal.append([body], names=[parse_json(body).name], ahead=[{XAPI[0]: marker}])
+        await Intake(journal, made=made).commit(prepared, None)
         entries, _ = journal.read(0, 10)
         consumer = Consumer(name="lrs", url="http://127.0.0.1:9/xapi/statements")
         caliper = Consumer(name="c", url="http://127.0.0.1:9/c", protocol="caliper")
-        xapi_items = await Encoder(consumer, options, TranslationCache()).encode_all(entries)
-        caliper_items = await Encoder(caliper, options, TranslationCache()).encode_all(entries)
+        xapi = Encoder(consumer, options, TranslationCache(), made=made)
+        xapi_items = await xapi.encode_all(entries)
+        caliper_items = await Encoder(caliper, options, TranslationCache(), made=made).encode_all(
+            entries
+        )
         return [xapi_items[0], caliper_items[0]]
 
     try:
@@ -244,9 +253,10 @@ def test_ndjson_posted_to_ingest_goes_through_the_workers(
     assert len(body) > IN_PROCESS_BELOW
     items = [line for line in lines if line.strip()]
     journal = SqliteJournal(tmp_path / "journal.db")
+    made = MadeAtIngest()
     app = create_app(
         journal, None, ingest_token=None, ingest_open=True, max_body_bytes=10 << 20,
-        intake=Intake(journal, pool, lambda: XAPI),
+        intake=Intake(journal, pool, lambda: XAPI, made=made),
     )  # fmt: skip
     try:
         with TestClient(app) as client:
@@ -272,5 +282,5 @@ def test_ndjson_posted_to_ingest_goes_through_the_workers(
     assert small.status_code == 400 and [e["index"] for e in small.json()["errors"]] == [5]
     good = [line.strip() for i, line in enumerate(items) if i not in bad]
     assert [e.body for e in entries[: len(good)]] == good
-    assert all(e.ahead and XAPI[0] in e.ahead for e in entries[: len(good)])
-    assert all(e.ahead is None for e in entries[len(good) :])  # the small body: none ahead
+    assert all(XAPI[0] in (made.find(e.seq) or {}) for e in entries[: len(good)])
+    assert all(made.find(e.seq) is None for e in entries[len(good) :])  # the small body: none

@@ -8,6 +8,7 @@ import re
 import yaml
 
 from event_router.backfill import progress
+from event_router.delivery.rewind import RewindRequests
 from tests.web.conftest import ADMIN, VIEWER, VIEWER_PASSWORD, Web, form_token
 
 LRS = {
@@ -165,12 +166,12 @@ def test_rewind_from_the_consumer_page(web: Web) -> None:
         "/consumers/lrs/rewind", data={"csrf_token": form_token(page.text), "since": "soon"}
     )
     assert wrong.status_code == 400 and 'id="e-since"' in wrong.text
-    assert web.journal.rewinds() == {}
+    assert RewindRequests(web.journal).pending() == {}
     done = admin.client.post(
         "/consumers/lrs/rewind", data={"csrf_token": admin.csrf, "since": "1h"}
     )
     assert done.status_code == 303
-    assert web.journal.rewinds() == {"lrs": 0}
+    assert RewindRequests(web.journal).pending() == {"lrs": 0}
     assert "6 events accepted since" in admin.client.get("/consumers/lrs/edit").text
     (entry,) = web.store.audit.list(action="consumer.rewind")[0]
     assert entry.actor == ADMIN and entry.detail["events"] == 6
@@ -181,7 +182,7 @@ def test_rewind_through_the_api(web: Web) -> None:
     web.journal.submit([EVENT] * 3, None, {"lrs": 3}).result()
     answer = web.admin().post("/api/v1/consumers/lrs/rewind", json={"since": "2h"})
     assert answer.status_code == 200 and answer.json()["events"] == 3
-    assert web.journal.rewinds() == {"lrs": 0}
+    assert RewindRequests(web.journal).pending() == {"lrs": 0}
     assert web.admin().post("/api/v1/consumers/lrs/rewind", json={"since": "x"}).status_code == 400
     assert web.admin().post("/api/v1/consumers/no/rewind", json={"since": "1h"}).status_code == 404
     assert (

@@ -213,7 +213,7 @@ async def serve(
         translation_workers=config.translation_workers,
         drop_fields=config.drop_paths(),
     )
-    intake = Intake(journal, engine.pool, lambda: engine.warm, engine.privacy)
+    intake = Intake(journal, engine.pool, lambda: engine.warm, engine.privacy, engine.made)
     await serve_parts(
         config, journal, store, engine, intake, logs, (host, port), bus=bus, kafka=kafka,
         banner=f"home {config.home}",

@@ -126,7 +126,7 @@ async def serve_group(
     )
     if bus is not None:  # several processes of one machine read the bus side by side
         bus = replace(bus, consumer=member)
-    # A Redis or Kafka journal keeps no translations ahead.
+    # Nothing is translated at ingest: entries are read back from Redis or Kafka, by any process.
     intake = Intake(journal, engine.pool, privacy=engine.privacy)
     banner = readers.label
     if not is_kafka(config):

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from event_router.cli import app
 from event_router.cli.options import HOME, settings
+from event_router.delivery.status_store import StatusStore
 from event_router.journal import JournalFull, SqliteJournal
 from event_router.journal.redis import RedisJournal
 from event_router.privacy.screen import STATUS_ROW
@@ -45,7 +46,7 @@ def collect(home: Path | None = None) -> dict[str, Any]:
     journal = SqliteJournal(journal_path)
     store = Store.open(database_url(config))  # no secrets needed: no key asked for
     try:
-        snapshots = journal.read_status()
+        snapshots = StatusStore(journal).read()
         cursors = journal.cursors()
         count, size = journal.size()
         consumers: dict[str, Any] = {}

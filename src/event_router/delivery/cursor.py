@@ -2,9 +2,9 @@
 
 A consumer's cursor is the seq of the newest event it has settled; acknowledging a batch moves
 it there, durably, before the next batch is acknowledged. The journal keeps every event until
-every enabled consumer's cursor has passed it (and the retention window), the engine's status
-snapshots (for `event-router status`, and figures that go on after a restart), and the rewinds
-operators ask for.
+every enabled consumer's cursor has passed it (and the retention window); its file also holds
+the engine's status snapshots (`StatusStore`: for `event-router status`, and figures that go on
+after a restart) and the rewinds operators ask for (`RewindRequests`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from typing import Any
 import orjson
 
 from event_router.delivery.reader import Read
+from event_router.delivery.rewind import RewindRequests
 from event_router.delivery.stats import Stats
+from event_router.delivery.status_store import StatusStore
 from event_router.journal import SqliteJournal
 from event_router.stream.tail import SqliteTail
 
@@ -70,6 +72,8 @@ class CursorReaders:
 
     def __init__(self, journal: SqliteJournal) -> None:
         self.journal = journal
+        self.status = StatusStore(journal)
+        self.requests = RewindRequests(journal)
         self.label = f"journal {journal.path}"
         self._last_trim = 0.0
         self._previous: dict[str, tuple[bytes, float]] | None = None  # last run's snapshots
@@ -98,7 +102,7 @@ class CursorReaders:
         """New figures for a consumer, going on from its last snapshot of an earlier run (not
         from one left by a removed consumer of the same name)."""
         if self._previous is None:
-            self._previous = self.journal.read_status()
+            self._previous = self.status.read()
         found = self._previous.pop(consumer, None)
         if found is None or found[1] < created:
             return Stats()
@@ -106,14 +110,14 @@ class CursorReaders:
 
     async def rewinds(self) -> list[str]:
         try:
-            return list(await asyncio.to_thread(self.journal.rewinds))
+            return list(await asyncio.to_thread(self.requests.pending))
         except sqlite3.Error as exc:
             log.warning("cannot read rewind requests now: %s", exc)
             return []
 
     async def rewind(self, consumer: str) -> None:
         try:
-            seq = await asyncio.to_thread(self.journal.apply_rewind, consumer)
+            seq = await asyncio.to_thread(self.requests.apply, consumer)
         except sqlite3.Error as exc:  # a full disk, say: the request stays, tried again
             log.warning("cannot rewind %s now: %s", consumer, exc)
             return
@@ -158,7 +162,7 @@ class CursorReaders:
         """Write the status snapshots, and trim the journal once a minute. Runs on a thread: it
         gets what it needs from the loop, and reads nothing the loop changes."""
         if status:
-            self.journal.write_status(status)
+            self.status.write(status)
         if time.time() - self._last_trim >= 60:
             self._last_trim = time.time()
             trimmed = self._trim(enabled, retention)
@@ -181,4 +185,4 @@ class CursorReaders:
         self, status: dict[str, bytes], stats: dict[str, Stats], privacy: dict[str, int]
     ) -> None:
         if status:
-            self.journal.write_status(status)
+            self.status.write(status)

@@ -3,8 +3,9 @@
 Translations are shared through `TranslationCache`: consumers with the same protocol and identity
 policy reuse one translation of each event, so ten xAPI consumers cost one translation — even
 when they ask at the same moment: a translation under way is in the cache as a `Pending`, and a
-second consumer waits for it instead of translating again. With a `TranslationPool`, translating
-runs in worker processes; without, in this one.
+second consumer waits for it instead of translating again. A translation made at ingest
+(`MadeAtIngest`) is used before either. With a `TranslationPool`, translating runs in worker
+processes; without, in this one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from event_router.delivery.made_at_ingest import MadeAtIngest, no_translations
 from event_router.events import NormaliseError
 from event_router.journal import Entry
 from event_router.journal.entry import REDACTED
@@ -106,11 +108,13 @@ class Encoder:
         options: Options,
         cache: TranslationCache,
         pool: TranslationPool | None = None,
+        made: MadeAtIngest | None = None,
     ) -> None:
         self.consumer = consumer
         self.options = options  # (and the guests' options, see the property)
         self._cache = cache
         self._pool = pool
+        self._made_at_ingest = made.find if made is not None else no_translations
         self._protocol = consumer.protocol.value
         self._policy = consumer.identity.value
         self._cache_policy = self._policy  # shared with consumers of the same policy
@@ -163,6 +167,7 @@ class Encoder:
         protocol, policy = self._protocol, self._cache_policy
         key = (protocol, policy)  # a consumer with hooks finds no translation made ahead
         route = self.consumer.route
+        made_at_ingest = self._made_at_ingest  # by seq
         for index, entry in enumerate(entries):
             if entry.name == REDACTED:
                 results[index] = Skip(FORGOTTEN)
@@ -181,7 +186,7 @@ class Encoder:
                     [orjson.dumps(self.options.identity.edx_event(entry.event))]
                 )
                 continue
-            ahead = entry.ahead
+            ahead = made_at_ingest(entry.seq)
             cached: Translated | Pending | None = ahead.get(key) if ahead else None
             if cached is None:
                 cached = self._cache.get((entry.seq, protocol, policy))

@@ -22,18 +22,18 @@ from typing import Any
 import orjson
 
 from event_router.delivery.consumer import Delivery
+from event_router.delivery.dead_letters import DeadLetters
 from event_router.delivery.encoder import Encoder, TranslationCache
 from event_router.delivery.history import Recorder, lags
-from event_router.delivery.reader import Reader, Readers
-from event_router.delivery.sender import DeadLetter, Item
+from event_router.delivery.made_at_ingest import MadeAtIngest, shares_translations, warm_pairs
+from event_router.delivery.reader import Readers
 from event_router.delivery.stats import State, Stats
 from event_router.plugins.loader import missing_hooks
 from event_router.privacy.screen import STATUS_ROW, Privacy, Screen
 from event_router.routing.catalogue import CourseCatalogue
-from event_router.routing.consumer import Consumer, Protocol
+from event_router.routing.consumer import Consumer
 from event_router.routing.identity import IdentityPolicy, IdentityTable, Policy
 from event_router.sinks.base import SinkError, build_sink
-from event_router.sinks.outcome import Outcome, Verdict
 from event_router.sinks.stream import STREAM
 from event_router.store import Store, StoreError
 from event_router.stream.hub import Hub
@@ -41,7 +41,6 @@ from event_router.translate import Options
 from event_router.translate.workers import ProtocolPolicies, TranslationPool
 
 log = logging.getLogger(__name__)
-WARM_LAG = 10_000  # events: half the journal's in-memory tail
 
 
 @dataclass
@@ -89,7 +88,9 @@ class Engine:
         self.pool = TranslationPool(translation_workers) if translation_workers > 0 else None
         self.stats: dict[str, Stats] = {}
         self.privacy = Privacy(Screen(secret_key, drop_fields))
+        self.dead_letters = DeadLetters(store)
         self.warm: ProtocolPolicies = ()  # what sources translate ahead (see `sources.intake`)
+        self.made = MadeAtIngest()  # ... and where they leave those translations for delivery
         # Figures over time, one row a minute per consumer; `process` names this process's rows.
         self.history = Recorder(store, process)
         self._running: dict[str, Running] = {}
@@ -110,6 +111,7 @@ class Engine:
                     await self._rewinds()
                     await self.sync()
                     self.warm = self._warm_pairs()
+                    self.made.settled(self._settled())
                     await self.readers.observe(self.stats, self._privacy_figures())
                     leased = await self.readers.lease()
                     if leased:
@@ -163,7 +165,8 @@ class Engine:
 
     async def _start(self, consumer: Consumer, stats: Stats) -> None:
         created = self._created.get(consumer.name, time.time())
-        encoder = Encoder(consumer, self.options(consumer.identity), self.cache, self.pool)
+        options = self.options(consumer.identity)
+        encoder = Encoder(consumer, options, self.cache, self.pool, self.made)
         if consumer.sink == STREAM:  # subscribers read the journal where they are: no cursor
             self._start_hub(consumer, encoder, stats)
             return
@@ -179,7 +182,8 @@ class Engine:
             return
         stats.state = State.RUNNING
         stats.last_error = None
-        delivery = Delivery(encoder, sink, reader, self._dead_letter_for(consumer, reader), stats)
+        dead_letter = self.dead_letters.recorder(consumer.name, reader)
+        delivery = Delivery(encoder, sink, reader, dead_letter, stats)
         task = asyncio.create_task(delivery.run(), name=f"deliver:{consumer.name}")
         self._running[consumer.name] = Running(consumer, delivery, task)
 
@@ -216,20 +220,22 @@ class Engine:
         return running.delivery if running and isinstance(running.delivery, Hub) else None
 
     def _warm_pairs(self) -> ProtocolPolicies:
-        """(protocol, identity policy) of the deliveries worth translating for at ingest: those
-        that take every event and read the journal's in-memory tail (a consumer far behind would
-        find those translations gone by the time it gets there)."""
+        """What sources translate at ingest (`made_at_ingest.warm_pairs`): none without workers."""
         if self.pool is None:
             return ()
-        pairs = {
-            (r.consumer.protocol.value, r.consumer.identity.value)
-            for r in self._running.values()
-            if r.consumer.protocol is not Protocol.EDX
-            and r.consumer.route.is_open
-            and not r.consumer.hooks  # translated on its own (see Encoder._own_translation)
-            and self.readers.behind(r.delivery.stats) < WARM_LAG
-        }
-        return tuple(sorted(pairs))
+        running = self._running.values()
+        return warm_pairs((r.consumer, self.readers.behind(r.delivery.stats)) for r in running)
+
+    def _settled(self) -> int:
+        """The seq every delivery that may use translations made at ingest has passed."""
+        return min(
+            (
+                r.delivery.stats.cursor
+                for r in self._running.values()
+                if isinstance(r.delivery, Delivery) and shares_translations(r.consumer)
+            ),
+            default=-1,  # none runs
+        )
 
     async def shutdown(self) -> None:
         await self._stop_all()
@@ -311,8 +317,10 @@ class Engine:
         self.privacy.screen = screen
         if retired - old.retired:
             # Perhaps forgotten by another process: what this one holds of their events in
-            # memory goes (translations are dropped with the tables, in `_use_tables`).
+            # memory goes (translations are dropped with the tables, in `_use_tables`; those
+            # made at ingest here).
             self.readers.learners_retired()
+            self.made.clear()
         return identities, catalogue
 
     def _use_tables(self, identities: IdentityTable, catalogue: CourseCatalogue) -> None:
@@ -365,47 +373,11 @@ class Engine:
                     del self._running[name]
                     self._revision = -1
 
-    # -- dead letters --
-
-    def _dead_letter_for(self, consumer: Consumer, reader: Reader) -> DeadLetter:
-        async def dead_letter(item: Item, outcome: Outcome) -> None:
-            await self._record_dead_letter(consumer.name, item, reader.body(item.seq), outcome)
-
-        return dead_letter
-
-    async def _record_dead_letter(
-        self, consumer: str, item: Item, body: bytes | None, outcome: Outcome
-    ) -> None:
-        """Keep what the endpoint refused, with the event it came from and the answer."""
-        await asyncio.to_thread(
-            self.store.dead_letters.add,
-            consumer=consumer,
-            event_seq=item.seq,
-            event_name=item.name,
-            event=orjson.loads(body) if body else None,
-            item=orjson.loads(item.payload),
-            status=outcome.status,
-            answer=outcome.detail,
-            reason=f"{outcome.verdict.value}",
-        )
-
     async def _replays(self) -> None:
-        """Re-send the dead letters an operator marked for replay; transient failures wait."""
+        """Re-send the dead letters an operator marked for replay."""
         for name, running in list(self._running.items()):
-            if not isinstance(running.delivery, Delivery):
-                continue  # a stream has no dead letters
-            letters = await asyncio.to_thread(self.store.dead_letters.take_replays, name)
-            for letter in letters:
-                outcome = await running.delivery.sink.send([orjson.dumps(letter.item)])
-                if outcome.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
-                    await asyncio.to_thread(self.store.dead_letters.mark_replayed, [letter.id])
-                    running.delivery.stats.delivered += 1
-                elif outcome.verdict in (Verdict.RETRY, Verdict.PAUSE):
-                    break  # the endpoint is not taking anything now: try again next round
-                else:
-                    await asyncio.to_thread(
-                        self.store.dead_letters.mark_dead, letter.id, outcome.status, outcome.detail
-                    )
+            if isinstance(running.delivery, Delivery):  # a stream has no dead letters
+                await self.dead_letters.replay(name, running.delivery)
 
 
 def _hooks_installed(consumer: Consumer) -> None:

@@ -5,12 +5,15 @@ the one place it is written to the audit log. On a SQLite journal the rewind is 
 running router carries out between two batches (or a router started later, before delivering);
 in scale-out on Redis the consumer group's last-delivered id moves back at once; on Kafka a request
 is left in the control plane and each running router moves its partitions to Kafka's offsets for
-that time (a router started within `REWIND_WINDOW` seconds too).
+that time (a router started within `REWIND_WINDOW` seconds too). SQLite's requests are kept
+in the journal's file (`RewindRequests`).
 """
 
 from __future__ import annotations
 
 import re
+import time
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -43,6 +46,46 @@ def since_time(text: str, now: datetime | None = None) -> datetime:
     if moment > now:
         raise ValueError(f"{text!r} is in the future")
     return moment
+
+
+class RewindRequests:
+    """The rewinds asked for on a SQLite journal and not done yet: its `rewinds` table (created
+    with the journal's schema), a seq per consumer."""
+
+    def __init__(self, journal: SqliteJournal) -> None:
+        self.journal = journal
+
+    def request(self, consumer: str, seq: int) -> None:
+        """Ask the router to move `consumer`'s cursor back to `seq`. The running router does
+        it between two batches (a cursor moved under a running delivery would be moved forward
+        again by its next acknowledgement); a router started later does it before delivering."""
+        with closing(self.journal.connect()) as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO rewinds (consumer, seq, requested_at) VALUES (?,?,?)",
+                (consumer, seq, time.time()),
+            )
+
+    def pending(self) -> dict[str, int]:
+        """The rewinds asked for and not done yet, by consumer."""
+        return dict(self.journal.query("SELECT consumer, seq FROM rewinds"))
+
+    def apply(self, consumer: str) -> int | None:
+        """Move the cursor to the requested seq (back, unlike a delivery's moves) and forget
+        the request, in one transaction; the new cursor, or None if nothing was asked."""
+        with closing(self.journal.connect()) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute("SELECT seq FROM rewinds WHERE consumer = ?", (consumer,))
+            found = row.fetchone()
+            if found is not None:
+                conn.execute(
+                    "INSERT INTO cursors (consumer, seq, updated_at) VALUES (?,?,?) "
+                    "ON CONFLICT(consumer) DO UPDATE SET seq=excluded.seq, "
+                    "updated_at=excluded.updated_at",
+                    (consumer, found[0], time.time()),
+                )
+                conn.execute("DELETE FROM rewinds WHERE consumer = ?", (consumer,))
+            conn.execute("COMMIT")
+            return None if found is None else int(found[0])
 
 
 class RewindError(Exception):
@@ -93,7 +136,7 @@ def rewind(store: Store, journal: Journal, name: str, moment: datetime) -> Rewou
         return Rewound(
             f"{name} has not yet received what came after {since}: nothing to send again", 0
         )
-    journal.request_rewind(name, seq)
+    RewindRequests(journal).request(name, seq)
     again = journal.head - seq if cursor is None else cursor - seq
     store.audit.record("consumer.rewind", name, since=since, events=again)
     count, _ = journal.size()

@@ -6,13 +6,12 @@ anything. Each consumer reads from its own cursor; events are kept until every e
 has passed them, plus a retention window for replay.
 """
 
-from event_router.journal.base import IngestTranslations, Journal
+from event_router.journal.base import Journal
 from event_router.journal.entry import Entry, JournalFull, JournalUnavailable
 from event_router.journal.sqlite import SqliteJournal
 
 __all__ = [
     "Entry",
-    "IngestTranslations",
     "Journal",
     "JournalFull",
     "JournalUnavailable",

@@ -17,10 +17,6 @@ from typing import Protocol, TypeVar
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
 
-IngestTranslations = dict[tuple[str, str], list[bytes] | str]
-"""One event's translations made at ingest, by (protocol, identity policy): the serialised items,
-or why there are none."""
-
 
 class Journal(Protocol):
     """The ingest side of a journal: append durably with a source position, and look back."""
@@ -39,12 +35,12 @@ class Journal(Protocol):
         seen: tuple[str, Sequence[str]] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[IngestTranslations] | None = None,
     ) -> Future[tuple[int, int]]:
         """Queue events, a source position and idempotency keys for one atomic commit.
 
         Events come as `bodies` with their parsed `events`, or with just their `names` when they
-        were normalised elsewhere; `ahead` may carry translations already made for them."""
+        were normalised elsewhere. The future is resolved (its callbacks run) before the
+        listeners are woken, and on SQLite before the entries join the in-memory tail."""
         ...
 
     async def append(
@@ -54,7 +50,6 @@ class Journal(Protocol):
         events: Sequence[TrackingEvent] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[IngestTranslations] | None = None,
     ) -> tuple[int, int]:
         """`submit` and wait for the commit; raises `JournalFull` when refused."""
         ...
@@ -155,7 +150,6 @@ class Appends:
         seen: tuple[str, Sequence[str]] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[IngestTranslations] | None = None,
     ) -> Future[tuple[int, int]]:
         raise NotImplementedError
 
@@ -166,10 +160,9 @@ class Appends:
         events: Sequence[TrackingEvent] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[IngestTranslations] | None = None,
     ) -> tuple[int, int]:
         """`submit` (events and a source position, no cursors), awaited."""
-        write = self.submit(bodies, position, None, events, names=names, ahead=ahead)
+        write = self.submit(bodies, position, None, events, names=names)
         return await asyncio.wrap_future(write)
 
 

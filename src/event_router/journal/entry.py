@@ -5,7 +5,6 @@ from __future__ import annotations
 import orjson
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
-from event_router.journal.base import IngestTranslations
 
 REDACTED = "event_router.redacted"
 """The name of an event whose learner was forgotten: kept in place (seq, time), never delivered."""
@@ -36,7 +35,7 @@ class Entry:
     route allows everything, translated in a worker process, never needs it in this one.
     """
 
-    __slots__ = ("_event", "ahead", "body", "ingested_at", "name", "seq")
+    __slots__ = ("_event", "body", "ingested_at", "name", "seq")
 
     def __init__(
         self,
@@ -45,14 +44,12 @@ class Entry:
         event: TrackingEvent | None = None,
         body: bytes = b"",
         name: str | None = None,
-        ahead: IngestTranslations | None = None,
     ) -> None:
         self.seq = seq
         self.ingested_at = ingested_at
         self._event = event
         self.body = body
         self.name = name if name is not None else event.name if event is not None else ""
-        self.ahead = ahead  # translations made at ingest, by (protocol, identity policy)
 
     @property
     def event(self) -> TrackingEvent:

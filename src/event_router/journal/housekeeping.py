@@ -1,16 +1,15 @@
-"""What is done to the SQLite journal besides appending and reading: status snapshots, trimming,
-forgetting old idempotency keys, an operator's rewinds of a consumer's cursor, and redacting a
-forgotten learner's events.
+"""The SQLite journal's upkeep besides appending and reading: trimming, forgetting old
+idempotency keys, and redacting a forgotten learner's events.
 
 Each runs on a connection of its own, off the writer thread, so none of it holds up ingest: a
-trim may delete a minute of events, a status write is a commit. `SqliteJournal` inherits these.
+trim may delete a minute of events. `SqliteJournal` inherits these. What delivery keeps in the
+journal's file (status snapshots, rewind requests) is delivery's: `delivery.status_store`,
+`delivery.rewind`.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time
 from collections.abc import Callable
 from contextlib import closing
 
@@ -20,32 +19,14 @@ from event_router.journal.entry import REDACTED, redacted_body
 class Housekeeping:
     """Mixed into `SqliteJournal`, whose connections these use."""
 
-    _reader: sqlite3.Connection
-    _read_lock: threading.Lock
-
-    def _connect(self) -> sqlite3.Connection:
+    def connect(self) -> sqlite3.Connection:
         raise NotImplementedError
-
-    # -- status snapshots (written by the running router, read by `event-router status`) --
-
-    def write_status(self, snapshots: dict[str, bytes]) -> None:
-        now = time.time()
-        with closing(self._connect()) as conn:
-            conn.executemany(
-                "INSERT OR REPLACE INTO status (consumer, snapshot, updated_at) VALUES (?,?,?)",
-                [(name, snap, now) for name, snap in snapshots.items()],
-            )
-
-    def read_status(self) -> dict[str, tuple[bytes, float]]:
-        with self._read_lock:
-            rows = self._reader.execute("SELECT consumer, snapshot, updated_at FROM status")
-            return {name: (bytes(snap), at) for name, snap, at in rows.fetchall()}
 
     # -- retention --
 
     def trim(self, below: int, older_than: float) -> int:
         """Delete events with seq <= below that arrived before `older_than` (epoch seconds)."""
-        with closing(self._connect()) as conn:
+        with closing(self.connect()) as conn:
             conn.execute("BEGIN IMMEDIATE")
             first = first_since(conn, older_than)
             limit = below if first is None else min(below, first - 1)
@@ -55,48 +36,13 @@ class Housekeeping:
 
     def forget_seen(self, scope: str, keep: int) -> int:
         """Drop all but the newest `keep` keys of `scope`; returns how many were dropped."""
-        with closing(self._connect()) as conn:
+        with closing(self.connect()) as conn:
             cur = conn.execute(
                 "DELETE FROM seen WHERE scope = ? AND rowid < (SELECT rowid FROM seen "
                 "WHERE scope = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
                 (scope, scope, max(0, keep - 1)),
             )
             return cur.rowcount
-
-    # -- rewinds: an operator asks for a consumer to receive again what it already had --
-
-    def request_rewind(self, consumer: str, seq: int) -> None:
-        """Ask the router to move `consumer`'s cursor back to `seq`. The running router does
-        it between two batches (a cursor moved under a running delivery would be moved forward
-        again by its next acknowledgement); a router started later does it before delivering."""
-        with closing(self._connect()) as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO rewinds (consumer, seq, requested_at) VALUES (?,?,?)",
-                (consumer, seq, time.time()),
-            )
-
-    def rewinds(self) -> dict[str, int]:
-        """The rewinds asked for and not done yet, by consumer."""
-        with self._read_lock:
-            return dict(self._reader.execute("SELECT consumer, seq FROM rewinds").fetchall())
-
-    def apply_rewind(self, consumer: str) -> int | None:
-        """Move the cursor to the requested seq (back, unlike a delivery's moves) and forget
-        the request, in one transaction; the new cursor, or None if nothing was asked."""
-        with closing(self._connect()) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute("SELECT seq FROM rewinds WHERE consumer = ?", (consumer,))
-            found = row.fetchone()
-            if found is not None:
-                conn.execute(
-                    "INSERT INTO cursors (consumer, seq, updated_at) VALUES (?,?,?) "
-                    "ON CONFLICT(consumer) DO UPDATE SET seq=excluded.seq, "
-                    "updated_at=excluded.updated_at",
-                    (consumer, found[0], time.time()),
-                )
-                conn.execute("DELETE FROM rewinds WHERE consumer = ?", (consumer,))
-            conn.execute("COMMIT")
-            return None if found is None else int(found[0])
 
     # -- privacy: a learner forgotten --
 
@@ -107,7 +53,7 @@ class Housekeeping:
         as they were (a deleted row would leave a hole a cursor might be waiting on); the seqs
         redacted are returned."""
         done: list[int] = []
-        with closing(self._connect()) as conn:
+        with closing(self.connect()) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 after = 0

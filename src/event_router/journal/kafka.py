@@ -35,7 +35,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
-from event_router.journal.base import Appends, IngestTranslations, batches, event_names
+from event_router.journal.base import Appends, batches, event_names
 from event_router.journal.entry import Entry, JournalFull
 from event_router.journal.kafka_state import JournalState
 from event_router.kafka.settings import KafkaSettings
@@ -175,11 +175,9 @@ class KafkaJournal(Appends):
         seen: tuple[str, Sequence[str]] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[IngestTranslations] | None = None,
     ) -> Future[tuple[int, int]]:
         """Queue events, a source position and idempotency keys; the future resolves to the
         (first, last) seq once Kafka acknowledged every event, or raises `JournalFull`."""
-        del ahead  # entries are read back from Kafka, by whichever process
         if cursors:
             raise ValueError("a Kafka journal has no cursors: consumers read through groups")
         if names is None:

@@ -41,7 +41,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from event_router.events import TrackingEvent
-from event_router.journal.base import Appends, IngestTranslations, batches, event_names
+from event_router.journal.base import Appends, batches, event_names
 from event_router.journal.entry import Entry, JournalFull
 
 log = logging.getLogger(__name__)
@@ -158,16 +158,13 @@ class RedisJournal(Appends):
         seen: tuple[str, Sequence[str]] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[IngestTranslations] | None = None,
     ) -> Future[tuple[int, int]]:
         """Queue events (raw JSON bytes), a source position and idempotency keys for one commit.
 
         The future resolves to the (first, last) `entry_seq` of the appended events ((0, 0) when
         none) once EXEC answered, or raises `JournalFull`. Cursors do not exist on Redis (each
-        consumer is a group): passing any is a programming error. `ahead` is not kept: the
-        entries are read back from Redis, by whichever process.
+        consumer is a group): passing any is a programming error.
         """
-        del ahead
         if cursors:
             raise ValueError("a Redis journal has no cursors: consumers read through groups")
         if names is None:

@@ -20,10 +20,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from event_router.events import NormaliseError, TrackingEvent, parse_json
 from event_router.home import private_file
-from event_router.journal.base import Appends, IngestTranslations, batches
+from event_router.journal.base import Appends, batches
 from event_router.journal.entry import REDACTED, Entry, JournalFull, redacted_body
 from event_router.journal.housekeeping import Housekeeping, first_since
 from event_router.journal.schema import migrate
@@ -32,9 +33,7 @@ from event_router.walmode import use_wal
 log = logging.getLogger(__name__)
 _CLOCK_SLACK = 60.0  # seconds a clock may step back without arrival times following it
 _RECENT = 20_000  # events kept in memory for consumers that keep up (memory stays flat)
-# ... and at most this many bytes of them (bodies and translations made ahead): with several
-# protocols translated at ingest, 20,000 entries alone could weigh ~140 MB.
-_RECENT_BYTES = 64 << 20
+_RECENT_BYTES = 64 << 20  # ... and at most this many bytes of bodies
 
 
 @dataclass(slots=True)
@@ -46,13 +45,12 @@ class _Write:
     future: Future[tuple[int, int]]
     seen: tuple[str, Sequence[str]] | None = None
     names: Sequence[str] | None = None
-    ahead: Sequence[IngestTranslations] | None = None
 
 
 def _entries(write: _Write, first: int, now: float) -> list[Entry]:
     """The entries of one write, numbered from `first`; a body given without its event or name
     is parsed here (sources validate before appending, so it parses; a disk read reports it)."""
-    bodies, events, names, ahead = write.bodies, write.events, write.names, write.ahead
+    bodies, events, names = write.bodies, write.events, write.names
     out = []
     for i, body in enumerate(bodies):
         event = events[i] if events is not None else None
@@ -60,17 +58,8 @@ def _entries(write: _Write, first: int, now: float) -> list[Entry]:
         if event is None and name is None:
             with contextlib.suppress(NormaliseError):
                 event = parse_json(body)
-        out.append(Entry(first + i, now, event, body, name, ahead[i] if ahead else None))
+        out.append(Entry(first + i, now, event, body, name))
     return out
-
-
-def _weight(entry: Entry) -> int:
-    """The bytes an in-memory entry holds: its body and the translations made for it ahead."""
-    size = len(entry.body)
-    for made in (entry.ahead or {}).values():
-        if isinstance(made, list):
-            size += sum(map(len, made))
-    return size
 
 
 class SqliteJournal(Housekeeping, Appends):
@@ -80,7 +69,7 @@ class SqliteJournal(Housekeeping, Appends):
         self.path = path
         private_file(path)  # before SQLite: its -wal and -shm files take the main file's mode
         self._synchronous = synchronous
-        self._reader = self._connect()
+        self._reader = self.connect()
         try:
             migrate(self._reader)
         except BaseException:  # a journal from a newer version, a full disk: nothing stays open
@@ -90,7 +79,8 @@ class SqliteJournal(Housekeeping, Appends):
         self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
         self._recent: OrderedDict[int, Entry] = OrderedDict()
         self._recent_bytes = 0
-        self._recent_lock = threading.Lock()
+        # Reentrant: a future's callback run under it (see `_commit`) may read the journal.
+        self._recent_lock = threading.RLock()
         row = self._reader.execute("SELECT seq FROM sqlite_sequence WHERE name='events'").fetchone()
         self._head = row[0] if row else 0
         last = self._reader.execute("SELECT max(ingested_at) FROM events").fetchone()[0]
@@ -99,7 +89,10 @@ class SqliteJournal(Housekeeping, Appends):
         self._writer = threading.Thread(target=self._write_loop, name="journal-writer", daemon=True)
         self._writer.start()
 
-    def _connect(self) -> sqlite3.Connection:
+    def connect(self) -> sqlite3.Connection:
+        """A connection of its own on the journal's file (closed by the caller): the writer
+        thread's, housekeeping's, and that of what delivery keeps in this file (status
+        snapshots, rewind requests: `delivery.status_store`, `delivery.rewind`)."""
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         use_wal(conn)
         conn.execute(f"PRAGMA synchronous={self._synchronous}")
@@ -121,7 +114,6 @@ class SqliteJournal(Housekeeping, Appends):
         seen: tuple[str, Sequence[str]] | None = None,
         *,
         names: Sequence[str] | None = None,
-        ahead: Sequence[IngestTranslations] | None = None,
     ) -> Future[tuple[int, int]]:
         """Queue events (raw JSON bytes) and/or a source position and cursor moves for one commit.
 
@@ -130,18 +122,22 @@ class SqliteJournal(Housekeeping, Appends):
         (parallel to `bodies`) so the in-memory copy costs no second parse. `seen` is (scope,
         keys): idempotency keys (e.g. bus message ids) recorded in the same transaction, so a
         source that is handed a message again after a crash can tell it is already in. Instead
-        of `events`, a source that normalised elsewhere passes their `names`, and `ahead`: the
-        translations it made for them, kept with the in-memory entries for the consumers.
+        of `events`, a source that normalised elsewhere passes their `names`.
+
+        The future's callbacks run in the writer thread before readers in this process can read
+        the new entries from memory, and before the listeners are woken: what a caller keeps for
+        the readers of those seqs on commit (`delivery.made_at_ingest`) is there when they read
+        them (a reader of the file in that instant may see them first).
         """
         future: Future[tuple[int, int]] = Future()
-        self._queue.put(_Write(bodies, events, position, cursors, future, seen, names, ahead))
+        self._queue.put(_Write(bodies, events, position, cursors, future, seen, names))
         return future
 
     async def set_cursor(self, consumer: str, seq: int) -> None:
         await asyncio.wrap_future(self.submit((), None, {consumer: seq}))
 
     def _write_loop(self) -> None:
-        conn = self._connect()
+        conn = self.connect()
         for batch in batches(self._queue, 1024):
             self._commit(conn, batch)
         conn.close()
@@ -207,22 +203,25 @@ class SqliteJournal(Housekeeping, Appends):
             for write in batch:
                 write.future.set_exception(error)
             return
-        self._head = seq
-        self.commits += 1
-        self._remember(appended, now)
-        for write, result in zip(batch, results, strict=True):
-            write.future.set_result(result)
+        # Readers in this process see the commit whole: the new head, what the futures'
+        # callbacks keep for those seqs (see `submit`), and the entries in memory.
+        with self._recent_lock:
+            self._head = seq
+            self.commits += 1
+            for write, result in zip(batch, results, strict=True):
+                write.future.set_result(result)
+            self._remember(appended)
         if appended:
             self._notify()
 
-    def _remember(self, appended: list[Entry], now: float) -> None:
-        with self._recent_lock:
-            for entry in appended:
-                if entry.name:  # an unreadable body is left to a disk read, which reports it
-                    self._recent[entry.seq] = entry
-                    self._recent_bytes += _weight(entry)
-            while len(self._recent) > _RECENT or self._recent_bytes > _RECENT_BYTES:
-                self._recent_bytes -= _weight(self._recent.popitem(last=False)[1])
+    def _remember(self, appended: list[Entry]) -> None:
+        """Keep the new entries in memory (with `_recent_lock` held)."""
+        for entry in appended:
+            if entry.name:  # an unreadable body is left to a disk read, which reports it
+                self._recent[entry.seq] = entry
+                self._recent_bytes += len(entry.body)
+        while len(self._recent) > _RECENT or self._recent_bytes > _RECENT_BYTES:
+            self._recent_bytes -= len(self._recent.popitem(last=False)[1].body)
 
     # -- reading --
 
@@ -282,7 +281,7 @@ class SqliteJournal(Housekeeping, Appends):
                 if entry is not None:
                     body = redacted_body(entry.body)
                     self._recent[seq] = Entry(seq, entry.ingested_at, None, body, REDACTED)
-                    self._recent_bytes += len(body) - _weight(entry)
+                    self._recent_bytes += len(body) - len(entry.body)
         return len(seqs)
 
     def drop_recent(self) -> None:
@@ -290,6 +289,12 @@ class SqliteJournal(Housekeeping, Appends):
         with self._recent_lock:
             self._recent.clear()
             self._recent_bytes = 0
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        """The rows of one read on the shared reading connection (for what delivery keeps in
+        the journal's file: a connection each would cost an open per status poll)."""
+        with self._read_lock:
+            return self._reader.execute(sql, params).fetchall()
 
     def body(self, seq: int) -> bytes | None:
         with self._read_lock:

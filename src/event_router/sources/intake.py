@@ -4,11 +4,11 @@ With translation workers, the lines go to the worker processes, which normalise 
 same pass, translate each event for the (protocol, identity policy) pairs of consumers that keep
 up with the journal ("warm" pairs, which the delivery engine keeps current). The event is then
 parsed once in its life instead of twice (at ingest and again to translate), the router's main
-process never parses it at all, and the translations travel with the journal's in-memory entries
-to the consumers. A consumer that lags, or a route that needs the parsed event, still works from
-the journal as before. Without workers, lines are normalised here and nothing is translated
-ahead. A small chunk (a trickle of events at a quiet moment) is also normalised here: a round
-trip to a worker would cost it more time than the work itself.
+process never parses it at all, and the translations are handed to delivery as the commit gives
+the events their seqs (`delivery.made_at_ingest`). A consumer that lags, or a route that needs
+the parsed event, still works from the journal as before. Without workers, lines are normalised
+here and nothing is translated ahead. A small chunk (a trickle of events at a quiet moment) is
+also normalised here: a round trip to a worker would cost it more time than the work itself.
 
 Every event passes the privacy screen here, whatever its source (`prepare` for lines, `screen`
 for events a source parsed itself: HTTP JSON, the event bus): the fields the operator drops are
@@ -17,7 +17,9 @@ removed and retired learners' events dropped, before the journal sees them.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from event_router.events import TrackingEvent
 from event_router.journal import Journal
@@ -28,6 +30,9 @@ from event_router.translate.workers import (
     TranslationPool,
     prepare_lines,
 )
+
+if TYPE_CHECKING:
+    from event_router.delivery.made_at_ingest import MadeAtIngest
 
 IN_PROCESS_BELOW = 32_768  # bytes: a trickle is quicker done here than by a round trip
 
@@ -45,11 +50,13 @@ class Intake:
         pool: TranslationPool | None = None,
         warm: Callable[[], ProtocolPolicies] = _no_warm,
         privacy: Privacy | None = None,
+        made: MadeAtIngest | None = None,
     ) -> None:
         self.journal = journal
         self.pool = pool
         self.warm = warm
         self.privacy = privacy or Privacy()
+        self.made = made  # where translations made at ingest wait for the deliveries
 
     async def prepare(self, chunk: bytes, *, strict: bool = False) -> Prepared:
         """The lines of `chunk` made ready for `commit`; blank lines are skipped silently.
@@ -72,8 +79,12 @@ class Intake:
 
     async def commit(self, prepared: Prepared, position: tuple[str, str] | None) -> None:
         """Append the prepared events with the source's position in one transaction (raises
-        `JournalFull` when refused: nothing is then accepted and the position does not move)."""
-        await self.journal.append(
-            prepared.bodies, position, prepared.events, names=prepared.names, ahead=prepared.ahead
+        `JournalFull` when refused: nothing is then accepted and the position does not move).
+        The translations made ahead are kept for delivery as the commit completes."""
+        write = self.journal.submit(
+            prepared.bodies, position, None, prepared.events, names=prepared.names
         )
+        if prepared.ahead and self.made is not None:
+            write.add_done_callback(self.made.on_commit(prepared.ahead))
+        await asyncio.wrap_future(write)
         self.privacy.dropped += prepared.retired

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from event_router.events import NormaliseError, TrackingEvent, line_json, parse_json
-from event_router.journal import IngestTranslations
 from event_router.plugins import figures
 from event_router.plugins.chain import HookChain, hooked
 from event_router.privacy.screen import Screen
@@ -30,6 +29,9 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 Translated = list[bytes] | str  # the serialised items, or why there are none
+# One event's translations made at ingest, by (protocol, identity policy); delivery keeps them
+# by the event's seq (`delivery.made_at_ingest`).
+IngestTranslations = dict[tuple[str, str], Translated]
 # The (protocol, identity policy) pairs that sources translate ahead, at ingest.
 ProtocolPolicies = tuple[tuple[str, str], ...]
 
