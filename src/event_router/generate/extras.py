@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from event_router.generate.visit import Step, Visit, blocks_of
+from event_router.translate.families import completion, enrollment, navigation, video
 from event_router.translate.samples import About, hex_id, samples
+
+# ERB's families: the visit's own activities emit them in a realistic order (video.py, ...).
+_SEQUENCED = frozenset(
+    {*completion.SAMPLES, *enrollment.SAMPLES, *navigation.SAMPLES, *video.SAMPLES}
+)
 
 
 def _block_key(visit: Visit, kind: str) -> str:
@@ -38,7 +44,7 @@ def explore(visit: Visit) -> Iterator[Step]:
     """A handful of events of the families beyond ERB's, and a page the LMS served."""
     yield page_view(visit)
     table = samples()
-    for name in visit.rng.sample(sorted(table), 8):
+    for name in visit.rng.sample(sorted(table.keys() - _SEQUENCED), 8):
         sample = table[name]
         source, kind = sample.source, sample.kind
         key = _block_key(visit, kind) if kind else ""

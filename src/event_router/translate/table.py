@@ -23,8 +23,10 @@ from event_router.translate.payload import Json, referer_block_id
 from event_router.translate.payload import identifier as payload_identifier
 from event_router.translate.samples import SAMPLES, Sample
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.common import activity, statement
+from event_router.translate.xapi.common import COURSE_PARENT, statement
+from event_router.translate.xapi.common import activity as activity  # re-exported: `obj` builders
 from event_router.translate.xapi.common import registry as xapi_registry
+from event_router.translate.xapi.common import shared as shared  # re-exported: `obj` builders
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,24 +40,35 @@ class Target:
 # Builders a row is made of. Each gets the event, the options and the payload (always an object).
 TargetFn = Callable[[TrackingEvent, Options, Json], Target]
 PartFn = Callable[[Json], Json | None]
+# The whole object of a statement or Caliper event, of the row's activity or entity type.
+ObjectFn = Callable[[TrackingEvent, Options, Json, str], Json]
 
 
 @dataclass(frozen=True, slots=True)
 class Caliper:
     """The Caliper side of a row: event type, action, the object's entity type, and optionally
-    `generated` (built from the payload and the object's IRI) and event extensions."""
+    `generated` (built from the payload and the object's IRI) and event extensions; `obj` builds
+    the whole object when an IRI and a name are not enough (ERB's VideoObject has a duration, its
+    CourseOffering the mode), and `target` the event's `target` (a video's MediaLocation)."""
 
     type: str
     action: str | Callable[[Json], str]
     entity: str
     generated: Callable[[Json, str], Json | None] | None = None
     extensions: PartFn | None = None
+    obj: ObjectFn | None = None
+    target: PartFn | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
     """One event: its xAPI verb and activity type, the object, and what result and context
-    extensions it carries; `caliper` when Caliper 1.2 has a fitting event."""
+    extensions it carries; `caliper` when Caliper 1.2 has a fitting event.
+
+    For ERB's families: `check` runs first in both protocols (refusing what ERB's output cannot
+    be made of), `obj` builds the whole xAPI object, clean (`prune`d or `shared`), when an IRI
+    and a name are not enough (`target` then only says what the event is about), and
+    `course_parent=False` leaves out the course ERB leaves out (when it is the object)."""
 
     name: str
     verb: v.Verb | Callable[[Json], v.Verb]
@@ -64,6 +77,9 @@ class Row:
     result: PartFn | None = None
     extensions: PartFn | None = None
     caliper: Caliper | None = None
+    check: Callable[[TrackingEvent], object] | None = None
+    obj: ObjectFn | None = None
+    course_parent: bool = True
 
 
 def payload(event: TrackingEvent) -> Json:
@@ -79,14 +95,31 @@ def _verb(row: Row, data: Json) -> v.Verb:
 
 
 def xapi_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Json]]:
+    parent = COURSE_PARENT if row.course_parent else None
+
     def translate(event: TrackingEvent, options: Options) -> list[Json]:
+        if row.check is not None:
+            row.check(event)
         data = payload(event)
-        target = row.target(event, options, data)
-        obj = activity(target.iri, row.activity_type, name=target.name)
+        if row.obj is not None:
+            obj = row.obj(event, options, data, row.activity_type)
+        else:
+            target = row.target(event, options, data)
+            obj = activity(target.iri, row.activity_type, name=target.name)
         result = row.result(data) if row.result else None
         extensions = row.extensions(data) if row.extensions else None
+        verb = _verb(row, data)
         return [
-            statement(event, options, _verb(row, data), obj, result=result, extensions=extensions)
+            statement(
+                event,
+                options,
+                verb,
+                obj,
+                result=result,
+                extensions=extensions,
+                context_activities=parent,
+                object_pruned=row.obj is not None,
+            )
         ]
 
     translate.__name__ = f"xapi_{row.name}"
@@ -98,13 +131,21 @@ def caliper_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Jso
     assert spec is not None
 
     def translate(event: TrackingEvent, options: Options) -> list[Json]:
+        if row.check is not None:
+            row.check(event)
         data = payload(event)
-        target = row.target(event, options, data)
-        obj: Json = {"id": target.iri, "type": spec.entity, "name": target.name}
+        obj: Json
+        if spec.obj is not None:
+            obj = spec.obj(event, options, data, spec.entity)
+        else:
+            target = row.target(event, options, data)
+            obj = {"id": target.iri, "type": spec.entity, "name": target.name}
         action = spec.action if isinstance(spec.action, str) else spec.action(data)
         extra: Json = {}
         if spec.generated is not None:
-            extra["generated"] = spec.generated(data, target.iri)
+            extra["generated"] = spec.generated(data, obj["id"])
+        if spec.target is not None:
+            extra["target"] = spec.target(data)
         out = caliper_event(event, options, spec.type, action, obj, **extra)
         if spec.extensions is not None:
             found = {k: x for k, x in (spec.extensions(data) or {}).items() if x is not None}

@@ -1,14 +1,10 @@
 """xAPI statements for Open edX events, one module per event family."""
 
 from event_router.translate.xapi import (  # noqa: F401  (each module registers its events)
-    completion,
-    enrollment,
     exam,
     forum,
     grading,
-    navigation,
     problem,
-    video,
 )
 from event_router.translate.xapi.common import registry
 
