@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from urllib.parse import quote
 
-from event_router.generate.visit import Json, Step, Visit, blocks_of, completion, ident
+from event_router.generate.visit import Json, Step, Visit, blocks_of, completion, ident, shaped
 from event_router.generate.world import Block, Question, Subsection
 from event_router.translate.samples import hex_id
 
@@ -229,6 +229,6 @@ def _regrade(
     else:
         return
     progress.passed = now_passing
-    data = {k: common[k] for k in ("user_id", "course_id", "event_transaction_id")}
-    yield Step(name, {**data, "event_transaction_type": common["event_transaction_type"]},
-               "server", path, module=module)  # fmt: skip
+    fields = ("user_id", "course_id", "event_transaction_id", "event_transaction_type")
+    payload = shaped(name, **{k: common[k] for k in fields})  # the sample's (families/enrollment)
+    yield Step(name, payload, "server", path, module=module)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
 from event_router.generate.world import Block, Course, Learner, Subsection
-from event_router.translate.samples import hex_id
+from event_router.translate.samples import About, hex_id, samples
 
 Json = dict[str, Any]
 
@@ -87,20 +88,37 @@ def ident(visit: Visit) -> Json:
     return {"course_id": visit.course.course_id, "user_id": visit.learner.user_id}
 
 
+@cache
+def _fields(name: str) -> tuple[str, ...]:
+    sample = samples()[name].payload(About(block="block-v1:edX+DemoX+Demo+type@html+block@0"))
+    return tuple(sample)
+
+
+def shaped(name: str, **values: Any) -> Json:
+    """The payload of `name` as its family's sample has it (translate/families: the fields, in
+    their order), with the simulation's values; a field missing or extra is a bug here."""
+    fields = _fields(name)
+    if len(values) != len(fields) or not values.keys() <= set(fields):
+        raise ValueError(f"{name}: fields {sorted(values)}, its sample has {sorted(fields)}")
+    return {key: values[key] for key in fields}
+
+
 def completion(visit: Visit, block: Block, share: float) -> Step:
     """The block completion the LMS records (`share` of the block done, 1.0 when complete)."""
     course = visit.course.course_id
+    name = "edx.completion.block_completion.changed"
     return Step(
-        "edx.completion.block_completion.changed",
-        {
-            "user_id": visit.learner.user_id,
-            "course_id": course,
-            "context_key": course,
-            "block_id": block.usage_key,
-            "block_type": block.kind,
-            "completion": share,
-            "is_new": visit.rng.random() < 0.5,
-        },
+        name,
+        shaped(
+            name,
+            user_id=visit.learner.user_id,
+            course_id=course,
+            context_key=course,
+            block_id=block.usage_key,
+            block_type=block.kind,
+            completion=share,
+            is_new=visit.rng.random() < 0.5,
+        ),
         "server",
         visit.handler_path(block, "publish_completion"),
         module={"display_name": block.name, "usage_key": block.usage_key},
