@@ -9,12 +9,33 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from event_router.generate.visit import Step, Visit, blocks_of
-from event_router.translate.families import completion, enrollment, navigation, video
 from event_router.translate.samples import About, hex_id, samples
 
-# ERB's families: the visit's own activities emit them in a realistic order (video.py, ...).
+# ERB's events, which the visit's own activities emit in a realistic order (courseware.py,
+# video.py, problems.py, visit.py): `explore` leaves them out; any other table row it samples.
 _SEQUENCED = frozenset(
-    {*completion.SAMPLES, *enrollment.SAMPLES, *navigation.SAMPLES, *video.SAMPLES}
+    {
+        "edx.course.enrollment.activated",
+        "edx.course.enrollment.mode_changed",
+        "edx.course.enrollment.deactivated",
+        "edx.course.grade.passed.first_time",
+        "edx.course.grade.now_passed",
+        "edx.course.grade.now_failed",
+        "edx.completion.block_completion.changed",
+        "edx.ui.lms.link_clicked",
+        "edx.ui.lms.outline.selected",
+        "edx.ui.lms.sequence.outline.selected",
+        "edx.ui.lms.sequence.next_selected",
+        "edx.ui.lms.sequence.previous_selected",
+        "edx.ui.lms.sequence.tab_selected",
+        *("load_video", "play_video", "pause_video", "stop_video", "complete_video"),
+        *("seek_video", "speed_change_video", "show_transcript", "hide_transcript"),
+        *("video_show_cc_menu", "video_hide_cc_menu"),
+        *("edx.video.loaded", "edx.video.played", "edx.video.paused", "edx.video.stopped"),
+        *("edx.video.completed", "edx.video.position.changed"),
+        *("edx.video.transcript.shown", "edx.video.transcript.hidden"),
+        *("edx.video.closed_captions.shown", "edx.video.closed_captions.hidden"),
+    }
 )
 
 
