@@ -1,10 +1,10 @@
 """Translations as data: one row per event name, read by one engine for both protocols.
 
-The families ERB never translated (open response assessment, teams, textbooks, ...) are tables of
-`Row`s: the xAPI verb and activity type, the Caliper event type and action, and small builders for
-what differs (which object, which result). Adding an event is adding a row; the engine below
-assembles the statement (`xapi.common.statement`) and the Caliper event (`caliper_event`) the same
-way the hand-written families do, so ids, actor, context and timestamps stay alike everywhere.
+Event families are tables of `Row`s: the xAPI verb and activity type, the Caliper event type and
+action, and small builders for what differs (which object, which result). Adding an event is
+adding a row; the engine below assembles the statement (`xapi.common.statement`) and the Caliper
+event (`caliper_event`) the same way for every family (ERB's problems, grades, exams and forums,
+still hand-written, call them too), so ids, actor, context and timestamps stay alike everywhere.
 """
 
 from __future__ import annotations
