@@ -90,25 +90,24 @@ def payload(event: TrackingEvent) -> Json:
     return data if isinstance(data, dict) else {}
 
 
-def _verb(row: Row, data: Json) -> v.Verb:
-    return row.verb if isinstance(row.verb, v.Verb) else row.verb(data)
-
-
 def xapi_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Json]]:
+    # The row's parts, looked up once here rather than on every event (the hot path).
+    check, build, target, kind = row.check, row.obj, row.target, row.activity_type
+    result_of, extensions_of, verb_of = row.result, row.extensions, row.verb
     parent = COURSE_PARENT if row.course_parent else None
 
     def translate(event: TrackingEvent, options: Options) -> list[Json]:
-        if row.check is not None:
-            row.check(event)
+        if check is not None:
+            check(event)
         data = payload(event)
-        if row.obj is not None:
-            obj = row.obj(event, options, data, row.activity_type)
+        if build is not None:
+            obj = build(event, options, data, kind)
         else:
-            target = row.target(event, options, data)
-            obj = activity(target.iri, row.activity_type, name=target.name)
-        result = row.result(data) if row.result else None
-        extensions = row.extensions(data) if row.extensions else None
-        verb = _verb(row, data)
+            found = target(event, options, data)
+            obj = activity(found.iri, kind, name=found.name)
+        result = result_of(data) if result_of else None
+        extensions = extensions_of(data) if extensions_of else None
+        verb = verb_of if isinstance(verb_of, v.Verb) else verb_of(data)
         return [
             statement(
                 event,
@@ -118,7 +117,7 @@ def xapi_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Json]]
                 result=result,
                 extensions=extensions,
                 context_activities=parent,
-                object_pruned=row.obj is not None,
+                object_pruned=build is not None,
             )
         ]
 
@@ -129,28 +128,36 @@ def xapi_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Json]]
 def caliper_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Json]]:
     spec = row.caliper
     assert spec is not None
+    check, target, entity, build = row.check, row.target, spec.entity, spec.obj
+    event_type, action_of, generated, where, extensions_of = (
+        spec.type,
+        spec.action,
+        spec.generated,
+        spec.target,
+        spec.extensions,
+    )
 
     def translate(event: TrackingEvent, options: Options) -> list[Json]:
-        if row.check is not None:
-            row.check(event)
+        if check is not None:
+            check(event)
         data = payload(event)
         obj: Json
-        if spec.obj is not None:
-            obj = spec.obj(event, options, data, spec.entity)
+        if build is not None:
+            obj = build(event, options, data, entity)
         else:
-            target = row.target(event, options, data)
-            obj = {"id": target.iri, "type": spec.entity, "name": target.name}
-        action = spec.action if isinstance(spec.action, str) else spec.action(data)
+            found = target(event, options, data)
+            obj = {"id": found.iri, "type": entity, "name": found.name}
+        action = action_of if isinstance(action_of, str) else action_of(data)
         extra: Json = {}
-        if spec.generated is not None:
-            extra["generated"] = spec.generated(data, obj["id"])
-        if spec.target is not None:
-            extra["target"] = spec.target(data)
-        out = caliper_event(event, options, spec.type, action, obj, **extra)
-        if spec.extensions is not None:
-            found = {k: x for k, x in (spec.extensions(data) or {}).items() if x is not None}
-            if found:
-                out["extensions"].update(found)
+        if generated is not None:
+            extra["generated"] = generated(data, obj["id"])
+        if where is not None:
+            extra["target"] = where(data)
+        out = caliper_event(event, options, event_type, action, obj, **extra)
+        if extensions_of is not None:
+            more = {k: x for k, x in (extensions_of(data) or {}).items() if x is not None}
+            if more:
+                out["extensions"].update(more)
         return [out]
 
     translate.__name__ = f"caliper_{row.name}"

@@ -25,9 +25,10 @@ def course(event: TrackingEvent, options: Options, data: Json) -> Target:
 
 def _course_activity(event: TrackingEvent, options: Options, data: Json, kind: str) -> Json:
     # ERB tags the name "en" here (elsewhere "en-US") and adds the enrollment mode.
-    found = course(event, options, data)
+    course_id = require_course(event)
+    iri, name = options.iri("course", course_id), options.courses.name(course_id)
     mode = {v.EXT_MODE: data.get("mode")}
-    return prune(activity(found.iri, kind, name=found.name, language="en", extensions=mode))
+    return prune(activity(iri, kind, name=name, language="en", extensions=mode))
 
 
 def _offering(event: TrackingEvent, options: Options, data: Json, entity: str) -> Json:

@@ -33,13 +33,13 @@ def sequence(event: TrackingEvent, options: Options, data: Json) -> Target:
 
 def _outline_entry(event: TrackingEvent, options: Options, data: Json, kind: str) -> Json:
     # ERB tags this one name "en" where its other names are "en-US".
-    name = text(data.get("target_name"))
-    return prune(activity(page(event, options, data).iri, kind, name=name, language="en"))
+    url = absolute_url(target_url(data), options)
+    return prune(activity(url, kind, name=text(data.get("target_name")), language="en"))
 
 
 def _sequence(event: TrackingEvent, options: Options, data: Json, kind: str) -> Json:
     tabs = {v.EXT_TOTAL_ITEMS: data.get("tab_count")}
-    return prune(activity(sequence(event, options, data).iri, kind, extensions=tabs))
+    return prune(activity(sequence_iri(data, options), kind, extensions=tabs))
 
 
 def _positions(ending: str | None) -> PartFn:
@@ -74,11 +74,11 @@ def _navigated_to(event: TrackingEvent, options: Options, data: Json, entity: st
     obj: Json
     extensions: Json
     if _names_page(event.name, data):
-        name = text(data.get("target_name"))
-        obj = {"id": page(event, options, data).iri, "type": entity, "name": name}
+        url = absolute_url(target_url(data), options)
+        obj = {"id": url, "type": entity, "name": text(data.get("target_name"))}
         extensions = {}
     else:
-        obj = {"id": sequence(event, options, data).iri, "type": entity, "name": "Unit"}
+        obj = {"id": sequence_iri(data, options), "type": entity, "name": "Unit"}
         extensions = {
             "tab_count": data.get("tab_count"),
             "current_tab": data.get("current_tab"),
