@@ -182,3 +182,19 @@ def test_cli_paces_at_the_rate_with_current_timestamps(tmp_path: Path) -> None:
 def test_cli_rejects_bad_arguments() -> None:
     done = subprocess.run([*CLI, "--layout", "xml"], capture_output=True, text=True)
     assert done.returncode == 2 and "xml" in done.stderr
+
+
+def test_erb_event_payloads_take_their_samples_fields() -> None:
+    """The generator writes an ERB event's payload with its sample's fields, in that order."""
+    from event_router.generate.visit import shaped
+
+    name = "edx.course.enrollment.activated"
+    assert list(shaped(name, mode="audit", user_id=7, course_id="c")) == [
+        "course_id",
+        "user_id",
+        "mode",
+    ]
+    with pytest.raises(ValueError, match="its sample has"):
+        shaped(name, course_id="c", user_id=7)
+    with pytest.raises(ValueError, match="its sample has"):
+        shaped(name, course_id="c", user_id=7, mode="audit", extra=1)

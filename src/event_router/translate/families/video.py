@@ -241,46 +241,50 @@ ROWS = (
 )
 
 
-# Each event as the LMS logs it (the browser's legacy names, the mobile app's `edx.video.*`);
-# the load generator (generate/video.py) writes these fields, in this order.
+# Each event as the LMS logs it: the web player's names (legacy, and `closed_captions`, as in ERB's
+# fixtures) from the browser, the other `edx.video.*` names from the mobile app. The load
+# generator (generate/video.py) writes these fields, in this order.
 def _payload(a: About, **more: Any) -> Json:
     return {"id": a.block.rsplit("@", 1)[-1], "code": "html5", "duration": 195.0, **more}
 
 
-def _sample(name: str, **more: Any) -> Sample:
-    source = "mobile" if name.startswith("edx.video.") else "browser"
-    return Sample(source, "video", lambda a: _payload(a, **more))
+def _browser(**more: Any) -> Sample:
+    return Sample("browser", "video", lambda a: _payload(a, **more))
 
 
-_AT = {"currentTime": 12.5}
+def _mobile(**more: Any) -> Sample:
+    return Sample("mobile", "video", lambda a: _payload(a, **more))
+
+
+_AT, _END = {"currentTime": 12.5}, {"currentTime": 195.0}
 _CC = {"current_time": 12.5}
 _SEEK = {"old_time": 12.5, "new_time": 30.0, "type": "onSlideSeek"}
 
 SAMPLES = {
-    "load_video": _sample("load_video"),
-    "edx.video.loaded": _sample("edx.video.loaded"),
-    "play_video": _sample("play_video", **_AT),
-    "edx.video.played": _sample("edx.video.played", **_AT),
-    "pause_video": _sample("pause_video", **_AT),
-    "edx.video.paused": _sample("edx.video.paused", **_AT),
-    "stop_video": _sample("stop_video", currentTime=195.0),
-    "edx.video.stopped": _sample("edx.video.stopped", currentTime=195.0),
-    "complete_video": _sample("complete_video"),
-    "edx.video.completed": _sample("edx.video.completed"),
-    "seek_video": _sample("seek_video", **_SEEK),
-    "edx.video.position.changed": _sample("edx.video.position.changed", **_SEEK),
+    "load_video": _browser(),
+    "edx.video.loaded": _mobile(),
+    "play_video": _browser(**_AT),
+    "edx.video.played": _mobile(**_AT),
+    "pause_video": _browser(**_AT),
+    "edx.video.paused": _mobile(**_AT),
+    "stop_video": _browser(**_END),
+    "edx.video.stopped": _mobile(**_END),
+    "complete_video": _browser(),
+    "edx.video.completed": _mobile(),
+    "seek_video": _browser(**_SEEK),
+    "edx.video.position.changed": _mobile(**_SEEK),
     # The LMS writes `current_time`; Ralph's model of the event wants `currentTime` as well.
-    "speed_change_video": _sample(
-        "speed_change_video", current_time=12.5, currentTime=12.5, old_speed="1.0", new_speed="1.25"
+    "speed_change_video": _browser(
+        current_time=12.5, currentTime=12.5, old_speed="1.0", new_speed="1.25"
     ),
-    "show_transcript": _sample("show_transcript", **_CC),
-    "edx.video.transcript.shown": _sample("edx.video.transcript.shown", **_CC),
-    "video_show_cc_menu": _sample("video_show_cc_menu", **_CC),
-    "edx.video.closed_captions.shown": _sample("edx.video.closed_captions.shown", **_CC),
-    "hide_transcript": _sample("hide_transcript", **_CC),
-    "edx.video.transcript.hidden": _sample("edx.video.transcript.hidden", **_CC),
-    "video_hide_cc_menu": _sample("video_hide_cc_menu", **_CC),
-    "edx.video.closed_captions.hidden": _sample("edx.video.closed_captions.hidden", **_CC),
+    "show_transcript": _browser(**_CC),
+    "edx.video.transcript.shown": _mobile(**_CC),
+    "video_show_cc_menu": _browser(**_CC),
+    "edx.video.closed_captions.shown": _browser(**_CC),
+    "hide_transcript": _browser(**_CC),
+    "edx.video.transcript.hidden": _mobile(**_CC),
+    "video_hide_cc_menu": _browser(**_CC),
+    "edx.video.closed_captions.hidden": _browser(**_CC),
 }
 
 register(ROWS, SAMPLES)
