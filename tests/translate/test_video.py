@@ -13,8 +13,8 @@ import pytest
 from event_router.events import normalise
 from event_router.routing.catalogue import CourseCatalogue
 from event_router.translate import Options, TranslationError, translate
+from event_router.translate.families.video import xapi_duration
 from event_router.translate.xapi import vocabulary as v
-from event_router.translate.xapi.video import xapi_duration
 from tests.conftest import DEMO_COURSE, erb_event, erb_options
 from tests.support.translate import _apply, _caliper_comparable, _xapi_comparable
 from tests.validation import assert_valid_caliper_event, assert_valid_xapi

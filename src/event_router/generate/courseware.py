@@ -1,11 +1,14 @@
-"""Enrollment and navigation: a learner enrolls (or leaves), moves through the outline and units."""
+"""Enrollment and navigation: a learner enrolls (or leaves), moves through the outline and units.
+
+Payloads have the fields of the events' samples (translate/families: enrollment, navigation).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from urllib.parse import quote
 
-from event_router.generate.visit import Json, Step, Visit, ident
+from event_router.generate.visit import Step, Visit, ident, sampled
 
 
 def enroll(visit: Visit) -> Iterator[Step]:
@@ -13,18 +16,20 @@ def enroll(visit: Visit) -> Iterator[Step]:
     about = f"{visit.lms_url}/courses/{visit.course.course_id}/about"
     progress.enrolled = True
     progress.mode = "audit"
+    name = "edx.course.enrollment.activated"
     yield Step(
-        "edx.course.enrollment.activated",
-        {**ident(visit), "mode": "audit"},
+        name,
+        sampled(visit, name, **ident(visit), mode="audit"),
         "server",
         "/change_enrollment",
         about,
     )
     if visit.rng.random() < 0.15:
         progress.mode = "verified"
+        name = "edx.course.enrollment.mode_changed"
         yield Step(
-            "edx.course.enrollment.mode_changed",
-            {**ident(visit), "mode": "verified"},
+            name,
+            sampled(visit, name, **ident(visit), mode="verified"),
             "server",
             "/api/commerce/v1/baskets/",
             about,
@@ -33,9 +38,10 @@ def enroll(visit: Visit) -> Iterator[Step]:
 
 def unenroll(visit: Visit) -> Iterator[Step]:
     visit.progress.enrolled = False
+    name = "edx.course.enrollment.deactivated"
     yield Step(
-        "edx.course.enrollment.deactivated",
-        {**ident(visit), "mode": visit.progress.mode},
+        name,
+        sampled(visit, name, **ident(visit), mode=visit.progress.mode),
         "server",
         "/change_enrollment",
         f"{visit.lms_url}/dashboard",
@@ -49,12 +55,14 @@ def navigate(visit: Visit) -> Iterator[Step]:
     name = rng.choice(("edx.ui.lms.outline.selected", "edx.ui.lms.sequence.outline.selected"))
     yield Step(
         name,
-        {
-            "current_url": outline,
-            "target_name": sub.name,
-            "target_url": visit.jump_url(sub.usage_key),
-            "widget_placement": "accordion",
-        },
+        sampled(
+            visit,
+            name,
+            current_url=outline,
+            target_name=sub.name,
+            target_url=visit.jump_url(sub.usage_key),
+            widget_placement="accordion",
+        ),
         "browser",
         "/event",
         outline,
@@ -64,20 +72,22 @@ def navigate(visit: Visit) -> Iterator[Step]:
     tab, count = 1, len(sub.units)
     for _ in range(rng.randint(1, 5)):
         move = rng.choices(("next", "previous", "tab", "link"), (6, 2, 2, 1))[0]
-        data: Json = {"current_tab": tab, "id": sub.usage_key, "tab_count": count}
+        data = {"current_tab": tab, "id": sub.usage_key, "tab_count": count}
         if move == "next" and tab < count:
             tab += 1
-            yield Step("edx.ui.lms.sequence.next_selected", {**data, "widget_placement": "top"},
-                       "browser", "/event", page, page)  # fmt: skip
+            name = "edx.ui.lms.sequence.next_selected"
+            payload = sampled(visit, name, **data, widget_placement="top")
+            yield Step(name, payload, "browser", "/event", page, page)
         elif move == "previous" and tab > 1:
             tab -= 1
             name = "edx.ui.lms.sequence.previous_selected"
-            yield Step(name, {**data, "widget_placement": "top"}, "browser", "/event", page, page)
+            payload = sampled(visit, name, **data, widget_placement="top")
+            yield Step(name, payload, "browser", "/event", page, page)
         elif move == "tab":
             tab = rng.randint(1, count)
-            yield Step("edx.ui.lms.sequence.tab_selected",
-                       {**data, "target_tab": tab, "widget_placement": "top"},
-                       "browser", "/event", page, page)  # fmt: skip
+            name = "edx.ui.lms.sequence.tab_selected"
+            payload = sampled(visit, name, **data, target_tab=tab, widget_placement="top")
+            yield Step(name, payload, "browser", "/event", page, page)
         else:
             block = rng.choice(sub.units[tab - 1])
             target = (
@@ -85,5 +95,6 @@ def navigate(visit: Visit) -> Iterator[Step]:
                 if rng.random() < 0.7
                 else f"https://en.wikipedia.org/wiki/{quote(visit.course.name.replace(' ', '_'))}"
             )
-            yield Step("edx.ui.lms.link_clicked", {"current_url": page, "target_url": target},
-                       "browser", "/event", page, page)  # fmt: skip
+            name = "edx.ui.lms.link_clicked"
+            payload = sampled(visit, name, current_url=page, target_url=target)
+            yield Step(name, payload, "browser", "/event", page, page)

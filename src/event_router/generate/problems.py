@@ -241,6 +241,6 @@ def _regrade(
     else:
         return
     progress.passed = now_passing
-    data = {k: common[k] for k in ("user_id", "course_id", "event_transaction_id")}
-    yield Step(name, {**data, "event_transaction_type": common["event_transaction_type"]},
-               "server", path, module=module)  # fmt: skip
+    fields = ("user_id", "course_id", "event_transaction_id", "event_transaction_type")
+    payload = sampled(visit, name, **{k: common[k] for k in fields})  # families/enrollment
+    yield Step(name, payload, "server", path, module=module)

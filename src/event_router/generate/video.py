@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from event_router.generate.visit import Step, Visit, blocks_of, completion
+from event_router.generate.visit import Step, Visit, blocks_of, completion, sampled
 
 _LEGACY = {
     "load": "load_video",
@@ -51,7 +51,11 @@ def watch(visit: Visit) -> Iterator[Step]:
     base = {"id": video.hex, "code": video.youtube or "html5", "duration": video.duration}
 
     def step(kind: str, **data: Any) -> Step:
-        return Step(names[kind], {**base, **data}, source, "/event", page, page)
+        name = names[kind]
+        # The fields of the event's sample (translate/families/video.py), but for the speed:
+        # Ralph's model, which the sample follows, names its playhead `currentTime` as well.
+        payload = {**base, **data} if kind == "speed" else sampled(visit, name, **base, **data)
+        return Step(name, payload, source, "/event", page, page)
 
     position = 0.0
     yield step("load")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -92,35 +93,47 @@ def about(visit: Visit, block: str = "") -> About:
     )  # fmt: skip
 
 
-def sampled(visit: Visit, name: str, block: str = "", **values: Any) -> Json:
-    """The payload of `name` shaped as the sample beside its translation (`translate/families`):
-    the sample's fields in their order, about this visit, with what the simulation decided in
-    `values` (a field the sample lacks is a bug: the simulation drifted from the sample)."""
-    shape: Json = samples()[name].payload(about(visit, block))
-    unknown = values.keys() - shape.keys()
-    if unknown:
-        raise ValueError(f"{name}: its sample has no {sorted(unknown)}")
-    return {**shape, **values}
-
-
 def ident(visit: Visit) -> Json:
     return {"course_id": visit.course.course_id, "user_id": visit.learner.user_id}
+
+
+@cache
+def _fields(name: str) -> tuple[str, ...]:
+    sample = samples()[name].payload(About(block="block-v1:edX+DemoX+Demo+type@html+block@0"))
+    return tuple(sample)
+
+
+def sampled(visit: Visit, name: str, block: str = "", /, **values: Any) -> Json:
+    """The payload of `name` shaped as the sample beside its translation (`translate/families`):
+    the sample's fields in their order, with what the simulation decided in `values`; a field it
+    leaves out takes the sample's value, about this visit and `block`. A field the sample lacks is
+    a bug: the simulation drifted from the sample."""
+    fields = _fields(name)
+    unknown = values.keys() - set(fields)
+    if unknown:
+        raise ValueError(f"{name}: its sample has no {sorted(unknown)}")
+    if len(values) == len(fields):  # all decided here: no need to build the sample
+        return {key: values[key] for key in fields}
+    return {**samples()[name].payload(about(visit, block)), **values}
 
 
 def completion(visit: Visit, block: Block, share: float) -> Step:
     """The block completion the LMS records (`share` of the block done, 1.0 when complete)."""
     course = visit.course.course_id
+    name = "edx.completion.block_completion.changed"
     return Step(
-        "edx.completion.block_completion.changed",
-        {
-            "user_id": visit.learner.user_id,
-            "course_id": course,
-            "context_key": course,
-            "block_id": block.usage_key,
-            "block_type": block.kind,
-            "completion": share,
-            "is_new": visit.rng.random() < 0.5,
-        },
+        name,
+        sampled(
+            visit,
+            name,
+            user_id=visit.learner.user_id,
+            course_id=course,
+            context_key=course,
+            block_id=block.usage_key,
+            block_type=block.kind,
+            completion=share,
+            is_new=visit.rng.random() < 0.5,
+        ),
         "server",
         visit.handler_path(block, "publish_completion"),
         module={"display_name": block.name, "usage_key": block.usage_key},

@@ -31,6 +31,7 @@ from event_router.translate.xapi.common import COURSE_PARENT as COURSE_PARENT
 from event_router.translate.xapi.common import activity as activity
 from event_router.translate.xapi.common import course_activity as course_activity
 from event_router.translate.xapi.common import registry as xapi_registry
+from event_router.translate.xapi.common import shared as shared
 from event_router.translate.xapi.common import statement as statement
 
 
@@ -48,28 +49,41 @@ PartFn = Callable[[Json], Json | None]
 ContextFn = Callable[[TrackingEvent, Options, Json], Json | None]
 # A whole translation, for the events one row of fields cannot describe (several statements).
 Build = Callable[[TrackingEvent, Options], list[Json]]
+# The whole object of a statement or Caliper event, of the row's activity or entity type.
+ObjectFn = Callable[[TrackingEvent, Options, Json, str], Json]
 
 
 @dataclass(frozen=True, slots=True)
 class Caliper:
     """The Caliper side of a row: event type, action, the object's entity type, and optionally
-    `generated` (built from the payload and the object's IRI) and event extensions."""
+    `generated` (built from the payload and the object's IRI) and event extensions; `obj` builds
+    the whole object when an IRI and a name are not enough (ERB's VideoObject has a duration, its
+    CourseOffering the mode), `target` the event's `target` (a video's MediaLocation), and
+    `about` names the object when it is not the row's xAPI target (ERB's problem solution)."""
 
     type: str
     action: str | Callable[[Json], str]
     entity: str
     generated: Callable[[Json, str], Json | None] | None = None
     extensions: PartFn | None = None
-    target: TargetFn | None = None  # the object, when Caliper's differs from xAPI's
+    about: TargetFn | None = None  # what the object is, when Caliper's differs from xAPI's
     # The events, built by code (problem_check: browser or server); the fields above then
     # document them.
     events: Build | None = None
+    obj: ObjectFn | None = None  # the whole object, when an IRI and a name are not enough
+    target: PartFn | None = None  # the event's `target` (a video's MediaLocation)
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
     """One event: its xAPI verb and activity type, the object, and what result and context
-    extensions it carries; `caliper` when Caliper 1.2 has a fitting event."""
+    extensions it carries; `caliper` when Caliper 1.2 has a fitting event.
+
+    For ERB's families: `check` runs first in both protocols (refusing what ERB's output cannot
+    be made of), `obj` builds the whole xAPI object, clean (`prune`d or `shared`), when an IRI
+    and a name are not enough (`target` then only says what the event is about), and
+    `context_activities=no_context_activities` leaves out the course ERB leaves out (when it is
+    the object)."""
 
     name: str
     verb: v.Verb | Callable[[Json], v.Verb]
@@ -85,6 +99,13 @@ class Row:
     # The statements, built by code, for an event no row of fields describes (problem_check:
     # browser or server, one statement per question); the fields above then document it.
     statements: Build | None = None
+    check: Callable[[TrackingEvent], object] | None = None  # refuses an incomplete event
+    obj: ObjectFn | None = None  # the whole xAPI object, when an IRI and a name are not enough
+
+
+def no_context_activities(event: TrackingEvent, options: Options, data: Json) -> Json | None:
+    """No context activities: ERB leaves the course out of a statement about the course."""
+    return None
 
 
 def payload(event: TrackingEvent) -> Json:
@@ -95,30 +116,33 @@ def payload(event: TrackingEvent) -> Json:
     return data if isinstance(data, dict) else {}
 
 
-def _verb(row: Row, data: Json) -> v.Verb:
-    return row.verb if isinstance(row.verb, v.Verb) else row.verb(data)
-
-
 def xapi_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Json]]:
     if row.statements is not None:
         return row.statements
+    # The row's parts, looked up once here rather than on every event (the hot path).
+    check, build, target, kind = row.check, row.obj, row.target, row.activity_type
+    result_of, extensions_of, verb_of = row.result, row.extensions, row.verb
+    language, definition, context_of = row.language, row.activity_extensions, row.context_activities
 
     def translate(event: TrackingEvent, options: Options) -> list[Json]:
+        if check is not None:
+            check(event)
         data = payload(event)
-        target = row.target(event, options, data)
-        obj = activity(
-            target.iri,
-            row.activity_type,
-            name=target.name,
-            extensions=row.activity_extensions(data) if row.activity_extensions else None,
-            language=row.language,
-        )
-        result = row.result(data) if row.result else None
-        extensions = row.extensions(data) if row.extensions else None
-        context: Json | None = COURSE_PARENT
-        if row.context_activities is not None:
-            context = row.context_activities(event, options, data)
-        verb = _verb(row, data)
+        if build is not None:
+            obj = build(event, options, data, kind)
+        else:
+            found = target(event, options, data)
+            obj = activity(
+                found.iri,
+                kind,
+                name=found.name,
+                extensions=definition(data) if definition else None,
+                language=language,
+            )
+        result = result_of(data) if result_of else None
+        extensions = extensions_of(data) if extensions_of else None
+        context = COURSE_PARENT if context_of is None else context_of(event, options, data)
+        verb = verb_of if isinstance(verb_of, v.Verb) else verb_of(data)
         return [
             statement(
                 event,
@@ -128,6 +152,7 @@ def xapi_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Json]]
                 result=result,
                 extensions=extensions,
                 context_activities=context,
+                object_pruned=build is not None,
             )
         ]
 
@@ -140,21 +165,36 @@ def caliper_translation(row: Row) -> Callable[[TrackingEvent, Options], list[Jso
     assert spec is not None
     if spec.events is not None:
         return spec.events
-    target_of = spec.target or row.target
+    check, target, entity, build = row.check, spec.about or row.target, spec.entity, spec.obj
+    event_type, action_of, generated, where, extensions_of = (
+        spec.type,
+        spec.action,
+        spec.generated,
+        spec.target,
+        spec.extensions,
+    )
 
     def translate(event: TrackingEvent, options: Options) -> list[Json]:
+        if check is not None:
+            check(event)
         data = payload(event)
-        target = target_of(event, options, data)
-        obj: Json = {"id": target.iri, "type": spec.entity, "name": target.name}
-        action = spec.action if isinstance(spec.action, str) else spec.action(data)
+        obj: Json
+        if build is not None:
+            obj = build(event, options, data, entity)
+        else:
+            found = target(event, options, data)
+            obj = {"id": found.iri, "type": entity, "name": found.name}
+        action = action_of if isinstance(action_of, str) else action_of(data)
         extra: Json = {}
-        if spec.generated is not None:
-            extra["generated"] = spec.generated(data, target.iri)
-        out = caliper_event(event, options, spec.type, action, obj, **extra)
-        if spec.extensions is not None:
-            found = {k: x for k, x in (spec.extensions(data) or {}).items() if x is not None}
-            if found:
-                out["extensions"].update(found)
+        if generated is not None:
+            extra["generated"] = generated(data, obj["id"])
+        if where is not None:
+            extra["target"] = where(data)
+        out = caliper_event(event, options, event_type, action, obj, **extra)
+        if extensions_of is not None:
+            more = {k: x for k, x in (extensions_of(data) or {}).items() if x is not None}
+            if more:
+                out["extensions"].update(more)
         return [out]
 
     translate.__name__ = f"caliper_{row.name}"

@@ -1,10 +1,5 @@
-"""IMS Caliper 1.2 events for Open edX events, one module per event family."""
+"""IMS Caliper 1.2: the envelope and event every family's rows are assembled into (`common`)."""
 
-from event_router.translate.caliper import (  # noqa: F401  (each module registers its events)
-    enrollment,
-    navigation,
-    video,
-)
 from event_router.translate.caliper.common import registry
 
 __all__ = ["registry"]

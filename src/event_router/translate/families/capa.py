@@ -104,7 +104,7 @@ def caliper_hint(event: TrackingEvent, options: Options, data: Json) -> Target:
     return Target(iri_safe(iri + f"/hint/{data.get('hint_index', '')}"), "Hint")
 
 
-_SUBMITTED = Caliper("AssessmentEvent", "Submitted", "Assessment", target=caliper_problem)
+_SUBMITTED = Caliper("AssessmentEvent", "Submitted", "Assessment", about=caliper_problem)
 
 ROWS = (
     # Built by `capa_check`: from the browser "attempted" with no result; several questions
@@ -118,7 +118,7 @@ ROWS = (
             "AssessmentEvent",
             "Submitted",
             "Assessment",
-            target=caliper_problem,
+            about=caliper_problem,
             events=check.caliper_events,
         ),
         statements=check.statements,
@@ -128,14 +128,14 @@ ROWS = (
         v.ASKED,
         v.SOLUTION,
         answer,
-        caliper=Caliper("Event", "Viewed", "Annotation", target=caliper_solution),
+        caliper=Caliper("Event", "Viewed", "Annotation", about=caliper_solution),
     ),
     Row(
         "edx.problem.hint.demandhint_displayed",
         v.ASKED,
         v.SUPPLEMENTAL_INFO,
         hint,
-        caliper=Caliper("Event", "Viewed", "Annotation", target=caliper_hint),
+        caliper=Caliper("Event", "Viewed", "Annotation", about=caliper_hint),
     ),
     Row(
         "edx.problem.completed",
@@ -143,7 +143,7 @@ ROWS = (
         v.INTERACTION,
         completed_problem,
         caliper=Caliper(
-            "AssessmentItemEvent", "Completed", "AssessmentItem", target=caliper_problem
+            "AssessmentItemEvent", "Completed", "AssessmentItem", about=caliper_problem
         ),
     ),
     Row(

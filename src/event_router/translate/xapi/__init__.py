@@ -1,11 +1,5 @@
-"""xAPI statements for Open edX events, one module per event family."""
+"""xAPI: the statement every family's rows are assembled into (`common`), and the vocabulary."""
 
-from event_router.translate.xapi import (  # noqa: F401  (each module registers its events)
-    completion,
-    enrollment,
-    navigation,
-    video,
-)
 from event_router.translate.xapi.common import registry
 
 __all__ = ["registry"]
