@@ -444,6 +444,10 @@ def test_course_is_required(options: Options) -> None:
         (59.999, "PT59.99S"),
         # no ISO 8601 form
         (-1.5, None),
+        # beyond what an LRS holds (Ralph refuses the statement): a damaged length, left out
+        (86_399_999_999_998, "P999999999DT23H59M58S"),
+        (1e20, None),
+        (float("inf"), None),
     ],
 )
 def test_xapi_duration(seconds: float, expected: str | None) -> None:

@@ -13,6 +13,7 @@ translated them).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from event_router.events import TrackingEvent
@@ -62,13 +63,18 @@ def position(data: Json) -> float | None:
     return video_seconds(data.get("current_time") or data.get("currentTime"))
 
 
+_LONGEST = (timedelta.max - timedelta(seconds=1)).total_seconds()  # one second short: rounding
+
+
 def xapi_duration(total: float) -> str | None:
     """Seconds as an xAPI `result.duration`, in ERB's layout (`PT03M15S`, `P1DT01H00M00S`).
 
     xAPI durations carry at most hundredths of a second, so finer digits are truncated (an LRS
-    truncates them too); a negative span has no ISO 8601 duration and is left out.
+    truncates them too); a negative span has no ISO 8601 duration, and one beyond what an LRS
+    can hold (Ralph's limit: `timedelta.max`, 2.7 million years) is a damaged value: both are
+    left out.
     """
-    if total < 0:
+    if total < 0 or total > _LONGEST:
         return None
     hundredths = round(total * 1000) // 10
     whole, fraction = divmod(hundredths, 100)
