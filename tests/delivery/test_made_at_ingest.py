@@ -5,13 +5,15 @@ translation."""
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import Future
+import contextlib
 from pathlib import Path
+
+import pytest
 
 from event_router.delivery.cursor import CursorReader
 from event_router.delivery.made_at_ingest import MadeAtIngest
 from event_router.events import parse_json
-from event_router.journal import JournalFull, SqliteJournal
+from event_router.journal import SqliteJournal
 from event_router.sources.intake import Intake
 from event_router.translate.workers import IngestTranslations, Prepared
 from tests.support.traffic import bodies
@@ -54,35 +56,57 @@ def test_a_woken_reader_finds_the_translations_of_what_it_reads(tmp_path: Path) 
     assert found == [True] * len(events)
 
 
-def test_commit_callbacks_run_before_the_entries_join_the_tail(tmp_path: Path) -> None:
+def test_the_commit_hook_runs_before_the_entries_join_the_tail(tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "journal.db")
-    at_callback: list[bool] = []
+    seen_at_hook: list[tuple[int, int, bool]] = []
     try:
-        write = journal.submit(bodies(3))
-        write.add_done_callback(lambda _: at_callback.append(journal.recent(0)))
+        write = journal.submit(
+            bodies(3),
+            on_commit=lambda first, last: seen_at_hook.append((first, last, journal.recent(0))),
+        )
         assert write.result(10) == (1, 3)
         assert journal.recent(0)  # in memory now
     finally:
         journal.close()
-    assert at_callback in ([False], [True])  # True only when it was added after the commit
+    assert seen_at_hook == [(1, 3, False)]  # the hook ran before a reader could see them
 
 
-def test_failed_cancelled_or_scattered_commits_keep_nothing() -> None:
+def test_a_raising_hook_or_a_cancelled_write_leaves_the_writer_working(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "journal.db")
+
+    def broken(first: int, last: int) -> None:
+        raise RuntimeError("bug in a hook")
+
+    try:
+        assert journal.submit(bodies(2), on_commit=broken).result(10) == (1, 2)
+        abandoned = journal.submit(bodies(2))
+        abandoned.cancel()  # as a cancelled task cancels the future it awaited: dropped
+        after = (3, 3) if abandoned.cancelled() else (5, 5)  # unless the writer had taken it
+        assert journal.submit(bodies(1)).result(10) == after  # the writer still commits
+    finally:
+        journal.close()
+
+
+def test_a_failed_or_miscounted_commit_keeps_nothing(tmp_path: Path) -> None:
     made = MadeAtIngest()
-    failed: Future[tuple[int, int]] = Future()
-    failed.add_done_callback(made.on_commit(made_for(2)))
-    failed.set_exception(JournalFull("disk full"))
-    cancelled: Future[tuple[int, int]] = Future()
-    cancelled.add_done_callback(made.on_commit(made_for(2)))
-    cancelled.cancel()
-    scattered: Future[tuple[int, int]] = Future()  # Kafka: seqs across partitions
-    scattered.add_done_callback(made.on_commit(made_for(2)))
-    scattered.set_result((1, 1 << 40))
+    made.on_commit(made_for(2))(1, 1 << 40)  # not one seq per event: nothing kept
     assert len(made) == 0
-    done: Future[tuple[int, int]] = Future()
-    done.add_done_callback(made.on_commit(made_for(2)))
-    done.set_result((7, 8))
+    made.on_commit(made_for(2))(7, 8)
     assert made.find(7) == made_for(2)[0] and made.find(8) == made_for(2)[1]
+    journal = SqliteJournal(tmp_path / "journal.db")
+    journal.close()  # a write to a closed journal fails: its hook never runs
+    failed = MadeAtIngest()
+    with contextlib.suppress(Exception):
+        journal.submit(bodies(2), on_commit=failed.on_commit(made_for(2))).result(5)
+    assert len(failed) == 0
+
+
+def test_only_the_sqlite_journal_is_given_translations_made_at_ingest() -> None:
+    class Elsewhere:  # any journal but SQLite (Redis, Kafka): seqs not one per event in order
+        pass
+
+    with pytest.raises(ValueError, match="SQLite journal only"):
+        Intake(Elsewhere(), made=MadeAtIngest())  # type: ignore[arg-type]
 
 
 def test_bounded_by_count_and_bytes_and_dropped_once_delivered() -> None:

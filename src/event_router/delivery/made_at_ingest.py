@@ -5,14 +5,15 @@ pairs of the consumers keeping up (`sources.intake`) in the pass that normalises
 event is parsed once in its life. The journal holds events and positions only; these
 translations wait here, under the seq the commit gave each event, until deliveries read it.
 
-The ingest side hands them over from the commit's future (`on_commit`). The SQLite journal
-resolves a write's future — running its callbacks, in the writer thread — while its readers wait
-for the commit's entries to join the in-memory tail, and before it wakes them, so a delivery
-reading those entries from memory finds their translations here. Anything else is a miss, which
-only costs translating again, never a wrong item: a reader that read those entries from the file
-in that instant, a commit whose seqs are not consecutive (Redis, Kafka: they keep none),
-translations dropped for room. A seq is never given twice, so what is found under one is that
-event's.
+The ingest side hands them over with the write (`SqliteJournal.submit(on_commit=)`): the
+journal's writer thread runs that hook once the write is committed, while its readers wait for
+the commit's entries to join the in-memory tail, and before it wakes them, so a delivery reading
+those entries from memory finds their translations here. Anything else is a miss, which only
+costs translating again, never a wrong item: a reader that read those entries from the file in
+that instant, translations dropped for room. Only the SQLite journal numbers a write's events
+consecutively in their order (Redis and Kafka spread them over streams and partitions), so only
+it is given translations made at ingest (`Intake` refuses others). A seq is never given twice,
+so what is found under one is that event's.
 
 Bounded by count and bytes like the journal's tail, the oldest dropped first, and dropped once
 every delivery that could use them has passed them (`settled`): memory stays flat whatever the
@@ -24,7 +25,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
 
 from event_router.routing.consumer import Consumer, Protocol
 from event_router.translate.workers import IngestTranslations, ProtocolPolicies
@@ -79,17 +79,13 @@ class MadeAtIngest:
         self._lock = threading.Lock()
         self.find: Callable[[int], IngestTranslations | None] = self._items.get
 
-    def on_commit(
-        self, made: Sequence[IngestTranslations]
-    ) -> Callable[[Future[tuple[int, int]]], None]:
-        """A done-callback for the future of the write that appends the events `made` was
-        translated from: keeps them under the seqs the commit gave (none if it failed)."""
+    def on_commit(self, made: Sequence[IngestTranslations]) -> Callable[[int, int], None]:
+        """What the SQLite journal runs when the write that appends the events `made` was
+        translated from commits (`SqliteJournal.submit(on_commit=)`): keeps them under the
+        seqs `first`..`last` the commit gave (a count that does not match keeps nothing)."""
 
-        def committed(write: Future[tuple[int, int]]) -> None:
-            if write.cancelled() or write.exception() is not None:
-                return
-            first, last = write.result()
-            if last - first + 1 == len(made):  # consecutive seqs: SQLite's
+        def committed(first: int, last: int) -> None:
+            if last - first + 1 == len(made):
                 self.keep(first, made)
 
         return committed

@@ -45,6 +45,7 @@ class _Write:
     future: Future[tuple[int, int]]
     seen: tuple[str, Sequence[str]] | None = None
     names: Sequence[str] | None = None
+    on_commit: Callable[[int, int], None] | None = None
 
 
 def _entries(write: _Write, first: int, now: float) -> list[Entry]:
@@ -114,6 +115,7 @@ class SqliteJournal(Housekeeping, Appends):
         seen: tuple[str, Sequence[str]] | None = None,
         *,
         names: Sequence[str] | None = None,
+        on_commit: Callable[[int, int], None] | None = None,
     ) -> Future[tuple[int, int]]:
         """Queue events (raw JSON bytes) and/or a source position and cursor moves for one commit.
 
@@ -124,13 +126,14 @@ class SqliteJournal(Housekeeping, Appends):
         source that is handed a message again after a crash can tell it is already in. Instead
         of `events`, a source that normalised elsewhere passes their `names`.
 
-        The future's callbacks run in the writer thread before readers in this process can read
-        the new entries from memory, and before the listeners are woken: what a caller keeps for
-        the readers of those seqs on commit (`delivery.made_at_ingest`) is there when they read
-        them (a reader of the file in that instant may see them first).
+        `on_commit(first, last)` runs in the writer thread once the write is committed, before
+        readers in this process can read the new entries from memory and before the listeners
+        are woken: what a caller keeps for the readers of those seqs (`delivery.made_at_ingest`)
+        is there when they read them (a reader of the file in that instant may see them first).
+        It must not raise (what it raises is logged) nor block.
         """
         future: Future[tuple[int, int]] = Future()
-        self._queue.put(_Write(bodies, events, position, cursors, future, seen, names))
+        self._queue.put(_Write(bodies, events, position, cursors, future, seen, names, on_commit))
         return future
 
     async def set_cursor(self, consumer: str, seq: int) -> None:
@@ -209,6 +212,11 @@ class SqliteJournal(Housekeeping, Appends):
             self._head = seq
             self.commits += 1
             for write, result in zip(batch, results, strict=True):
+                if write.on_commit is not None:
+                    try:
+                        write.on_commit(*result)
+                    except Exception:  # a caller's hook must never stop the writer
+                        log.exception("a commit hook failed (seqs %d-%d)", *result)
                 write.future.set_result(result)
             self._remember(appended)
         if appended:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from event_router.events import TrackingEvent
-from event_router.journal import Journal
+from event_router.journal import Journal, SqliteJournal
 from event_router.privacy.screen import Privacy
 from event_router.translate.workers import (
     Prepared,
@@ -56,6 +56,9 @@ class Intake:
         self.pool = pool
         self.warm = warm
         self.privacy = privacy or Privacy()
+        if made is not None and not isinstance(journal, SqliteJournal):
+            # Only SQLite numbers a write's events consecutively (see delivery.made_at_ingest).
+            raise ValueError("translations made at ingest are kept on the SQLite journal only")
         self.made = made  # where translations made at ingest wait for the deliveries
 
     async def prepare(self, chunk: bytes, *, strict: bool = False) -> Prepared:
@@ -81,10 +84,20 @@ class Intake:
         """Append the prepared events with the source's position in one transaction (raises
         `JournalFull` when refused: nothing is then accepted and the position does not move).
         The translations made ahead are kept for delivery as the commit completes."""
-        write = self.journal.submit(
-            prepared.bodies, position, None, prepared.events, names=prepared.names
-        )
-        if prepared.ahead and self.made is not None:
-            write.add_done_callback(self.made.on_commit(prepared.ahead))
+        journal, made = self.journal, self.made
+        if prepared.ahead and made is not None and isinstance(journal, SqliteJournal):
+            keep = made.on_commit(prepared.ahead)  # run by the writer, before readers see them
+            write = journal.submit(
+                prepared.bodies,
+                position,
+                None,
+                prepared.events,
+                names=prepared.names,
+                on_commit=keep,
+            )
+        else:
+            write = journal.submit(
+                prepared.bodies, position, None, prepared.events, names=prepared.names
+            )
         await asyncio.wrap_future(write)
         self.privacy.dropped += prepared.retired
