@@ -227,12 +227,13 @@ class Engine:
         return warm_pairs((r.consumer, self.readers.behind(r.delivery.stats)) for r in running)
 
     def _settled(self) -> int:
-        """The seq every delivery that may use translations made at ingest has passed."""
+        """The seq every delivery and live stream that may use translations made at ingest has
+        passed (a stream's: the newest event it offered its subscribers)."""
         return min(
             (
-                r.delivery.stats.cursor
+                r.delivery.position if isinstance(r.delivery, Hub) else r.delivery.stats.cursor
                 for r in self._running.values()
-                if isinstance(r.delivery, Delivery) and shares_translations(r.consumer)
+                if shares_translations(r.consumer)
             ),
             default=-1,  # none runs
         )
