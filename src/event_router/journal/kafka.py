@@ -90,6 +90,9 @@ class _Write:
 class KafkaJournal(Appends):
     """The journal topic at `url`; appends are acknowledged by Kafka before they are accepted."""
 
+    kind = "kafka"
+    redaction = "kept until Kafka's retention"
+
     def __init__(
         self,
         url: str,
