@@ -48,7 +48,6 @@ def journal(kafka_bus: KafkaBus, control_plane: str, store: Store) -> Iterator[K
     opened = journal_at(kafka_bus, control_plane, partitions=4)
     yield opened
     opened.close()
-    opened.state.close()
 
 
 def journal_at(bus: KafkaBus, control_plane: str, **options: Any) -> KafkaJournal:
@@ -161,7 +160,6 @@ def test_a_retried_batch_is_never_overtaken_by_a_later_one_of_its_partition(
         assert order == sorted(order), "a later batch was stored before an earlier one"
     finally:
         journal.close()
-        journal.state.close()
 
 
 def test_rewind_sends_again_and_status_shows_the_cluster(

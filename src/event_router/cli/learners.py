@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +10,9 @@ import typer
 
 from event_router.cli import app
 from event_router.cli.control_plane import open_store, store_errors
+from event_router.cli.journal import journal_if_any
 from event_router.cli.options import HOME, settings
 from event_router.cli.output import fail
-from event_router.journal import Journal, JournalFull, SqliteJournal
 from event_router.privacy.forget import ForgetError, Learner, forget
 
 learners_app = typer.Typer(no_args_is_help=True, help="Learners' privacy (docs/privacy.md).")
@@ -43,29 +42,7 @@ def forget_learner(
     except ForgetError as exc:
         fail(str(exc), 2)
     config = settings(home)
-    with store_errors(), ExitStack() as stack:
-        store = stack.enter_context(open_store(home))
-        journal: Journal | None = None
-        try:
-            if (config.journal_url or "").startswith("kafka://"):
-                from event_router.cli.scaleout import open_kafka_journal
-
-                kafka_journal = open_kafka_journal(config)
-                stack.callback(kafka_journal.state.close)
-                stack.callback(kafka_journal.close)
-                journal = kafka_journal
-            elif config.journal_url:
-                from event_router.journal.redis import RedisJournal
-
-                redis_journal = RedisJournal(config.journal_url, config.journal_prefix)
-                stack.callback(redis_journal.close)
-                journal = redis_journal
-            elif (config.home / "journal.db").exists():
-                sqlite_journal = SqliteJournal(config.home / "journal.db")
-                stack.callback(sqlite_journal.close)
-                journal = sqlite_journal
-        except JournalFull as exc:
-            fail(f"cannot open the journal: {exc}")
+    with store_errors(), open_store(home) as store, journal_if_any(config) as journal:
         done = forget(store, journal, config.resolved_secret(), learner)
     if as_json:
         typer.echo(orjson.dumps(done).decode())

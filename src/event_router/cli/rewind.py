@@ -16,14 +16,11 @@ import typer
 
 from event_router.cli.consumers import consumers_app
 from event_router.cli.control_plane import open_store, store_errors
+from event_router.cli.journal import opened_journal
 from event_router.cli.options import HOME, settings
 from event_router.cli.output import fail
-from event_router.cli.scaleout import is_kafka, open_kafka_journal
 from event_router.delivery.rewind import RewindError, since_time
 from event_router.delivery.rewind import rewind as rewind_consumer
-from event_router.journal import Journal, JournalFull, SqliteJournal
-from event_router.journal.redis import RedisJournal
-from event_router.settings import Settings
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
@@ -49,27 +46,11 @@ def rewind(
     config = settings(home)
     with store_errors(), open_store(home) as store:
         store.consumers.get(name)  # an unknown consumer is an error, said plainly
-        journal = _open_journal(config)
-        try:
-            done = rewind_consumer(store, journal, name, moment)
-        except RewindError as exc:
-            fail(str(exc))
-        finally:
-            journal.close()
+        with opened_journal(config) as journal:
+            try:
+                done = rewind_consumer(store, journal, name, moment)
+            except RewindError as exc:
+                fail(str(exc))
     typer.echo(done.message)
     if done.note:
         typer.echo(f"note: {done.note}", err=True)
-
-
-def _open_journal(config: Settings) -> Journal:
-    if is_kafka(config):
-        return open_kafka_journal(config)
-    if config.journal_url:
-        try:
-            return RedisJournal(config.journal_url or "", config.journal_prefix)
-        except JournalFull as exc:
-            raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_JOURNAL") from None
-    path = config.home / "journal.db"
-    if not path.exists():
-        fail(f"no journal in {config.home} (has the router run here?)")
-    return SqliteJournal(path)

@@ -12,12 +12,12 @@ import typer
 from event_router.cli import app
 from event_router.cli.banner import banner
 from event_router.cli.environment import epilog
+from event_router.cli.journal import journal_named
 from event_router.cli.options import HOME, LMS_URL, settings
 from event_router.cli.serving import serve_parts
-from event_router.delivery.cursor import CursorReaders
 from event_router.delivery.engine import Engine
+from event_router.delivery.journal_readers import readers_for
 from event_router.demo import SAMPLE_LOG, install_demo
-from event_router.journal import SqliteJournal
 from event_router.kafka.settings import KafkaSettings
 from event_router.settings import Settings
 from event_router.sources.bus import BusOptions
@@ -197,7 +197,7 @@ async def serve(
 ) -> None:
     """Everything `run` does, as a coroutine (tests and benchmarks call it directly)."""
     secret_key = config.resolved_secret()  # makes the home (private) and checks the key
-    journal = SqliteJournal(config.home / "journal.db", synchronous=config.journal_sync)
+    journal = journal_named(config, existing=False)
     store = Store.from_settings(config)
     if demo:
         install_demo(store, config.home)
@@ -205,7 +205,7 @@ async def serve(
     if demo:
         logs = [*logs, SAMPLE_LOG]
     engine = Engine(
-        CursorReaders(journal),
+        readers_for(journal),
         store,
         lms_url=config.lms_url,
         secret_key=secret_key,

@@ -16,22 +16,16 @@ from pathlib import Path
 
 import typer
 
+from event_router.cli.journal import journal_named
 from event_router.cli.serving import serve_parts
 from event_router.delivery.engine import Engine
-from event_router.delivery.group_readers import GroupReaders
-from event_router.delivery.partition_readers import PartitionReaders
-from event_router.delivery.reader import Readers
-from event_router.journal import JournalFull
-from event_router.journal.kafka import KafkaJournal
-from event_router.journal.kafka_state import JournalState
+from event_router.delivery.journal_readers import readers_for
 from event_router.journal.redis import RedisJournal
-from event_router.kafka.settings import KafkaSettings
 from event_router.settings import Settings
 from event_router.sources.bus import BusOptions
 from event_router.sources.intake import Intake
 from event_router.sources.kafka import KafkaOptions
 from event_router.store import Store, StoreError
-from event_router.store.database import database_url
 
 log = logging.getLogger("event_router")
 
@@ -55,28 +49,6 @@ def check(config: Settings) -> None:
         )
 
 
-def is_kafka(config: Settings) -> bool:
-    return (config.journal_url or "").startswith("kafka://")
-
-
-def open_kafka_journal(config: Settings) -> KafkaJournal:
-    """The Kafka journal the settings name, its state in the control plane (BadParameter when
-    the brokers cannot be reached or the URL is wrong)."""
-    state = JournalState(database_url(config))
-    try:
-        return KafkaJournal(
-            config.journal_url or "",
-            state,
-            KafkaSettings(),
-            partitions=config.journal_partitions,
-            key=config.journal_key,
-            retention=config.retention_hours * 3600,
-        )
-    except (JournalFull, ValueError) as exc:
-        state.close()
-        raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_JOURNAL") from None
-
-
 def member_name(config: Settings) -> str:
     return config.member or f"{socket.gethostname()}-{os.getpid()}"
 
@@ -92,28 +64,18 @@ async def serve_group(
 ) -> None:
     """Everything `run` does, on a Redis or Kafka journal with group deliveries."""
     check(config)
-    assert config.journal_url is not None
     config.home.mkdir(parents=True, exist_ok=True)
     try:
         store = Store.from_settings(config)  # first: it migrates the control plane
     except StoreError as exc:
         raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_DATABASE_URL") from None
-    journal: RedisJournal | KafkaJournal
-    readers: Readers
     member = member_name(config)
     try:
-        if is_kafka(config):
-            journal = open_kafka_journal(config)
-            # A dead process's partitions move after EVENT_ROUTER_KAFKA_SESSION_TIMEOUT.
-            readers = PartitionReaders(journal, member=member)
-        else:
-            journal = RedisJournal(config.journal_url, config.journal_prefix)
-            readers = GroupReaders(journal, member=member, claim_idle=config.claim_idle)
-    except (JournalFull, typer.BadParameter) as exc:
+        journal = journal_named(config)
+    except BaseException:  # unreachable, a bad URL: said as every command says it
         store.close()
-        if isinstance(exc, typer.BadParameter):
-            raise
-        raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_JOURNAL") from None
+        raise
+    readers = readers_for(journal, member=member, claim_idle=config.claim_idle)
     engine = Engine(
         readers,
         store,
@@ -129,7 +91,7 @@ async def serve_group(
     # Nothing is translated at ingest: entries are read back from Redis or Kafka, by any process.
     intake = Intake(journal, engine.pool, privacy=engine.privacy)
     banner = readers.label
-    if not is_kafka(config):
+    if isinstance(journal, RedisJournal):
         banner += f", prefix {config.journal_prefix}"
     await serve_parts(
         config, journal, store, engine, intake, logs, (host, port), bus=bus, banner=banner,

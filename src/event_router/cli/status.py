@@ -13,9 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from event_router.cli import app
+from event_router.cli.journal import journal_named
 from event_router.cli.options import HOME, settings
 from event_router.delivery.status_store import StatusStore
-from event_router.journal import JournalFull, SqliteJournal
+from event_router.journal import SqliteJournal
+from event_router.journal.opening import journal_kind
 from event_router.journal.redis import RedisJournal
 from event_router.privacy.screen import STATUS_ROW
 from event_router.settings import Settings
@@ -34,16 +36,15 @@ _PIPED_WIDTH = 1000  # columns when stdout is not a terminal: wider than any row
 def collect(home: Path | None = None) -> dict[str, Any]:
     """Status from the home: journal, cursors and the running router's last snapshots."""
     config = settings(home)
-    if (config.journal_url or "").startswith("kafka://"):
+    kind = journal_kind(config)
+    if kind == "kafka":  # read with Kafka's clients: opening the journal would create its topic
         from event_router.cli.kafka_status import collect_kafka
 
         return collect_kafka(config)
-    if config.journal_url:
+    if kind == "redis":
         return collect_cluster(config)
-    journal_path = config.home / "journal.db"
-    if not journal_path.exists():
-        raise typer.BadParameter(f"no journal in {config.home} (has the router run here?)")
-    journal = SqliteJournal(journal_path)
+    journal = journal_named(config)
+    assert isinstance(journal, SqliteJournal)
     store = Store.open(database_url(config))  # no secrets needed: no key asked for
     try:
         snapshots = StatusStore(journal).read()
@@ -91,10 +92,11 @@ def collect_cluster(config: Settings) -> dict[str, Any]:
     group lag from Redis, the processes' figures summed from their published snapshots."""
     store = Store.open(database_url(config))  # no secrets needed: no key asked for
     try:
-        journal = RedisJournal(config.journal_url or "", config.journal_prefix)
-    except JournalFull as exc:
+        journal = journal_named(config)
+    except BaseException:
         store.close()
-        raise typer.BadParameter(str(exc), param_hint="EVENT_ROUTER_JOURNAL") from None
+        raise
+    assert isinstance(journal, RedisJournal)
     try:
         groups, members = journal.cluster()
         count, size = journal.size()

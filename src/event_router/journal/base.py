@@ -76,7 +76,17 @@ class Journal(Protocol):
 
     def redact(self, names_learner: Callable[[bytes], bool]) -> int:
         """Remove, in one transaction, the events whose body `names_learner` (a learner
-        forgotten): SQLite redacts them in place, Redis deletes them; how many."""
+        forgotten): SQLite redacts them in place, Redis deletes them, Kafka cannot; how many."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """Which journal this is (`sqlite`, `redis`, `kafka`), as `learners forget` names it."""
+        ...
+
+    @property
+    def redaction(self) -> str:
+        """What `redact` does to the events, as `learners forget` says it ("deleted")."""
         ...
 
     def close(self) -> None: ...

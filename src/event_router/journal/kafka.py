@@ -90,6 +90,9 @@ class _Write:
 class KafkaJournal(Appends):
     """The journal topic at `url`; appends are acknowledged by Kafka before they are accepted."""
 
+    kind = "kafka"
+    redaction = "kept until Kafka's retention"
+
     def __init__(
         self,
         url: str,
@@ -285,9 +288,12 @@ class KafkaJournal(Appends):
         return 0
 
     def close(self) -> None:
+        """Stop the writer, flush the producer, and close the state with the journal (each
+        journal is given a state of its own: `journal.opening`)."""
         self._queue.put(None)
         self._writer.join(timeout=70)
         with contextlib.suppress(Exception):
             self._producer.flush(10)
         with contextlib.suppress(Exception):
             self._meta.close()
+        self.state.close()

@@ -104,6 +104,9 @@ class _Write:
 class RedisJournal(Appends):
     """The journal stream at `url` under `prefix`. Thread-safe; appends are atomic per commit."""
 
+    kind = "redis"
+    redaction = "deleted"
+
     def __init__(
         self,
         url: str,

@@ -24,6 +24,7 @@ from typing import Any
 from event_router.events import NormaliseError, TrackingEvent, parse_json
 from event_router.journal.entry import REDACTED
 from event_router.journal.housekeeping import first_since
+from event_router.journal.redis import RedisJournal
 from event_router.journal.sqlite import SqliteJournal
 from event_router.privacy.screen import identifiers
 
@@ -72,6 +73,12 @@ class Page:
     found: list[Found]
     next: str | None  # where the next page starts (None: the range is exhausted)
     examined: int
+
+
+def searchable(journal: object) -> bool:
+    """Whether `search` reads this journal: SQLite and Redis do, a Kafka topic is read with
+    Kafka's own tools."""
+    return isinstance(journal, SqliteJournal | RedisJournal)
 
 
 def search(journal: Any, query: Query, limit: int = 50, budget: int = BUDGET) -> Page:

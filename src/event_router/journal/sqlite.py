@@ -66,6 +66,9 @@ def _entries(write: _Write, first: int, now: float) -> list[Entry]:
 class SqliteJournal(Housekeeping, Appends):
     """The journal in `<home>/journal.db`. Thread-safe; append and cursor writes are durable."""
 
+    kind = "sqlite"
+    redaction = "redacted in place"
+
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         self.path = path
         private_file(path)  # before SQLite: its -wal and -shm files take the main file's mode

@@ -16,8 +16,6 @@ from typing import Any
 
 from event_router.events import NormaliseError, TrackingEvent, normalise, parse_json
 from event_router.journal import Journal
-from event_router.journal.kafka import KafkaJournal
-from event_router.journal.redis import RedisJournal
 from event_router.privacy.screen import identifiers, retired_key
 from event_router.store import Store
 
@@ -91,17 +89,12 @@ def forget_in_store(store: Store, secret: str, learner: Learner) -> dict[str, in
 
 
 def forget_in_journal(journal: Journal | None, learner: Learner) -> dict[str, Any]:
-    """The journal part, one transaction: SQLite redacts in place, Redis deletes."""
+    """The journal part, one transaction: SQLite redacts in place, Redis deletes, Kafka cannot
+    (a log is not rewritten: docs/scaling.md), each as its `redact` and `redaction` say."""
     if journal is None:
         return {"kind": None, "events": 0, "action": "no journal yet"}
-    redis = isinstance(journal, RedisJournal)
-    if isinstance(journal, KafkaJournal):  # a log cannot be rewritten (docs/scaling.md)
-        return {"kind": "kafka", "events": 0, "action": "kept until Kafka's retention"}
-    return {
-        "kind": "redis" if redis else "sqlite",
-        "events": journal.redact(learner.in_body),
-        "action": "deleted" if redis else "redacted in place",
-    }
+    events = journal.redact(learner.in_body)
+    return {"kind": journal.kind, "events": events, "action": journal.redaction}
 
 
 def answer(control_plane: dict[str, int], journal: dict[str, Any]) -> dict[str, Any]:

@@ -16,8 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from event_router.journal.entry import Entry
-from event_router.journal.redis import RedisJournal
-from event_router.journal.search import Found, Page, Query, search
+from event_router.journal.search import Found, Page, Query, search, searchable
 from event_router.journal.sqlite import SqliteJournal
 from event_router.privacy.screen import Screen, retired_key
 from event_router.routing.consumer import Consumer
@@ -40,9 +39,9 @@ def forgotten(context: WebContext, learner: str, active: Screen) -> bool:
     return any(retired_key(context.secret_key, kind, learner) in retired for kind in ("id", "name"))
 
 
-def searchable(context: WebContext) -> None:
+def refuse_unsearchable(context: WebContext) -> None:
     """ApiError (501) unless the journal is one `search` reads (SQLite or Redis)."""
-    if not isinstance(context.journal, SqliteJournal | RedisJournal):
+    if not searchable(context.journal):
         raise ApiError(
             501,
             "the event inspector searches the SQLite and Redis journals, not the Kafka journal: "
@@ -53,7 +52,7 @@ def searchable(context: WebContext) -> None:
 def find(context: WebContext, query: Query, limit: int) -> tuple[Page, Screen]:
     """A page of matching events with the privacy screen applied to each; ApiError (400) for
     a `before` that is not a position of this journal, (501) for a journal it cannot search."""
-    searchable(context)
+    refuse_unsearchable(context)
     sqlite = isinstance(context.journal, SqliteJournal)
     if query.before is not None and sqlite != query.before.isdigit():
         raise ApiError(400, f"before: {query.before} is not a position in this journal")
@@ -85,7 +84,7 @@ def summary(found: Found) -> dict[str, Any]:
 def locate(context: WebContext, position: str) -> Found | None:
     """The event at `position`, screened; None if it is not in the journal (trimmed, redacted,
     a forgotten learner's) or not a position of this journal; ApiError (501) as `find`."""
-    searchable(context)
+    refuse_unsearchable(context)
     sqlite = isinstance(context.journal, SqliteJournal)
     if sqlite != position.isdigit():
         return None
