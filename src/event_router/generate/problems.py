@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from event_router.generate.visit import Json, Step, Visit, blocks_of, completion, sampled
 from event_router.generate.world import Block, Question, Subsection
-from event_router.translate.samples import hex_id
+from event_router.translate.samples import graded, hex_id
 
 PASS_CUTOFF = 0.6  # the course grade a learner passes with
 
@@ -128,18 +128,7 @@ def _form(answers: dict[str, str | list[str]]) -> str:
 def _graded(
     problem: Block, answers: dict[str, str | list[str]], correct: list[bool], attempt: int
 ) -> Json:
-    correct_map = {
-        q.id: {
-            "correctness": "correct" if ok else "incorrect",
-            "npoints": None,
-            "msg": "",
-            "hint": "",
-            "hintmode": None,
-            "queuestate": None,
-            "answervariable": None,
-        }
-        for q, ok in zip(problem.questions, correct, strict=True)
-    }
+    correct_map = {q.id: graded(ok) for q, ok in zip(problem.questions, correct, strict=True)}
     submission = {
         q.id: {
             "question": q.text,

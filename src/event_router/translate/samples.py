@@ -108,6 +108,19 @@ ASSESSMENT = {
 }
 
 
+def graded(correct: bool) -> Json:
+    """One question's entry in a problem's `correct_map`, as the LMS writes it."""
+    return {
+        "correctness": "correct" if correct else "incorrect",
+        "npoints": None,
+        "msg": "",
+        "hint": "",
+        "hintmode": None,
+        "queuestate": None,
+        "answervariable": None,
+    }
+
+
 def pdf(about: About, **more: Any) -> Json:
     """A PDF textbook event's payload: its chapter (an asset of the course) and page."""
     asset = about.course_id.replace("course-v1:", "asset-v1:")

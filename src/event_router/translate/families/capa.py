@@ -161,17 +161,7 @@ ROWS = (
 def graded_check(about: s.About) -> Json:
     """A graded submission of a problem with one choice question, answered right."""
     question = f"{about.block.rsplit('@', 1)[-1]}_2_1"
-    correct_map = {
-        question: {
-            "correctness": "correct",
-            "npoints": None,
-            "msg": "",
-            "hint": "",
-            "hintmode": None,
-            "queuestate": None,
-            "answervariable": None,
-        }
-    }
+    correct_map = {question: s.graded(True)}
     answers = {question: "choice_1"}
     submission = {
         "question": "Which of these is a prime number?",

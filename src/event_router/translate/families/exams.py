@@ -14,6 +14,7 @@ Caliper: ERB has none for these events.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -125,34 +126,27 @@ def attempt(about: About, kind: str, **more: Any) -> Json:
     }
 
 
-def _created(kind: str) -> Sample:
-    return Sample(
-        "server",
-        "sequential",
-        lambda a: attempt(
-            a,
-            kind,
-            attempt_started_at=a.time,
-            attempt_completed_at=None,
-            attempt_status="started",
-            attempt_event_elapsed_time_secs=0,
-        ),
-    )
+def _attempt(status: str, elapsed: float) -> Callable[[str], Sample]:
+    """The sample of an attempt's event of any exam kind, at `status` after `elapsed` s."""
+
+    def sample(kind: str) -> Sample:
+        return Sample(
+            "server",
+            "sequential",
+            lambda a: attempt(
+                a,
+                kind,
+                attempt_started_at=a.time,
+                attempt_completed_at=a.time if status == "submitted" else None,
+                attempt_status=status,
+                attempt_event_elapsed_time_secs=elapsed,
+            ),
+        )
+
+    return sample
 
 
-def _submitted(kind: str) -> Sample:
-    return Sample(
-        "server",
-        "sequential",
-        lambda a: attempt(
-            a,
-            kind,
-            attempt_started_at=a.time,
-            attempt_completed_at=a.time,
-            attempt_status="submitted",
-            attempt_event_elapsed_time_secs=1815.5,
-        ),
-    )
+_created, _submitted = _attempt("started", 0), _attempt("submitted", 1815.5)
 
 
 SAMPLES = {

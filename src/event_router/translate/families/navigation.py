@@ -100,56 +100,35 @@ def _to(entity: str) -> Caliper:
 _WEB_PAGE, _RESOURCE = _to("WebPage"), _to("DigitalResource")
 _UNITS = _to("DigitalResourceCollection")
 
+
+def _outline_row(name: str) -> Row:
+    """A selection in the course outline (the course's or a sequence's): the entry chosen."""
+    return Row(
+        name, v.NAVIGATED, v.MODULE, page, check=data_of, obj=_outline_entry, caliper=_RESOURCE
+    )
+
+
+def _move_row(name: str, target: str | None) -> Row:
+    """A move between a sequence's units (to `target`, else the tab chosen): from, to."""
+    return Row(
+        name,
+        v.NAVIGATED,
+        v.RESOURCE,
+        sequence,
+        extensions=_positions(target),
+        check=data_of,
+        obj=_sequence,
+        caliper=_UNITS,
+    )
+
+
 ROWS = (
     Row("edx.ui.lms.link_clicked", v.NAVIGATED, v.LINK, page, check=data_of, caliper=_WEB_PAGE),
-    Row(
-        "edx.ui.lms.outline.selected",
-        v.NAVIGATED,
-        v.MODULE,
-        page,
-        check=data_of,
-        obj=_outline_entry,
-        caliper=_RESOURCE,
-    ),
-    Row(
-        "edx.ui.lms.sequence.outline.selected",
-        v.NAVIGATED,
-        v.MODULE,
-        page,
-        check=data_of,
-        obj=_outline_entry,
-        caliper=_RESOURCE,
-    ),
-    Row(
-        "edx.ui.lms.sequence.next_selected",
-        v.NAVIGATED,
-        v.RESOURCE,
-        sequence,
-        extensions=_positions("next unit"),
-        check=data_of,
-        obj=_sequence,
-        caliper=_UNITS,
-    ),
-    Row(
-        "edx.ui.lms.sequence.previous_selected",
-        v.NAVIGATED,
-        v.RESOURCE,
-        sequence,
-        extensions=_positions("previous unit"),
-        check=data_of,
-        obj=_sequence,
-        caliper=_UNITS,
-    ),
-    Row(
-        "edx.ui.lms.sequence.tab_selected",
-        v.NAVIGATED,
-        v.RESOURCE,
-        sequence,
-        extensions=_positions(None),
-        check=data_of,
-        obj=_sequence,
-        caliper=_UNITS,
-    ),
+    _outline_row("edx.ui.lms.outline.selected"),
+    _outline_row("edx.ui.lms.sequence.outline.selected"),
+    _move_row("edx.ui.lms.sequence.next_selected", "next unit"),
+    _move_row("edx.ui.lms.sequence.previous_selected", "previous unit"),
+    _move_row("edx.ui.lms.sequence.tab_selected", None),
 )
 
 
