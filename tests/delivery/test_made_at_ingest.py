@@ -111,13 +111,20 @@ def test_only_the_sqlite_journal_is_given_translations_made_at_ingest() -> None:
 
 def test_bounded_by_count_and_bytes_and_dropped_once_delivered() -> None:
     made = MadeAtIngest(count=100, max_bytes=1000)
-    made.keep(1, made_for(150, size=1))
+    for first in range(1, 151, 10):  # 15 commits of 10 events: the oldest commits go for room
+        made.keep(first, made_for(10, size=1))
     assert len(made) == 100 and made.find(50) is None and made.find(51) is not None
-    made.keep(151, made_for(30, size=50))  # 1,500 bytes: the oldest go for room
+    made.keep(151, made_for(15, size=50))  # 750 bytes: older commits go until it fits
+    made.keep(166, made_for(15, size=50))  # 750 more: the commit of 151-165 goes too
     assert made.bytes <= 1000 and made.find(180) is not None and made.find(151) is None
-    made.settled(175)
-    assert len(made) == 5 and made.bytes == 250
-    made.keep(181, [{}])  # nothing made for that event: nothing kept
-    assert made.find(181) is None
+    made.keep(181, made_for(5, size=1))
+    made.settled(175)  # the commit of 166-180 is not wholly delivered: it stays
+    assert made.find(166) is not None and made.find(181) is not None
+    made.settled(180)
+    assert len(made) == 5 and made.bytes == 5 and made.find(166) is None
+    made.settled(185)  # all delivered
+    assert len(made) == made.bytes == 0
+    made.keep(186, [{}])  # nothing made for that event: nothing kept
+    assert made.find(186) is None
     made.clear()
     assert len(made) == made.bytes == 0

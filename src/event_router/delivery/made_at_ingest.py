@@ -15,15 +15,15 @@ consecutively in their order (Redis and Kafka spread them over streams and parti
 it is given translations made at ingest (`Intake` refuses others). A seq is never given twice,
 so what is found under one is that event's.
 
-Bounded by count and bytes like the journal's tail, the oldest dropped first, and dropped once
-every delivery that could use them has passed them (`settled`): memory stays flat whatever the
-consumers' lag.
+Bounded by count and bytes like the journal's tail, the oldest commits dropped first, and
+dropped once every delivery that could use them has passed them (`settled`): memory stays flat
+whatever the consumers' lag.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
 from event_router.routing.consumer import Consumer, Protocol
@@ -69,10 +69,12 @@ def no_translations(seq: int) -> IngestTranslations | None:
 class MadeAtIngest:
     """Seq -> the translations made for that event at ingest. Filled by the journal's writer
     thread (under a lock, once per commit); read by encoders on the event loop without one (a
-    single look-up in a dict is atomic), once per entry."""
+    single look-up in a dict is atomic), once per entry. The bytes are counted per commit (a
+    commit's seqs are consecutive), so dropping a delivered commit weighs nothing again."""
 
     def __init__(self, count: int = _COUNT, max_bytes: int = _BYTES) -> None:
-        self._items: OrderedDict[int, IngestTranslations] = OrderedDict()
+        self._items: dict[int, IngestTranslations] = {}
+        self._commits: deque[tuple[int, int, int]] = deque()  # (first, last, bytes), in order
         self._count = count
         self._max_bytes = max_bytes
         self._bytes = 0
@@ -92,27 +94,44 @@ class MadeAtIngest:
 
     def keep(self, first: int, made: Sequence[IngestTranslations]) -> None:
         """Keep `made` under seqs `first`, `first + 1`, ..., dropping the oldest for room."""
+        weight = 0
         with self._lock:
             items = self._items
             for seq, translations in enumerate(made, first):
                 if translations:
                     items[seq] = translations
-                    self._bytes += _weight(translations)
+                    weight += _weight(translations)
+            self._commits.append((first, first + len(made) - 1, weight))
+            self._bytes += weight
             while len(items) > self._count or self._bytes > self._max_bytes:
-                self._bytes -= _weight(items.popitem(last=False)[1])
+                self._drop_oldest()
 
     def settled(self, through: int) -> None:
         """Drop what was kept for seqs up to `through`: every delivery that could use it has
         passed it (one restarted or rewound translates again)."""
         with self._lock:
-            items = self._items
-            while items and next(iter(items)) <= through:
-                self._bytes -= _weight(items.popitem(last=False)[1])
+            commits = self._commits
+            if commits and commits[-1][1] <= through:  # all delivered: the usual case
+                self._items.clear()
+                commits.clear()
+                self._bytes = 0
+                return
+            while commits and commits[0][1] <= through:
+                self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        """Drop the oldest commit's translations (with `_lock` held)."""
+        first, last, weight = self._commits.popleft()
+        pop = self._items.pop
+        for seq in range(first, last + 1):
+            pop(seq, None)
+        self._bytes -= weight
 
     def clear(self) -> None:
         """Drop everything (learners were forgotten: nothing made from their events stays)."""
         with self._lock:
             self._items.clear()
+            self._commits.clear()
             self._bytes = 0
 
     def __len__(self) -> int:
